@@ -1,0 +1,3 @@
+from victor_server.cli import main
+
+raise SystemExit(main())

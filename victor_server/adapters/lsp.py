@@ -1,0 +1,126 @@
+"""The LSP-style face (``victor-server lsp``) on pygls 2.x: a thin translation over the core.
+
+Each ``victor/*`` method is one call to ``VictorService``; errors map through one function
+(``rpc_error``). The orchestrator is created on the first request so ``initialize`` answers at
+once, rooted at ``--workspace`` or else the client's root. ``$/cancelRequest`` cancels the task
+running a chat; the core turns that into a normal result with ``stopReason: "cancelled"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
+
+from victor_server import __version__
+from victor_server.errors import VictorError
+from victor_server.service import VictorService
+
+logger = logging.getLogger(__name__)
+
+COMMANDS = {"victor.chat": "victor/chat", "victor.selectTools": "victor/selectTools",
+            "victor.compactContext": "victor/compactContext",
+            "victor.buildPrompt": "victor/buildPrompt",
+            "victor.analyticsSummary": "victor/analytics/summary"}
+
+
+class VictorProtocol(LanguageServerProtocol):
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Any:
+        result = yield from super().lsp_initialize(params)
+        result.capabilities.experimental = {"victor": {
+            "methods": list(VictorService.METHODS), "notifications": [
+                "victor/chatDelta", "victor/toolCall"], "version": __version__}}
+        server = self._server
+        if isinstance(server, VictorLanguageServer):
+            server.on_initialize(params)
+        return result
+
+
+class VictorLanguageServer(LanguageServer):
+    def __init__(self, factory: Callable[[Path | None, dict[str, Any]], Any]) -> None:
+        super().__init__("victor-server", __version__, protocol_cls=VictorProtocol)
+        self._factory = factory
+        self._root: Path | None = None
+        self._init_options: dict[str, Any] = {}
+        self._app: Any = None
+        self._app_lock = asyncio.Lock()
+
+    def on_initialize(self, params: types.InitializeParams) -> None:
+        if params.root_uri and params.root_uri.startswith("file://"):
+            from pygls.uris import to_fs_path
+
+            path = to_fs_path(params.root_uri)
+            self._root = Path(path) if path else None
+        options = params.initialization_options
+        self._init_options = dict(options) if isinstance(options, dict) else {}
+
+    async def app(self) -> Any:
+        """The running application (orchestrator + service + middleware), made once."""
+        async with self._app_lock:
+            if self._app is None:
+                self._app = await self._factory(self._root, self._init_options)
+        return self._app
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
+            # A frame we cannot parse: answer -32700 (id null) and keep serving.
+            self.protocol._send_data({"jsonrpc": "2.0", "id": None, "error": {
+                "code": -32700, "message": f"parse error: {error}"}})
+            return
+        logger.error("server error (%s): %s", getattr(source, "__name__", source), error)
+
+
+def rpc_error(exc: VictorError) -> JsonRpcException:
+    return JsonRpcException(exc.message, exc.code, exc.data)
+
+
+def create_server(factory: Callable[[Path | None, dict[str, Any]], Any]) -> VictorLanguageServer:
+    server = VictorLanguageServer(factory)
+
+    async def dispatch(method: str, params: Any) -> Any:
+        app = await server.app()
+        notify = server.protocol.notify
+        try:
+            return await app.call(
+                method, params,
+                on_delta=lambda sid, text: notify("victor/chatDelta",
+                                                  {"sessionId": sid, "text": text}),
+                on_tool=lambda info: notify("victor/toolCall", {
+                    k: info[k] for k in ("sessionId", "id", "name", "status")}))
+        except VictorError as exc:
+            raise rpc_error(exc) from exc
+
+    for method in VictorService.METHODS:
+        server.feature(method)(_handler(dispatch, method))
+    for command, method in COMMANDS.items():
+        server.command(command)(_command(dispatch, method))
+
+    @server.feature(types.SHUTDOWN)
+    async def on_shutdown(params: Any) -> None:
+        if server._app is not None:
+            await server._app.close()
+            server._app = None
+
+    return server
+
+
+def _handler(dispatch: Callable[[str, Any], Any], method: str) -> Callable[[Any], Any]:
+    async def handle(params: Any) -> Any:
+        return await dispatch(method, params)
+    handle.__name__ = method.replace("/", "_")
+    return handle
+
+
+def _command(dispatch: Callable[[str, Any], Any], method: str) -> Callable[..., Any]:
+    async def handle(*args: Any) -> Any:
+        return await dispatch(method, args[0] if args else {})
+    return handle

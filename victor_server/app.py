@@ -1,0 +1,66 @@
+"""The application a face serves: orchestrator + method table + middleware, built from the
+command line's workspace, config and database."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from victor_server.middleware.chain import CallNext, MethodCall, Middleware, build_chain
+from victor_server.orchestrator import AgentOrchestrator
+from victor_server.scope import DEFAULT_SCOPE
+from victor_server.service import VictorService
+
+logger = logging.getLogger(__name__)
+
+
+class Application:
+    def __init__(self, orchestrator: AgentOrchestrator, face: str,
+                 middlewares: list[Middleware] | None = None,
+                 credentials: dict[str, Any] | None = None) -> None:
+        self.orchestrator = orchestrator
+        self.service = VictorService(orchestrator)
+        self.face = face
+        self.credentials = credentials or {}
+        self._chain: CallNext = build_chain(list(middlewares or []), self._endpoint)
+
+    async def _endpoint(self, call: MethodCall) -> Any:
+        return await self.service.call(call.method, call.params, call.scope, **call.extra)
+
+    async def call(self, method: str, params: Any, credentials: dict[str, Any] | None = None,
+                   **extra: Any) -> Any:
+        call = MethodCall(self.face, method, params, DEFAULT_SCOPE,
+                          {**self.credentials, **(credentials or {})},
+                          {k: v for k, v in extra.items() if v is not None})
+        return await self._chain(call)
+
+    async def close(self) -> None:
+        await self.orchestrator.close()
+
+
+def db_path_for(workspace: Path, db: str | Path | None) -> Path:
+    chosen = db or os.environ.get("VICTOR_DB")
+    return Path(chosen) if chosen else workspace / ".victor" / "victor.db"
+
+
+async def build_application(face: str, workspace: Path, config_path: Path | None = None,
+                            db: str | Path | None = None,
+                            credentials: dict[str, Any] | None = None) -> Application:
+    orchestrator = AgentOrchestrator(workspace=workspace, config_path=config_path,
+                                     db_path=db_path_for(workspace, db))
+    await orchestrator.start()
+    middlewares = await load_middlewares(orchestrator)
+    creds = dict(credentials or {})
+    if "auth_token" not in creds and os.environ.get("VICTOR_AUTH_TOKEN"):
+        creds["auth_token"] = os.environ["VICTOR_AUTH_TOKEN"]
+    return Application(orchestrator, face, middlewares, creds)
+
+
+async def load_middlewares(orchestrator: AgentOrchestrator) -> list[Middleware]:
+    """The ``middleware:`` list from config, in order (see victor_server.middleware)."""
+    from victor_server.middleware import create_middlewares
+
+    settings = (await orchestrator.config.resolve()).settings
+    return create_middlewares(settings.middleware, orchestrator)

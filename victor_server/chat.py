@@ -1,0 +1,257 @@
+"""The agent loop: one user turn, streamed, with tool use, until the model ends its turn.
+
+Order of a turn (each step a coordinator the orchestrator was built with):
+config -> store the user message (committed before the model is called) -> system prompt ->
+tool selection -> [context compaction -> model stream -> store assistant message -> tools ->
+store tool results] x up to ``max_tool_iterations`` -> usage and analytics.
+
+Cancellation is the asyncio kind: a face cancels the task running ``run_turn`` and gets a normal
+result with ``stop_reason="cancelled"`` and what was said so far. The history is always left
+valid for the next request: a partial answer is kept (marked incomplete) and every tool_use the
+model asked for gets a tool_result, even if that result is "cancelled".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from victor_server.errors import ProviderUnavailable
+from victor_server.messages import Block, Message, Usage
+from victor_server.providers.base import MessageComplete, ModelRequest, TextDelta
+from victor_server.tools.base import ToolContext
+
+if TYPE_CHECKING:
+    from victor_server.orchestrator import AgentOrchestrator, TurnSetup
+
+logger = logging.getLogger(__name__)
+
+DeltaCallback = Callable[[str, str], Awaitable[None] | None]  # (session_id, text)
+ToolCallback = Callable[[dict[str, Any]], Awaitable[None] | None]
+
+
+@dataclass
+class ToolCallRecord:
+    id: str
+    name: str
+    input: dict[str, Any]
+    is_error: bool = False
+    output: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "input": self.input, "isError": self.is_error}
+
+
+@dataclass
+class ChatResult:
+    session_id: str
+    content: str
+    usage: Usage
+    tool_calls: list[ToolCallRecord]
+    stop_reason: str
+    compacted: bool = False
+    variant: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "sessionId": self.session_id, "content": self.content, "usage": self.usage.to_json(),
+            "toolCalls": [t.to_json() for t in self.tool_calls], "stopReason": self.stop_reason,
+            "compacted": self.compacted}
+        if self.variant is not None:
+            result["variant"] = self.variant
+        return result
+
+
+async def _notify(callback: Callable[..., Any] | None, *args: Any) -> None:
+    if callback is None:
+        return
+    try:
+        outcome = callback(*args)
+        if asyncio.iscoroutine(outcome):
+            await outcome
+    except Exception as exc:  # a client that went away must not break the turn
+        logger.debug("client notification failed: %s", exc)
+
+
+class TurnRunner:
+    """Runs one turn; holds the turn's running state so cancellation can leave it tidy."""
+
+    def __init__(self, orchestrator: AgentOrchestrator, setup: TurnSetup,
+                 on_delta: DeltaCallback | None, on_tool: ToolCallback | None,
+                 tool_context: ToolContext) -> None:
+        self.o = orchestrator
+        self.setup = setup
+        self.on_delta = on_delta
+        self.on_tool = on_tool
+        self.tool_context = tool_context
+        self.usage = Usage()
+        self.texts: list[str] = []
+        self.partial: list[str] = []
+        self.tool_calls: list[ToolCallRecord] = []
+        self.pending_tool_uses: list[Block] = []
+        self.tool_results: list[Block] = []
+        self.compacted = False
+
+    @property
+    def said(self) -> str:
+        return "\n\n".join(t for t in [*self.texts, "".join(self.partial)] if t)
+
+    async def run(self) -> ChatResult:
+        stop_reason = "end_turn"
+        try:
+            stop_reason = await self._loop()
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            stop_reason = "cancelled"
+            await asyncio.shield(self._tidy_after_stop("cancelled by the user"))
+        except ProviderUnavailable as exc:
+            await asyncio.shield(self._tidy_after_stop(f"provider failed: {exc.reason}"))
+            self.o.analytics.record("error", self.setup.session_id, self.setup.tenant_id,
+                                    code=exc.code, provider=exc.provider,
+                                    variant=self.setup.variant)
+            raise
+        finally:
+            await self._account()
+        return ChatResult(self.setup.session_id, self.said, self.usage, self.tool_calls,
+                          stop_reason, self.compacted, self.setup.variant)
+
+    async def _loop(self) -> str:
+        s = self.setup.settings
+        for _ in range(s.max_tool_iterations):
+            complete = await self._model_step()
+            assistant = Message("assistant", complete.content or [{"type": "text", "text": ""}])
+            if not _has_content(assistant):
+                assistant = Message("assistant", [{"type": "text", "text": "(no content)"}])
+            await self.o.store.add_message(self.setup.session_id, assistant)
+            text = "".join(b.get("text", "") for b in complete.content if b.get("type") == "text")
+            self.partial = []
+            if text:
+                self.texts.append(text)
+            uses = [b for b in complete.content if b.get("type") == "tool_use"]
+            if complete.stop_reason != "tool_use" or not uses:
+                return complete.stop_reason
+            await self._run_tools(uses)
+        logger.warning("turn stopped after %d tool iterations", s.max_tool_iterations)
+        return "max_iterations"
+
+    async def _model_step(self) -> MessageComplete:
+        setup = self.setup
+        view, compacted = await self.o.context_view(setup, self.tool_context)
+        self.compacted = self.compacted or compacted
+        request = ModelRequest(
+            model=setup.settings.model, system=setup.system_prompt,
+            messages=normalize_for_api(view), tools=[t.to_anthropic() for t in setup.tools],
+            max_tokens=setup.settings.max_tokens, temperature=setup.settings.temperature,
+            thinking=thinking_param(setup.settings.thinking))
+        complete: MessageComplete | None = None
+        async for event in setup.provider.stream(request):
+            if isinstance(event, TextDelta):
+                self.partial.append(event.text)
+                await _notify(self.on_delta, self.setup.session_id, event.text)
+            elif isinstance(event, MessageComplete):
+                complete = event
+        if complete is None:
+            raise ProviderUnavailable(setup.provider.name, "the stream ended without a message")
+        self.usage.add(complete.usage)
+        self.o.analytics.record(
+            "token_usage", setup.session_id, setup.tenant_id, model=setup.settings.model,
+            provider=setup.provider.name, input_tokens=complete.usage.input_tokens,
+            output_tokens=complete.usage.output_tokens, variant=setup.variant)
+        return complete
+
+    async def _run_tools(self, uses: list[Block]) -> None:
+        self.pending_tool_uses, self.tool_results = uses, []
+        for use in uses:
+            record = ToolCallRecord(str(use["id"]), str(use["name"]), dict(use.get("input") or {}))
+            await self._tool_status(record, "running")
+            outcome = await self.o.tools.execute(record.name, record.input, self._ctx(record))
+            record.is_error, record.output, record.data = (outcome.is_error, outcome.content,
+                                                           outcome.data)
+            self.tool_calls.append(record)
+            self.tool_results.append({"type": "tool_result", "tool_use_id": record.id,
+                                      "content": outcome.content or "(empty)",
+                                      "is_error": outcome.is_error})
+            self.o.analytics.record("tool_call", self.setup.session_id, self.setup.tenant_id,
+                                    name=record.name, is_error=record.is_error,
+                                    variant=self.setup.variant)
+            await self._tool_status(record, "error" if record.is_error else "completed")
+        await self.o.store.add_message(self.setup.session_id, Message("user", self.tool_results))
+        self.pending_tool_uses, self.tool_results = [], []
+
+    def _ctx(self, record: ToolCallRecord) -> ToolContext:
+        ctx = self.tool_context
+        return ToolContext(ctx.workspace, ctx.session_id, ctx.ask_permission, ctx.client_fs,
+                           {**ctx.options, "tool_use_id": record.id})
+
+    async def _tool_status(self, record: ToolCallRecord, status: str) -> None:
+        await _notify(self.on_tool, {"sessionId": self.setup.session_id, "id": record.id,
+                                     "name": record.name, "status": status,
+                                     "input": record.input, "isError": record.is_error,
+                                     "output": record.output[:2000], "data": record.data})
+
+    async def _tidy_after_stop(self, reason: str) -> None:
+        """Keep what was said and close every open tool_use, so history stays valid."""
+        sid = self.setup.session_id
+        partial = "".join(self.partial)
+        if partial:
+            await self.o.store.add_message(sid, Message(
+                "assistant", [{"type": "text", "text": partial}], complete=False))
+            self.texts.append(partial)
+            self.partial = []
+        if self.pending_tool_uses:
+            done: list[Block] = list(self.tool_results)
+            done_ids = {b["tool_use_id"] for b in done}
+            done += [{"type": "tool_result", "tool_use_id": u["id"], "is_error": True,
+                      "content": f"not run: {reason}"}
+                     for u in self.pending_tool_uses if u["id"] not in done_ids]
+            await self.o.store.add_message(sid, Message("user", done))
+            self.pending_tool_uses = []
+
+    async def _account(self) -> None:
+        if self.usage.total_tokens:
+            try:
+                await asyncio.shield(self.o.store.add_usage(self.setup.session_id, self.usage))
+            except Exception as exc:
+                logger.error("could not record usage: %s", exc)
+
+
+def _has_content(message: Message) -> bool:
+    return any(b.get("type") != "text" or b.get("text") for b in message.blocks())
+
+
+def thinking_param(value: Any) -> dict[str, Any] | None:
+    if not value:
+        return None
+    if isinstance(value, dict):
+        return value
+    return {"type": "enabled", "budget_tokens": 4096}
+
+
+def normalize_for_api(messages: list[Message]) -> list[dict[str, Any]]:
+    """Messages as the Messages API accepts them: starting with a user turn, roles alternating
+    (adjacent same-role messages merged), no empty text blocks."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if message.role not in ("user", "assistant"):
+            continue
+        blocks = [b for b in message.blocks() if not (b.get("type") == "text" and
+                                                       not str(b.get("text", "")).strip())]
+        if not blocks:
+            continue
+        if out and out[-1]["role"] == message.role:
+            out[-1]["content"].extend(blocks)
+        else:
+            out.append({"role": message.role, "content": list(blocks)})
+    while out and out[0]["role"] != "user":
+        out.pop(0)
+    for entry in out:  # tool_result blocks must lead a user turn
+        if entry["role"] == "user":
+            entry["content"].sort(key=lambda b: b.get("type") != "tool_result")
+    return json.loads(json.dumps(out))

@@ -1,0 +1,126 @@
+"""``victor-server``: the command line (SPEC section 2).
+
+Protocol faces write only protocol messages to stdout; every log line goes to stderr (warnings
+by default, ``-v`` info, ``-vv`` debug) and optionally to ``--log-file``. Heavy modules are
+imported inside the subcommand that needs them so ``--version`` and ``lsp`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from victor_server import __version__
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, exit 2 (SPEC section 2)
+        sys.stderr.write(f"victor-server: {message}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--workspace", type=Path, default=None,
+                        help="workspace root (default: the current directory)")
+    common.add_argument("--config", type=Path, default=None, help="project config file")
+    common.add_argument("--db", default=None, help="SQLite store (default .victor/victor.db)")
+    common.add_argument("-v", "--verbose", action="count", default=0)
+    common.add_argument("--log-file", type=Path, default=None)
+
+    parser = _Parser(prog="victor-server", parents=[common],
+                     description="An agent orchestrator for editors and AI clients.")
+    parser.add_argument("--version", action="version", version=f"victor-server {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub.add_parser("lsp", parents=[common], help="LSP-style JSON-RPC over stdio")
+    mcp = sub.add_parser("mcp", parents=[common], help="MCP server over stdio (or --http)")
+    mcp.add_argument("--http", action="store_true", help="serve streamable HTTP on loopback")
+    mcp.add_argument("--host", default="127.0.0.1")
+    mcp.add_argument("--port", type=int, default=8766)
+    sub.add_parser("acp", parents=[common], help="Agent Client Protocol over stdio")
+    chat = sub.add_parser("chat", parents=[common], help="one turn, streamed to the terminal")
+    chat.add_argument("--session", default=None)
+    chat.add_argument("message", nargs="+")
+    sessions = sub.add_parser("sessions", parents=[common], help="list, show, delete, export")
+    sessions.add_argument("action", choices=["list", "show", "delete", "export"])
+    sessions.add_argument("session_id", nargs="?")
+    sessions.add_argument("--json", action="store_true")
+    analytics = sub.add_parser("analytics", parents=[common], help="analytics summary")
+    analytics.add_argument("action", choices=["summary"])
+    analytics.add_argument("--session", default=None)
+    analytics.add_argument("--json", action="store_true")
+    dashboard = sub.add_parser("dashboard", parents=[common], help="live analytics page")
+    dashboard.add_argument("--host", default="127.0.0.1")
+    dashboard.add_argument("--port", type=int, default=8765)
+    return parser
+
+
+def setup_logging(verbose: int, log_file: Path | None) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    logging.basicConfig(level=level, handlers=handlers, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from victor_server.logging_redaction import install_redaction
+
+    install_redaction()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        build_parser().print_help(sys.stderr)
+        return 2
+    setup_logging(args.verbose, args.log_file)
+    workspace = (args.workspace or Path.cwd()).resolve()
+    if args.workspace is not None and not workspace.is_dir():
+        sys.stderr.write(f"victor-server: --workspace {workspace} is not a directory\n")
+        return 2
+    args.workspace_explicit = args.workspace is not None
+    args.workspace = workspace
+    if args.command == "lsp":
+        return run_lsp(args)
+    if args.command == "mcp":
+        from victor_server.adapters import mcp
+
+        return int(mcp.run(args))
+    if args.command == "acp":
+        from victor_server.adapters import acp
+
+        return int(acp.run(args))
+    if args.command == "dashboard":
+        from victor_server.analytics import dashboard
+
+        return int(dashboard.run(args))
+    from victor_server.commands import run_command
+
+    try:
+        return asyncio.run(run_command(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_lsp(args: argparse.Namespace) -> int:
+    from victor_server.adapters.lsp import create_server
+    from victor_server.app import build_application
+
+    async def factory(root: Path | None, init_options: dict[str, Any]) -> Any:
+        workspace = args.workspace if args.workspace_explicit or root is None else root
+        credentials = {}
+        if init_options.get("authToken"):
+            credentials["auth_token"] = init_options["authToken"]
+        return await build_application("lsp", workspace, args.config, args.db, credentials)
+
+    create_server(factory).start_io()
+    return 0
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")

@@ -1,0 +1,87 @@
+"""The non-protocol subcommands: ``chat``, ``sessions``, ``analytics``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from victor_server.app import build_application
+from victor_server.errors import VictorError
+
+
+async def run_command(args: argparse.Namespace) -> int:
+    app = await build_application("cli", args.workspace, args.config, args.db)
+    try:
+        handler = {"chat": _chat, "sessions": _sessions, "analytics": _analytics}[args.command]
+        return await handler(app, args)
+    except VictorError as exc:
+        sys.stderr.write(f"victor-server: error {exc.code}: {exc.message}\n")
+        return 1
+    finally:
+        await app.close()
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+async def _chat(app: Any, args: argparse.Namespace) -> int:
+    def on_tool(info: dict[str, Any]) -> None:
+        if info["status"] != "running":
+            sys.stderr.write(f"\n[tool {info['name']}: {info['status']}]\n")
+
+    result = await app.call("victor/chat", {"message": " ".join(args.message),
+                                            "sessionId": args.session},
+                            on_delta=lambda sid, text: _out(text), on_tool=on_tool)
+    usage = result["usage"]
+    _out("\n")
+    sys.stderr.write(f"[session {result['sessionId']} · {usage['inputTokens']} in / "
+                     f"{usage['outputTokens']} out tokens · {result['stopReason']}]\n")
+    return 0
+
+
+async def _sessions(app: Any, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        listed = await app.call("victor/session/list", {"limit": 1000})
+        if args.json:
+            _out(json.dumps(listed, indent=2) + "\n")
+        else:
+            for s in listed["sessions"]:
+                _out(f"{s['sessionId']}\t{s['messageCount']} messages\t"
+                     f"{s['usage']['totalTokens']} tokens\t{s['title'] or ''}\n")
+        return 0
+    if not args.session_id:
+        sys.stderr.write(f"victor-server: sessions {args.action} needs a session id\n")
+        return 2
+    if args.action == "delete":
+        result = await app.call("victor/session/delete", {"sessionId": args.session_id})
+        _out(json.dumps(result) + "\n" if args.json else "deleted\n")
+        return 0
+    session = await app.call("victor/session/get", {"sessionId": args.session_id})
+    if args.json or args.action == "export":
+        _out(json.dumps(session, indent=2) + "\n")
+        return 0
+    for m in session["messages"]:
+        content = m["content"]
+        if not isinstance(content, str):
+            content = "\n".join(b.get("text") or json.dumps(b) for b in content)
+        _out(f"--- {m['role']} ---\n{content}\n")
+    return 0
+
+
+async def _analytics(app: Any, args: argparse.Namespace) -> int:
+    summary = await app.call("victor/analytics/summary", {"sessionId": args.session})
+    if args.json:
+        _out(json.dumps(summary, indent=2) + "\n")
+        return 0
+    tokens = summary["tokens"]
+    _out(f"sessions: {summary['sessions']}\n"
+         f"tokens:   {tokens['input']} in / {tokens['output']} out / {tokens['total']} total\n")
+    for name, count in sorted(summary["events"].items()):
+        _out(f"event {name}: {count}\n")
+    for name, count in sorted(summary["toolCalls"].items()):
+        _out(f"tool {name}: {count}\n")
+    return 0

@@ -1,0 +1,153 @@
+"""ConfigCoordinator: merge providers by priority, validate, and remember each key's source.
+
+A key that fails validation is dropped from the source that gave it (the next source down
+takes over) and reported in ``errors`` naming key and source, so a bad project file degrades to
+defaults instead of stopping the server. A bad per-request override is the caller's mistake and
+raises ``InvalidParams`` naming the key.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from victor_server.config.providers import ConfigProvider, StaticConfigProvider
+from victor_server.errors import InvalidParams
+from victor_server.settings import NESTED_SECTIONS, Settings
+
+logger = logging.getLogger(__name__)
+
+_SECRET_MARKERS = ("token", "secret", "password", "api_key", "apikey", "authorization")
+
+
+@dataclass
+class ResolvedConfig:
+    settings: Settings
+    sources: dict[str, str]
+    errors: list[str] = field(default_factory=list)
+
+    def public_config(self) -> dict[str, Any]:
+        """The merged config with secret-looking values masked, for clients and logs."""
+        return redact(self.settings.model_dump(mode="json"))
+
+
+def redact(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, key) for v in value]
+    lowered = key.lower()
+    if value and any(marker in lowered for marker in _SECRET_MARKERS):
+        return "***"
+    return value
+
+
+class ConfigCoordinator:
+    def __init__(self, providers: list[ConfigProvider] | None = None) -> None:
+        self._providers: list[ConfigProvider] = list(providers or [])
+
+    def add_provider(self, provider: ConfigProvider) -> None:
+        self._providers.append(provider)
+
+    @property
+    def providers(self) -> list[ConfigProvider]:
+        return sorted(self._providers, key=lambda p: p.priority())
+
+    async def resolve(self, session_id: str | None = None,
+                      override: dict[str, Any] | None = None) -> ResolvedConfig:
+        layers: list[tuple[str, dict[str, Any]]] = [("default", Settings().model_dump())]
+        providers = self.providers
+        if override:
+            providers = [*providers, StaticConfigProvider("override", override)]
+        errors: list[str] = []
+        origins: dict[str, str] = {}
+        for provider in providers:
+            path = getattr(provider, "path", None)
+            origins[provider.name] = f"{provider.name} ({path})" if path else provider.name
+            try:
+                data = await provider.get_config(session_id)
+            except Exception as exc:  # a broken plugin provider is skipped, not fatal
+                logger.error("config provider %s failed: %s", provider.name, exc)
+                errors.append(f"{provider.name}: {exc}")
+                continue
+            if data:
+                layers.append((provider.name, copy.deepcopy(data)))
+            last_error = getattr(provider, "last_error", None)
+            if last_error:
+                errors.append(str(last_error))
+        return self._validate(layers, errors, origins)
+
+    def _validate(self, layers: list[tuple[str, dict[str, Any]]], errors: list[str],
+                  origins: dict[str, str]) -> ResolvedConfig:
+        for _ in range(64):  # each pass drops one offending key
+            merged, sources = merge_layers(layers)
+            try:
+                return ResolvedConfig(Settings.model_validate(merged), sources, errors)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                loc = [str(p) for p in first["loc"]]
+                key = ".".join(loc)
+                source = source_of(sources, loc)
+                if source == "override":
+                    raise InvalidParams(f"config.{key}", first["msg"]) from exc
+                origin = origins.get(source, source)
+                message = f"invalid config key {key} from {origin}: {first['msg']}"
+                logger.error("%s; using the next source's value", message)
+                errors.append(message)
+                if not drop_key(layers, source, loc):
+                    break
+        return ResolvedConfig(Settings(), {}, [*errors, "config invalid; using defaults"])
+
+
+def merge_layers(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, str]]:
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name, data in layers:
+        for key, value in data.items():
+            if key in NESTED_SECTIONS and isinstance(value, dict):
+                section = merged.setdefault(key, {})
+                if not isinstance(section, dict):
+                    section = merged[key] = {}
+                for sub, sub_value in value.items():
+                    section[sub] = sub_value
+                    sources[f"{key}.{sub}"] = name
+            else:
+                merged[key] = value
+                sources[key] = name
+    return merged, sources
+
+
+def source_of(sources: dict[str, str], loc: list[str]) -> str:
+    for depth in range(len(loc), 0, -1):
+        found = sources.get(".".join(loc[:depth]))
+        if found:
+            return found
+    return "default"
+
+
+def drop_key(layers: list[tuple[str, dict[str, Any]]], source: str, loc: list[str]) -> bool:
+    for name, data in reversed(layers):
+        if name != source or name == "default":
+            continue
+        node: Any = data
+        for part in loc[:-1]:
+            if not isinstance(node, dict) or part not in node:
+                break
+            if part in NESTED_SECTIONS:
+                node = node[part]
+                continue
+            # a key deeper than we report (list item, mcp server field): drop the whole key
+            data.pop(loc[0], None)
+            return True
+        else:
+            if isinstance(node, dict) and loc[-1] in node:
+                node.pop(loc[-1])
+                return True
+        if loc[0] in data:
+            data.pop(loc[0])
+            return True
+    return False

@@ -1,0 +1,149 @@
+"""Config providers: each yields a nested dict for a session; higher priority wins.
+
+The shape is the seed's ``IConfigProvider``: ``priority() -> int`` and
+``async get_config(session_id) -> dict``. ``name`` is what ``victor/getConfig`` reports as a
+key's source. Tenant and A/B providers live beside their features (``victor_server.tenancy``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import yaml
+
+logger = logging.getLogger(__name__)
+
+# The order SPEC section 3 fixes: override > tenant > ab_test > file > env > default.
+PRIORITY = {"default": 0, "env": 10, "file": 20, "ab_test": 30, "tenant": 40, "override": 50}
+
+# VICTOR_* variables that steer the process itself rather than naming a config key.
+_RESERVED_ENV = {"DB", "AUTH_TOKEN", "CONFIG", "WORKSPACE", "LOG_FILE", "BENCH"}
+CONFIG_FILE_NAMES = ("config.yml", "config.yaml", "config.json")
+
+
+@runtime_checkable
+class ConfigProvider(Protocol):
+    name: str
+
+    def priority(self) -> int: ...
+
+    async def get_config(self, session_id: str | None) -> dict[str, Any]: ...
+
+
+class EnvironmentConfigProvider:
+    """``VICTOR_<KEY>``, nested with ``__``: ``VICTOR_TOOL_SELECTION__STRATEGY=keyword``.
+
+    Values are read as YAML scalars so ``0.7``, ``true`` and ``[a, b]`` arrive typed.
+    """
+
+    name = "env"
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = environ if environ is not None else os.environ
+
+    def priority(self) -> int:
+        return PRIORITY["env"]
+
+    async def get_config(self, session_id: str | None) -> dict[str, Any]:
+        config: dict[str, Any] = {}
+        for var, raw in self._environ.items():
+            if not var.startswith("VICTOR_") or var[7:] in _RESERVED_ENV or not var[7:]:
+                continue
+            path = [part.lower() for part in var[7:].split("__") if part]
+            try:
+                value = yaml.safe_load(raw) if raw.strip() else raw
+            except yaml.YAMLError:
+                value = raw
+            node = config
+            for part in path[:-1]:
+                node = node.setdefault(part, {})
+                if not isinstance(node, dict):
+                    break
+            else:
+                node[path[-1]] = value
+        return config
+
+
+class ConfigFileError(Exception):
+    """A project config file that cannot be read; the message names the file."""
+
+
+class FileConfigProvider:
+    """The project file (``.victor/config.yml|yaml|json``), re-read when its mtime changes."""
+
+    name = "file"
+
+    def __init__(self, path: Path | None = None, workspace: Path | None = None,
+                 priority: int = PRIORITY["file"]) -> None:
+        self._explicit = path
+        self._workspace = workspace or Path.cwd()
+        self._priority = priority
+        self._cache: tuple[Path, float, dict[str, Any]] | None = None
+        self.last_error: str | None = None
+
+    def priority(self) -> int:
+        return self._priority
+
+    @property
+    def path(self) -> Path | None:
+        if self._explicit is not None:
+            return self._explicit
+        for name in CONFIG_FILE_NAMES:
+            candidate = self._workspace / ".victor" / name
+            if candidate.is_file():
+                return candidate
+        return None
+
+    async def get_config(self, session_id: str | None) -> dict[str, Any]:
+        path = self.path
+        if path is None or not path.is_file():
+            if self._explicit is not None:
+                self.last_error = f"{self._explicit}: config file not found"
+                logger.error("%s", self.last_error)
+            return {}
+        mtime = path.stat().st_mtime_ns
+        if self._cache and self._cache[0] == path and self._cache[1] == mtime:
+            return self._cache[2]
+        try:
+            data = load_config_file(path)
+            self.last_error = None
+        except ConfigFileError as exc:
+            # Keep serving on what we had (or defaults): a typo must not take the server down.
+            self.last_error = str(exc)
+            logger.error("%s", exc)
+            data = self._cache[2] if self._cache else {}
+        self._cache = (path, mtime, data)
+        return data
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ConfigFileError(f"{path}: cannot parse config: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigFileError(f"{path}: the top level must be a mapping of keys")
+    return data
+
+
+class StaticConfigProvider:
+    """A fixed dict under a given source name (defaults, per-request overrides, tests)."""
+
+    def __init__(self, name: str, config: dict[str, Any], priority: int | None = None) -> None:
+        self.name = name
+        self._config = config
+        self._priority = PRIORITY.get(name, 25) if priority is None else priority
+
+    def priority(self) -> int:
+        return self._priority
+
+    async def get_config(self, session_id: str | None) -> dict[str, Any]:
+        return self._config

@@ -1,0 +1,270 @@
+"""ContextCoordinator: what of a session's history is sent, counted and kept inside the window.
+
+The orchestrator calls ``prepare`` before every model request. When the history plus the
+request's fixed overhead (system prompt, tool schemas) passes ``threshold`` of the window, the
+configured strategy compacts it towards ``target_ratio`` of the window; ``invariants.enforce``
+then restores the rules no strategy may break (tool pairs whole, pinned and current messages
+kept, valid role order) and ``invariants.fit`` guarantees the hard limit, the window itself.
+
+Compaction is remembered per session (``metadata["session_id"]``): the next turn starts from the
+compacted view plus the messages stored since, so a conversation is not re-compacted, or
+re-summarized, on every turn after it first crossed the threshold. Such a turn returns a result
+with ``reused=True`` (the messages to send are still the compacted ones). The store keeps every
+original message; this class only decides what is sent.
+
+Strategies are resolved by name: the built-ins, then the ``victor_server.compaction_strategies``
+entry-point group. A strategy that raises falls back to ``recent_important`` with a note.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from victor_server.context.invariants import enforce, fit
+from victor_server.context.strategies import BUILTIN_STRATEGIES
+from victor_server.context.tokens import TokenCounter, estimate_tokens
+from victor_server.context.units import repair
+from victor_server.errors import InvalidParams
+from victor_server.messages import Context, Message
+
+log = logging.getLogger(__name__)
+
+PLUGIN_GROUP = "victor_server.compaction_strategies"
+Summarizer = Callable[[list[Message]], Awaitable[str]]
+_SESSIONS_REMEMBERED = 256
+
+__all__ = ["CompactionResult", "ContextCoordinator", "ContextView", "estimate_tokens"]
+
+
+@dataclass
+class CompactionResult:
+    strategy: str
+    before_messages: int
+    before_tokens: int
+    after_messages: int
+    after_tokens: int
+    messages: list[Message]
+    note: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    reused: bool = False  # True: an earlier compaction of this session was carried forward
+
+
+@dataclass
+class ContextView:
+    """What the next turn would send (``victor/getContext``)."""
+
+    messages: list[Message]
+    tokens: int
+    context_window: int
+    utilization: float
+    compacted: bool
+
+
+@dataclass
+class _SessionView:
+    messages: list[Message]
+    through_seq: int
+
+
+def validate_ratio(value: float, field_name: str) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < 1:
+        raise InvalidParams(field_name, f"must be a number between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _instantiate(factory: Any, options: dict[str, Any]) -> Any:
+    """An entry point names a class or factory called with its options dict (SPEC section 10);
+    seed-shaped classes take keywords instead; an object with ``compact`` or a coroutine
+    function ``(context) -> context`` is used as it is."""
+    if inspect.iscoroutinefunction(factory) or \
+            (hasattr(factory, "compact") and not inspect.isclass(factory)):
+        return factory
+    if not options:
+        try:
+            return factory()
+        except TypeError:
+            return factory({})
+    try:
+        inspect.signature(factory).bind(**options)
+    except (TypeError, ValueError):
+        return factory(options)
+    return factory(**options)
+
+
+def _load_plugin(name: str) -> Any | None:
+    try:
+        from victor_server import plugins
+
+        return plugins.load_plugin(PLUGIN_GROUP, name)
+    except (ImportError, AttributeError):
+        pass
+    except Exception as exc:  # the registry logs and skips broken plugins; so do we
+        log.warning("compaction strategy %s failed to load: %s", name, exc)
+        return None
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=PLUGIN_GROUP):
+        if entry.name == name:
+            try:
+                return entry.load()
+            except Exception as exc:
+                log.warning("compaction strategy %s failed to load: %s", name, exc)
+    return None
+
+
+class ContextCoordinator:
+    def __init__(self, strategy: str = "recent_important", context_window: int = 200000,
+                 threshold: float = 0.8, target_ratio: float = 0.5,
+                 summarizer: Summarizer | None = None, *,
+                 token_counter: Callable[[Message], int] | None = None,
+                 exact_counter: Callable[[Message], int] | None = None,
+                 embedder: Callable[[list[str]], Awaitable[Any]] | None = None,
+                 strategy_options: dict[str, dict[str, Any]] | None = None) -> None:
+        self.strategy = strategy
+        self.context_window = int(context_window)
+        self.threshold = validate_ratio(threshold, "context_compaction_threshold")
+        self.target_ratio = validate_ratio(target_ratio, "context_compaction_target_ratio")
+        self.summarizer = summarizer
+        self.embedder = embedder
+        self.strategy_options = strategy_options or {}
+        self.counter = TokenCounter(token_counter, exact_counter)
+        self._strategies: dict[str, Any] = {}
+        self._views: OrderedDict[str, _SessionView] = OrderedDict()
+
+    # -- counting ------------------------------------------------------------------------
+    def count(self, messages: list[Message]) -> int:
+        return self.counter.count(messages)
+
+    def count_exact(self, messages: list[Message]) -> int:
+        return self.counter.count_exact(messages)
+
+    # -- strategies ----------------------------------------------------------------------
+    def resolve(self, name: str) -> Any:
+        """The strategy object for ``name``; InvalidParams("strategy") when there is none."""
+        if name in self._strategies:
+            return self._strategies[name]
+        options = dict(self.strategy_options.get(name, {}))
+        if name in BUILTIN_STRATEGIES:
+            impl = BUILTIN_STRATEGIES[name](options)
+        else:
+            factory = _load_plugin(name) if isinstance(name, str) and name else None
+            if factory is None:
+                known = ", ".join(sorted(BUILTIN_STRATEGIES))
+                raise InvalidParams("strategy", f"unknown strategy {name!r} (built-in: {known})")
+            impl = _instantiate(factory, options)
+        self._strategies[name] = impl
+        return impl
+
+    async def _run(self, name: str, impl: Any,
+                   context: Context) -> tuple[list[Message], str | None]:
+        try:
+            out = await impl.compact(context) if hasattr(impl, "compact") else await impl(context)
+        except Exception as exc:  # a strategy bug must not cost the user the turn
+            if name == "recent_important":
+                raise
+            log.warning("compaction strategy %s failed: %s", name, exc)
+            fallback = await self.resolve("recent_important").compact(context)
+            return fallback.messages, f"{name} failed ({exc}); fell back to recent_important"
+        if isinstance(out, list):  # a plain history processor: list[Message] -> list[Message]
+            return out, None
+        metadata = getattr(out, "metadata", None) or {}
+        return list(out.messages), metadata.get("note")
+
+    # -- compaction ----------------------------------------------------------------------
+    async def compact(self, messages: list[Message], strategy: str | None = None,
+                      target_tokens: int | None = None,
+                      metadata: dict[str, Any] | None = None, *,
+                      target_ratio: float | None = None, limit_tokens: int | None = None,
+                      overhead_tokens: int = 0) -> CompactionResult:
+        """Compact ``messages`` with ``strategy`` (default: the configured one) towards
+        ``target_tokens`` (or ``target_ratio`` of their current tokens, default 0.5). The result
+        always fits ``context_window - overhead_tokens``."""
+        name = strategy or self.strategy
+        impl = self.resolve(name)
+        before = self.count(messages)
+        if target_tokens is None:
+            ratio = validate_ratio(target_ratio if target_ratio is not None else 0.5,
+                                   "targetRatio")
+            target_tokens = int(before * ratio)
+        hard = self.context_window - overhead_tokens
+        target = max(min(target_tokens, hard), 0)
+        limit = min(max(limit_tokens or target, target), hard)
+        context = Context(list(messages), {
+            **(metadata or {}), "target_tokens": target, "limit_tokens": limit,
+            "context_window": self.context_window, "count": self.counter.message_tokens,
+            "summarizer": self.summarizer, "embedder": self.embedder})
+        chosen, note = await self._run(name, impl, context)
+        kept, fit_note = fit(enforce(list(messages), chosen), hard, self.counter.message_tokens)
+        notes = "; ".join(n for n in (note, fit_note) if n) or None
+        result = CompactionResult(name, len(messages), before, len(kept), self.count(kept), kept,
+                                  notes)
+        self._remember(metadata, messages, kept)
+        return result
+
+    async def prepare(self, messages: list[Message], overhead_tokens: int = 0,
+                      metadata: dict[str, Any] | None = None) -> CompactionResult | None:
+        """Before a model request: None to send ``messages`` as they are, else the result whose
+        ``messages`` to send (new compaction, or ``reused`` an earlier one)."""
+        carried = self._carried(metadata, messages)
+        current = carried if carried is not None else messages
+        tokens = self.count(current)
+        if tokens + overhead_tokens <= self.threshold * self.context_window:
+            if carried is None:
+                return None
+            return CompactionResult(self.strategy, len(messages), self.count(messages),
+                                    len(carried), tokens, carried,
+                                    "carried forward an earlier compaction", reused=True)
+        target = int(self.target_ratio * self.context_window) - overhead_tokens
+        limit = int(self.threshold * self.context_window * 0.95) - overhead_tokens
+        result = await self.compact(messages, target_tokens=max(target, 0), metadata=metadata,
+                                    limit_tokens=max(limit, target, 0),
+                                    overhead_tokens=overhead_tokens)
+        return result
+
+    async def preview(self, messages: list[Message], overhead_tokens: int = 0,
+                      metadata: dict[str, Any] | None = None) -> ContextView:
+        """What the next turn would send, without remembering a new compaction."""
+        session = (metadata or {}).get("session_id")
+        saved = self._views.get(session) if session else None
+        result = await self.prepare(messages, overhead_tokens, metadata)
+        if session:
+            self._views.pop(session, None)
+            if saved is not None:
+                self._views[session] = saved
+        sent = result.messages if result is not None else messages
+        tokens = self.count(sent) + overhead_tokens
+        return ContextView(sent, tokens, self.context_window,
+                           round(tokens / self.context_window, 4), result is not None)
+
+    def forget(self, session_id: str) -> None:
+        self._views.pop(session_id, None)
+
+    # -- per-session memory --------------------------------------------------------------
+    def _remember(self, metadata: dict[str, Any] | None, messages: list[Message],
+                  kept: list[Message]) -> None:
+        session = (metadata or {}).get("session_id")
+        seqs = [m.seq for m in messages if m.seq is not None]
+        if not session or len(seqs) != len(messages):
+            return  # without seqs we cannot tell later which messages are new
+        self._views[session] = _SessionView(kept, max(seqs))
+        self._views.move_to_end(session)
+        while len(self._views) > _SESSIONS_REMEMBERED:
+            self._views.popitem(last=False)
+
+    def _carried(self, metadata: dict[str, Any] | None,
+                 messages: list[Message]) -> list[Message] | None:
+        session = str((metadata or {}).get("session_id") or "")
+        view = self._views.get(session) if session else None
+        if view is None:
+            return None
+        if not any(m.seq == view.through_seq for m in messages):
+            self._views.pop(session, None)  # the history changed under us (deleted, replaced)
+            return None
+        newer = [m for m in messages if m.seq is not None and m.seq > view.through_seq]
+        return repair(view.messages + newer)
+

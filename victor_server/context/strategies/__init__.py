@@ -1,0 +1,27 @@
+"""Built-in compaction strategies, by the names config uses (SPEC section 3).
+
+User strategies come from the ``victor_server.compaction_strategies`` entry-point group and are
+looked up by the coordinator after these.
+"""
+
+from __future__ import annotations
+
+from victor_server.context.strategies.base import CompactionStrategy, KeepPlan
+from victor_server.context.strategies.recent import RecentStrategy
+from victor_server.context.strategies.recent_important import RecentImportantStrategy
+from victor_server.context.strategies.semantic import SemanticStrategy
+from victor_server.context.strategies.summarize import SummarizeStrategy
+from victor_server.context.strategies.task_aware import TaskAwareStrategy
+
+BUILTIN_STRATEGIES: dict[str, type] = {
+    "recent": RecentStrategy,
+    "recent_important": RecentImportantStrategy,
+    "semantic": SemanticStrategy,
+    "task_aware": TaskAwareStrategy,
+    "summarize": SummarizeStrategy,
+}
+
+__all__ = [
+    "BUILTIN_STRATEGIES", "CompactionStrategy", "KeepPlan", "RecentImportantStrategy",
+    "RecentStrategy", "SemanticStrategy", "SummarizeStrategy", "TaskAwareStrategy",
+]

@@ -1,0 +1,435 @@
+"""AgentOrchestrator: the protocol-free core every face (LSP, MCP, ACP, CLI) calls.
+
+It owns the coordinators, each injectable through the constructor as in the seed recipes::
+
+    AgentOrchestrator(settings=..., provider=..., config_coordinator=..., prompt_coordinator=...,
+                      context_coordinator=..., tool_coordinator=..., selection_coordinator=...,
+                      analytics=..., store=...)
+
+and builds the defaults for whatever is not given. Faces translate params, call one method
+here, and map the result; errors are ``VictorError``s with SPEC codes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from victor_server.analytics import AnalyticsCoordinator
+from victor_server.chat import ChatResult, DeltaCallback, ToolCallback, TurnRunner
+from victor_server.config import (
+    ConfigCoordinator,
+    EnvironmentConfigProvider,
+    FileConfigProvider,
+    ResolvedConfig,
+)
+from victor_server.context.coordinator import CompactionResult, ContextCoordinator
+from victor_server.errors import InvalidParams, SessionNotFound
+from victor_server.messages import Message
+from victor_server.plugins import instantiate, iter_plugins
+from victor_server.prompts import BuiltPrompt, PromptCoordinator
+from victor_server.prompts.defaults import default_contributors
+from victor_server.providers import LLMProvider, ModelRequest, create_provider
+from victor_server.scope import DEFAULT_SCOPE, RequestScope, tenant_of
+from victor_server.selection.coordinator import SelectionResult, ToolSelectionCoordinator
+from victor_server.settings import Settings
+from victor_server.store import SessionRow, Store
+from victor_server.tools.base import PermissionAsker, ToolContext, ToolSpec
+from victor_server.tools.coordinator import ToolCoordinator
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TurnSetup:
+    session_id: str
+    tenant_id: str | None
+    settings: Settings
+    provider: LLMProvider
+    system_prompt: str
+    tools: list[ToolSpec]
+    variant: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _CompactedView:
+    through_seq: int
+    messages: list[Message]
+
+
+def prompt_context(context: Mapping[str, Any] | None, **extra: Any) -> dict[str, Any]:
+    """The request ``context`` with camelCase keys also offered in snake_case (seed shape)."""
+    merged: dict[str, Any] = {}
+    for key, value in (context or {}).items():
+        merged[key] = value
+        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+        merged.setdefault(snake, value)
+    merged.update({k: v for k, v in extra.items() if v is not None})
+    return merged
+
+
+def _estimate(value: Any) -> int:
+    return len(value if isinstance(value, str) else json.dumps(value)) // 4
+
+
+class AgentOrchestrator:
+    def __init__(self, settings: Settings | None = None, provider: LLMProvider | None = None, *,
+                 workspace: Path | str | None = None, store: Store | None = None,
+                 config_coordinator: ConfigCoordinator | None = None,
+                 prompt_coordinator: PromptCoordinator | None = None,
+                 context_coordinator: ContextCoordinator | None = None,
+                 tool_coordinator: ToolCoordinator | None = None,
+                 selection_coordinator: ToolSelectionCoordinator | None = None,
+                 analytics: AnalyticsCoordinator | None = None,
+                 config_path: Path | None = None, db_path: Path | str | None = None,
+                 model: str | None = None) -> None:
+        self.workspace = Path(workspace or Path.cwd()).resolve()
+        self.config = config_coordinator or ConfigCoordinator(
+            [EnvironmentConfigProvider(), FileConfigProvider(config_path, self.workspace)])
+        self._base_settings = settings
+        if model:
+            self._base_settings = (settings or Settings()).model_copy(update={"model": model})
+        self._fixed_provider = provider
+        self.store = store or Store(db_path or self.workspace / ".victor" / "victor.db")
+        self.prompts = prompt_coordinator
+        self._context_fixed = context_coordinator
+        self.tools = tool_coordinator
+        self._selection_fixed = selection_coordinator
+        self.analytics = analytics or AnalyticsCoordinator(self.store)
+        self._providers: dict[str, LLMProvider] = {}
+        self._contexts: dict[tuple[Any, ...], ContextCoordinator] = {}
+        self._selections: dict[tuple[Any, ...], ToolSelectionCoordinator] = {}
+        self._views: dict[str, _CompactedView] = {}
+        self.auth_required = False
+        self.started = False
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> AgentOrchestrator:
+        if self.started:
+            return self
+        if self._base_settings is not None:
+            self.config.add_provider(_SettingsProvider(self._base_settings))
+        for name, factory in iter_plugins("victor_server.config_providers"):
+            self.config.add_provider(_named(instantiate(factory, {}), name))
+        base = (await self.config.resolve()).settings
+        if self.store._db is None:
+            await self.store.open()
+        if self.prompts is None:
+            self.prompts = PromptCoordinator(default_contributors(self.workspace, base),
+                                             base.prompts.max_contribution_chars)
+            for name, factory in iter_plugins("victor_server.prompt_contributors",
+                                              base.plugins.disabled):
+                options = getattr(base.plugins, name, None)
+                self.prompts.add_contributor(_named(instantiate(factory, options), name))
+        if self.tools is None:
+            options = {**base.tools, "mcp_servers": {
+                name: server.model_dump() for name, server in base.mcp_servers.items()}}
+            self.tools = ToolCoordinator(self.workspace, options)
+        self.analytics.interval = base.analytics_export_interval
+        self.analytics.enabled = base.enable_analytics
+        await self.analytics.start()
+        self.started = True
+        return self
+
+    async def close(self) -> None:
+        await self.analytics.close()
+        if self.tools is not None:
+            await self.tools.aclose()
+        for provider in self._providers.values():
+            try:
+                await provider.aclose()
+            except Exception as exc:
+                logger.debug("provider close failed: %s", exc)
+        await self.store.close()
+
+    # ---- coordinators per settings ---------------------------------------------------------
+
+    def provider_for(self, settings: Settings) -> LLMProvider:
+        if self._fixed_provider is not None:
+            return self._fixed_provider
+        key = json.dumps([settings.provider, settings.base_url,
+                          getattr(settings, settings.provider, None)], default=str)
+        if key not in self._providers:
+            self._providers[key] = create_provider(settings)
+        return self._providers[key]
+
+    def context_for(self, settings: Settings, provider: LLMProvider | None = None) \
+            -> ContextCoordinator:
+        if self._context_fixed is not None:
+            return self._context_fixed
+        key = (settings.context_compaction_strategy, settings.context_window,
+               settings.context_compaction_threshold, settings.context_compaction_target_ratio)
+        if key not in self._contexts:
+            self._contexts[key] = ContextCoordinator(
+                settings.context_compaction_strategy, settings.context_window,
+                settings.context_compaction_threshold, settings.context_compaction_target_ratio,
+                summarizer=self._summarizer(settings))
+        return self._contexts[key]
+
+    def selection_for(self, settings: Settings) -> ToolSelectionCoordinator:
+        if self._selection_fixed is not None:
+            return self._selection_fixed
+        ts = settings.tool_selection
+        key = (ts.strategy, json.dumps(ts.model_dump(), sort_keys=True, default=str))
+        if key not in self._selections:
+            self._selections[key] = ToolSelectionCoordinator(ts.strategy, ts.model_dump(),
+                                                             store=self.store)
+        return self._selections[key]
+
+    def _summarizer(self, settings: Settings) -> Any:
+        async def summarize(messages: list[Message]) -> str:
+            transcript = "\n".join(f"{m.role}: {m.text()}" for m in messages)
+            request = ModelRequest(
+                model=settings.model, max_tokens=min(settings.max_tokens, 1024),
+                system="Summarize this conversation span for a coding agent. Keep decisions, "
+                       "file names, errors and anything the user marked important.",
+                messages=[{"role": "user", "content": transcript}])
+            text = []
+            async for event in self.provider_for(settings).stream(request):
+                if hasattr(event, "content"):
+                    text = [b.get("text", "") for b in event.content if b.get("type") == "text"]
+            return "".join(text)
+        return summarize
+
+    # ---- sessions ------------------------------------------------------------------------
+
+    async def session_for_chat(self, session_id: str | None, scope: RequestScope) -> str:
+        """The session a chat writes to, created when new (SPEC: a chat may name a new id)."""
+        if not session_id:
+            session_id = scope.qualify(uuid.uuid4().hex)
+        else:
+            session_id = scope.qualify(session_id)
+        row = await self.store.get_session(session_id)
+        if row is not None:
+            if not scope.can_see(row.tenant_id):
+                raise SessionNotFound(session_id)
+            return session_id
+        await self.create_session(session_id, scope=scope)
+        return session_id
+
+    async def create_session(self, session_id: str | None = None, tenant_id: str | None = None,
+                             title: str | None = None,
+                             scope: RequestScope = DEFAULT_SCOPE) -> SessionRow:
+        session_id = scope.qualify(session_id or uuid.uuid4().hex)
+        owner = tenant_of(session_id)
+        if tenant_id is not None and owner is not None and tenant_id != owner:
+            raise InvalidParams("tenantId", f"session id {session_id!r} belongs to {owner!r}")
+        owner = owner or tenant_id
+        if owner and not scope.can_see(owner):
+            raise SessionNotFound(session_id)
+        if await self.store.get_session(session_id) is not None:
+            raise InvalidParams("sessionId", f"session {session_id!r} already exists")
+        if await self.store.was_deleted(session_id):
+            raise InvalidParams("sessionId", f"session {session_id!r} was deleted; "
+                                "session ids are never reused")
+        row = await self.store.create_session(session_id, owner, title)
+        self.analytics.record("session_start", session_id, owner)
+        return row
+
+    async def visible_session(self, session_id: str, scope: RequestScope) -> SessionRow:
+        if not isinstance(session_id, str) or not session_id:
+            raise InvalidParams("sessionId", "a non-empty string is required")
+        qualified = scope.qualify(session_id)
+        row = await self.store.get_session(qualified)
+        if row is None or not scope.can_see(row.tenant_id):
+            raise SessionNotFound(session_id)
+        return row
+
+    async def get_session(self, session_id: str,
+                          scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+        row = await self.visible_session(session_id, scope)
+        messages = await self.store.get_messages(row.session_id)
+        return {**row.to_json(), "messages": [
+            {"role": m.role, "content": m.content, "createdAt": m.created_at, "seq": m.seq,
+             "complete": m.complete, "pinned": m.pinned} for m in messages]}
+
+    async def list_sessions(self, tenant_id: str | None = None, limit: int = 50,
+                            cursor: str | None = None,
+                            scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+        if scope.authenticated:
+            if tenant_id is not None and tenant_id != scope.tenant_id:
+                return {"sessions": []}
+            tenant_id, all_tenants = scope.tenant_id, False
+        else:
+            all_tenants = tenant_id is None
+        rows, next_cursor = await self.store.list_sessions(tenant_id, limit, cursor, all_tenants)
+        result: dict[str, Any] = {"sessions": [r.to_json() for r in rows]}
+        if next_cursor:
+            result["nextCursor"] = next_cursor
+        return result
+
+    async def delete_session(self, session_id: str, scope: RequestScope = DEFAULT_SCOPE) -> bool:
+        row = await self.visible_session(session_id, scope)
+        self._views.pop(row.session_id, None)
+        return await self.store.delete_session(row.session_id)
+
+    # ---- the turn ------------------------------------------------------------------------
+
+    async def chat(self, message: str, session_id: str | None = None,
+                   context: Mapping[str, Any] | None = None, *, pin: bool = False,
+                   on_delta: DeltaCallback | None = None, on_tool: ToolCallback | None = None,
+                   scope: RequestScope = DEFAULT_SCOPE, override: dict[str, Any] | None = None,
+                   ask_permission: PermissionAsker | None = None, client_fs: Any = None,
+                   extra_blocks: list[dict[str, Any]] | None = None) -> ChatResult:
+        if not isinstance(message, str) or not message.strip():
+            raise InvalidParams("message", "a non-empty string is required")
+        sid = await self.session_for_chat(session_id, scope)
+        tenant = tenant_of(sid)
+        resolved = await self.config.resolve(sid, override)
+        settings = resolved.settings
+        variant = getattr(settings, "ab_variant", None)
+        content: str | list[dict[str, Any]] = message
+        if extra_blocks:
+            content = [{"type": "text", "text": message}, *extra_blocks]
+        # Committed before the model is called: an acknowledged message is never lost.
+        await self.store.add_message(sid, Message("user", content, pinned=pin))
+        self.analytics.record("chat_request", sid, tenant, model=settings.model,
+                              provider=settings.provider, variant=variant)
+        provider = self.provider_for(settings)
+        metadata = prompt_context(context, session_id=sid, tenant_id=tenant, variant=variant)
+        built = await self.build_prompt(context, sid, settings=settings, metadata=metadata)
+        selection = await self._select(message, settings, sid, tenant)
+        setup = TurnSetup(sid, tenant, settings, provider, built.system_prompt,
+                          [s.spec for s in selection.tools], variant,
+                          {**metadata, "task": metadata.get("task") or message})
+        tool_ctx = ToolContext(self.workspace, sid, ask_permission, client_fs,
+                               {"settings": settings})
+        return await TurnRunner(self, setup, on_delta, on_tool, tool_ctx).run()
+
+    async def _select(self, query: str, settings: Settings, sid: str | None,
+                      tenant: str | None, max_tools: int | None = None,
+                      strategy: str | None = None) -> SelectionResult:
+        assert self.tools is not None
+        specs = await self.tools.specs()
+        result = await self.selection_for(settings).select(query, specs, max_tools, strategy)
+        self.analytics.record("tool_selection", sid, tenant, strategy=result.strategy,
+                              tools=[s.spec.name for s in result.tools], candidates=len(specs))
+        return result
+
+    async def context_view(self, setup: TurnSetup, tool_ctx: ToolContext | None = None) \
+            -> tuple[list[Message], bool]:
+        """What the next request sends, compacting automatically past the threshold."""
+        history = await self.store.get_messages(setup.session_id)
+        view = self._apply_view(setup.session_id, history)
+        overhead = _estimate(setup.system_prompt) + _estimate([t.to_anthropic()
+                                                               for t in setup.tools])
+        coordinator = self.context_for(setup.settings, setup.provider)
+        result = await coordinator.prepare(view, overhead, setup.metadata)
+        if result is None:
+            return view, False
+        self._remember_view(setup.session_id, history, result, setup.tenant_id, automatic=True)
+        return result.messages, True
+
+    def _apply_view(self, session_id: str, history: list[Message]) -> list[Message]:
+        view = self._views.get(session_id)
+        if view is None:
+            return history
+        return [*view.messages, *[m for m in history if (m.seq or 0) > view.through_seq]]
+
+    def _remember_view(self, session_id: str, history: list[Message], result: CompactionResult,
+                       tenant: str | None, automatic: bool) -> None:
+        through = max((m.seq or 0) for m in history) if history else 0
+        self._views[session_id] = _CompactedView(through, result.messages)
+        self.analytics.record(
+            "compaction", session_id, tenant, strategy=result.strategy, automatic=automatic,
+            before_tokens=result.before_tokens, after_tokens=result.after_tokens,
+            before_messages=result.before_messages, after_messages=result.after_messages)
+
+    # ---- the other methods -----------------------------------------------------------------
+
+    async def build_prompt(self, context: Mapping[str, Any] | None = None,
+                           session_id: str | None = None, *, settings: Settings | None = None,
+                           metadata: dict[str, Any] | None = None) -> BuiltPrompt:
+        assert self.prompts is not None
+        if metadata is None:
+            metadata = prompt_context(context, session_id=session_id,
+                                      tenant_id=tenant_of(session_id) if session_id else None)
+        return await self.prompts.build(metadata)
+
+    async def select_tools(self, query: str, max_tools: int | None = None,
+                           strategy: str | None = None, session_id: str | None = None,
+                           scope: RequestScope = DEFAULT_SCOPE) -> SelectionResult:
+        if not isinstance(query, str) or not query.strip():
+            raise InvalidParams("query", "a non-empty string is required")
+        if max_tools is not None and (not isinstance(max_tools, int) or max_tools < 1):
+            raise InvalidParams("maxTools", "a positive integer is required")
+        if session_id:
+            session_id = (await self.visible_session(session_id, scope)).session_id
+        settings = (await self.config.resolve(session_id)).settings
+        return await self._select(query, settings, session_id, scope.tenant_id, max_tools,
+                                  strategy)
+
+    async def compact_context(self, session_id: str, strategy: str | None = None,
+                              target_ratio: float | None = None,
+                              scope: RequestScope = DEFAULT_SCOPE) -> CompactionResult:
+        if target_ratio is not None and (isinstance(target_ratio, bool) or
+                                         not isinstance(target_ratio, int | float) or
+                                         not 0 < target_ratio < 1):
+            raise InvalidParams("targetRatio", "a number strictly between 0 and 1 is required")
+        row = await self.visible_session(session_id, scope)
+        settings = (await self.config.resolve(row.session_id)).settings
+        history = await self.store.get_messages(row.session_id)
+        view = self._apply_view(row.session_id, history)
+        coordinator = self.context_for(settings)
+        target = int(coordinator.count(view) * (target_ratio or 0.5))
+        result = await coordinator.compact(view, strategy, target,
+                                           {"session_id": row.session_id})
+        self._remember_view(row.session_id, history, result, row.tenant_id, automatic=False)
+        return result
+
+    async def get_context(self, session_id: str,
+                          scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+        row = await self.visible_session(session_id, scope)
+        settings = (await self.config.resolve(row.session_id)).settings
+        history = await self.store.get_messages(row.session_id)
+        view = self._apply_view(row.session_id, history)
+        tokens = self.context_for(settings).count(view)
+        return {"messages": [m.to_api() for m in view], "tokens": tokens,
+                "contextWindow": settings.context_window,
+                "utilization": round(tokens / settings.context_window, 6)}
+
+    async def get_config(self, session_id: str | None = None,
+                         scope: RequestScope = DEFAULT_SCOPE) -> ResolvedConfig:
+        if session_id:
+            session_id = (await self.visible_session(session_id, scope)).session_id
+        return await self.config.resolve(session_id)
+
+    async def analytics_summary(self, session_id: str | None = None, since: float | None = None,
+                                scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+        if session_id:
+            row = await self.visible_session(session_id, scope)
+            return await self.analytics.summary(row.session_id, all_tenants=True, since=since)
+        if scope.authenticated:
+            return await self.analytics.summary(None, scope.tenant_id, since)
+        return await self.analytics.summary(None, None, since, all_tenants=True)
+
+
+class _SettingsProvider:
+    """Settings passed to the constructor, as a config source just above the defaults."""
+
+    name = "default"
+
+    def __init__(self, settings: Settings) -> None:
+        self._data = settings.model_dump(exclude_unset=True)
+
+    def priority(self) -> int:
+        return 1
+
+    async def get_config(self, session_id: str | None) -> dict[str, Any]:
+        return self._data
+
+
+def _named(obj: Any, name: str) -> Any:
+    if not hasattr(obj, "name"):
+        try:
+            obj.name = name
+        except AttributeError:
+            pass
+    return obj

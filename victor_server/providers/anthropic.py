@@ -1,0 +1,120 @@
+"""Anthropic through the official SDK: streaming, tool use, usage, and the SDK's own retries.
+
+``import anthropic`` costs about a second, so it happens on the first request, not at start.
+The client honours ``ANTHROPIC_BASE_URL`` as the SDK does. The Messages API of the current SDK
+takes no ``temperature``, so it is never sent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+from victor_server.errors import ProviderUnavailable
+from victor_server.messages import Usage
+from victor_server.providers.base import (
+    MessageComplete,
+    ModelRequest,
+    ProviderEvent,
+    TextDelta,
+    ToolUseStarted,
+)
+
+NO_KEY_REASON = ("no API key: set ANTHROPIC_API_KEY, or choose an offline provider with "
+                 "VICTOR_PROVIDER=scripted")
+
+
+class AnthropicProvider:
+    name = "anthropic"
+
+    def __init__(self, api_key: str | None = None, base_url: str | None = None,
+                 max_retries: int = 2, timeout: float = 600.0) -> None:
+        self._api_key = api_key
+        self._base_url = base_url
+        self._max_retries = max_retries
+        self._timeout = timeout
+        self._client: Any = None
+
+    def _get_client(self) -> Any:
+        if self._client is None:
+            key = self._api_key or os.environ.get("ANTHROPIC_API_KEY")
+            if not key:
+                raise ProviderUnavailable(self.name, NO_KEY_REASON)
+            import anthropic
+
+            self._client = anthropic.AsyncAnthropic(
+                api_key=key, base_url=self._base_url or os.environ.get("ANTHROPIC_BASE_URL"),
+                max_retries=self._max_retries, timeout=self._timeout)
+        return self._client
+
+    def _params(self, request: ModelRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": request.model, "max_tokens": request.max_tokens,
+                                  "messages": request.messages}
+        if request.system:
+            params["system"] = request.system
+        if request.tools:
+            params["tools"] = request.tools
+        if request.thinking:
+            params["thinking"] = request.thinking
+        return params
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ProviderEvent]:
+        client = self._get_client()
+        import anthropic
+
+        try:
+            async with client.messages.stream(**self._params(request)) as stream:
+                async for event in stream:
+                    if event.type == "text":
+                        yield TextDelta(event.text)
+                    elif event.type == "content_block_start" and \
+                            event.content_block.type == "tool_use":
+                        yield ToolUseStarted(event.content_block.id, event.content_block.name)
+                final = await stream.get_final_message()
+        except anthropic.APIStatusError as exc:
+            raise ProviderUnavailable(self.name, _status_reason(exc)) from exc
+        except anthropic.APIError as exc:  # connection refused, timeout, a cut stream
+            raise ProviderUnavailable(self.name, f"{type(exc).__name__}: {exc}") from exc
+        usage = Usage(final.usage.input_tokens, final.usage.output_tokens,
+                      getattr(final.usage, "cache_read_input_tokens", None) or 0,
+                      getattr(final.usage, "cache_creation_input_tokens", None) or 0)
+        blocks = [_block(b) for b in final.content]
+        yield MessageComplete(blocks, final.stop_reason or "end_turn", usage)
+
+    async def count_tokens(self, request: ModelRequest) -> int | None:
+        client = self._get_client()
+        import anthropic
+
+        params = self._params(request)
+        params.pop("max_tokens", None)
+        try:
+            result = await client.messages.count_tokens(**params)
+        except anthropic.APIError:
+            return None
+        return int(result.input_tokens)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+
+def _status_reason(exc: Any) -> str:
+    status = getattr(exc, "status_code", "?")
+    if status == 401:
+        return "authentication failed (HTTP 401): check ANTHROPIC_API_KEY"
+    if status == 429:
+        return "rate limited by the API (HTTP 429) after retries"
+    if status in (500, 502, 503, 529):
+        return f"the API is overloaded or failing (HTTP {status}) after retries"
+    return f"the API refused the request (HTTP {status}): {getattr(exc, 'message', exc)}"
+
+
+def _block(block: Any) -> dict[str, Any]:
+    data: dict[str, Any] = block.model_dump(mode="json", exclude_none=True)
+    if data.get("type") == "text":
+        return {"type": "text", "text": data.get("text", "")}
+    if data.get("type") == "tool_use":
+        return {"type": "tool_use", "id": data["id"], "name": data["name"],
+                "input": data.get("input") or {}}
+    return data

@@ -1,0 +1,275 @@
+"""The SQLite store (aiosqlite, WAL): sessions, messages, analytics events, tenants, A/B
+assignments and caches. The only module that writes SQL.
+
+Every write commits before it returns, so a message the server acknowledged survives a kill -9.
+``sqlite3`` errors that mean "cannot reach or locked past the busy timeout" become
+``StoreUnavailable`` (-32005); one connection per process serialises our own writes and WAL lets
+other processes read while we write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from victor_server.analytics.events import AnalyticsEvent
+from victor_server.errors import StoreUnavailable
+from victor_server.messages import Message, Usage
+from victor_server.store.migrations import MIGRATIONS
+from victor_server.store.queries import EventQueries, SessionRow
+
+
+class Store(EventQueries):
+    def __init__(self, path: Path | str, busy_timeout_ms: int = 5000) -> None:
+        self.path = Path(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self._db: aiosqlite.Connection | None = None
+
+    async def open(self) -> Store:
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():  # created 0600: conversations are private
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        try:
+            self._db = await aiosqlite.connect(str(self.path), timeout=self.busy_timeout_ms / 1000)
+            self._db.row_factory = aiosqlite.Row
+            await self._db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            await self._db.execute("PRAGMA journal_mode = WAL")
+            await self._db.execute("PRAGMA synchronous = NORMAL")
+            await self._db.execute("PRAGMA foreign_keys = ON")
+            await self._migrate()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{self.path}: {exc}") from exc
+        return self
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreUnavailable("store is not open")
+        return self._db
+
+    async def _migrate(self) -> None:
+        async with self.db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        version = int(row[0]) if row else 0
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            await self.db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+
+    @asynccontextmanager
+    async def guarded(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run statements, turning sqlite's "locked" and "cannot open" into -32005."""
+        try:
+            yield self.db
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    # ---- sessions -----------------------------------------------------------------------
+
+    async def create_session(self, session_id: str, tenant_id: str | None,
+                             title: str | None = None) -> SessionRow:
+        now = time.time()
+        async with self.guarded() as db:
+            await db.execute(
+                "INSERT INTO sessions (id, tenant_id, title, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)", (session_id, tenant_id, title, now, now))
+            await db.commit()
+        row = await self.get_session(session_id)
+        assert row is not None
+        return row
+
+    async def was_deleted(self, session_id: str) -> bool:
+        async with self.guarded() as db, db.execute(
+                "SELECT 1 FROM deleted_sessions WHERE id = ?", (session_id,)) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def get_session(self, session_id: str) -> SessionRow | None:
+        async with self.guarded() as db, db.execute(
+                f"{SessionRow.SELECT} WHERE s.id = ?", (session_id,)) as cursor:
+            row = await cursor.fetchone()
+        return SessionRow.from_row(row) if row else None
+
+    async def list_sessions(self, tenant_id: str | None = None, limit: int = 50,
+                            cursor: str | None = None,
+                            all_tenants: bool = False) -> tuple[list[SessionRow], str | None]:
+        """Newest first; ``cursor`` is opaque to clients (``updated_at|id`` of the last row)."""
+        clauses, args = [], []
+        if not all_tenants:
+            clauses.append("s.tenant_id IS ?")
+            args.append(tenant_id)
+        if cursor:
+            updated, _, last_id = cursor.partition("|")
+            clauses.append("(s.updated_at < ? OR (s.updated_at = ? AND s.id < ?))")
+            args += [float(updated), float(updated), last_id]
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"{SessionRow.SELECT}{where} ORDER BY s.updated_at DESC, s.id DESC LIMIT ?"
+        async with self.guarded() as db, db.execute(sql, (*args, limit + 1)) as cur:
+            rows = [SessionRow.from_row(r) for r in await cur.fetchall()]
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = f"{rows[-1].updated_at!r}|{rows[-1].session_id}"
+        return rows, next_cursor
+
+    async def delete_session(self, session_id: str) -> bool:
+        async with self.guarded() as db:
+            cursor = await db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            deleted = cursor.rowcount > 0
+            if deleted:
+                await db.execute("DELETE FROM messages_fts WHERE session_id = ?", (session_id,))
+                await db.execute("INSERT OR REPLACE INTO deleted_sessions VALUES (?, ?)",
+                                 (session_id, time.time()))
+            await db.commit()
+        return deleted
+
+    async def add_usage(self, session_id: str, usage: Usage) -> None:
+        async with self.guarded() as db:
+            await db.execute(
+                "UPDATE sessions SET input_tokens = input_tokens + ?, "
+                "output_tokens = output_tokens + ?, total_tokens = total_tokens + ?, "
+                "updated_at = ? WHERE id = ?",
+                (usage.input_tokens, usage.output_tokens, usage.total_tokens, time.time(),
+                 session_id))
+            await db.commit()
+
+    # ---- messages -----------------------------------------------------------------------
+
+    async def add_message(self, session_id: str, message: Message) -> int:
+        """Append and commit; returns the message's ``seq``."""
+        now = time.time()
+        content = json.dumps(message.content)
+        async with self.guarded() as db:
+            async with db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM messages "
+                                  "WHERE session_id = ?", (session_id,)) as cursor:
+                row = await cursor.fetchone()
+            seq = int(row[0]) if row else 1
+            await db.execute(
+                "INSERT INTO messages (session_id, seq, role, content, pinned, complete, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session_id, seq, message.role, content, int(message.pinned),
+                 int(message.complete), now))
+            await db.execute("INSERT INTO messages_fts (text, session_id, seq) VALUES (?, ?, ?)",
+                             (message.text(), session_id, seq))
+            await db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+            await db.commit()
+        message.seq, message.created_at = seq, now
+        return seq
+
+    async def get_messages(self, session_id: str) -> list[Message]:
+        async with self.guarded() as db, db.execute(
+                "SELECT seq, role, content, pinned, complete, created_at FROM messages "
+                "WHERE session_id = ? ORDER BY seq", (session_id,)) as cursor:
+            rows = await cursor.fetchall()
+        return [Message(role=r["role"], content=json.loads(r["content"]), seq=r["seq"],
+                        pinned=bool(r["pinned"]), complete=bool(r["complete"]),
+                        created_at=r["created_at"]) for r in rows]
+
+    async def search_messages(self, query: str, tenant_id: str | None = None,
+                              all_tenants: bool = False,
+                              limit: int = 20) -> list[dict[str, Any]]:
+        tenant_clause = "" if all_tenants else " AND s.tenant_id IS ?"
+        phrase = '"' + query.replace('"', '""') + '"'  # user text, never FTS syntax
+        args: list[Any] = [phrase] + ([] if all_tenants else [tenant_id]) + [limit]
+        sql = ("SELECT f.session_id, f.seq, snippet(messages_fts, 0, '[', ']', '...', 12) "
+               "FROM messages_fts f JOIN sessions s ON s.id = f.session_id "
+               f"WHERE messages_fts MATCH ?{tenant_clause} ORDER BY rank LIMIT ?")
+        async with self.guarded() as db, db.execute(sql, args) as cursor:
+            rows = await cursor.fetchall()
+        return [{"sessionId": r[0], "seq": r[1], "snippet": r[2]} for r in rows]
+
+    # ---- analytics events ----------------------------------------------------------------
+
+    async def insert_events(self, events: Iterable[AnalyticsEvent]) -> int:
+        rows = [(e.id, e.session_id, e.tenant_id, e.type, json.dumps(e.data), e.timestamp)
+                for e in events]
+        if not rows:
+            return 0
+        async with self.guarded() as db:
+            await db.executemany("INSERT OR IGNORE INTO analytics_events "
+                                 "(id, session_id, tenant_id, type, data, timestamp) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)", rows)
+            await db.commit()
+        return len(rows)
+
+    # ---- tenants and A/B -------------------------------------------------------------------
+
+    async def get_tenant_config(self, tenant_id: str) -> dict[str, Any]:
+        async with self.guarded() as db, db.execute(
+                "SELECT config FROM tenant_configs WHERE tenant_id = ?", (tenant_id,)) as cursor:
+            row = await cursor.fetchone()
+        return dict(json.loads(row[0])) if row else {}
+
+    async def set_tenant_config(self, tenant_id: str, config: dict[str, Any]) -> None:
+        async with self.guarded() as db:
+            await db.execute("INSERT OR REPLACE INTO tenant_configs VALUES (?, ?, ?)",
+                             (tenant_id, json.dumps(config), time.time()))
+            await db.commit()
+
+    async def get_tenant_prompt_template(self, tenant_id: str) -> str | None:
+        async with self.guarded() as db, db.execute(
+                "SELECT template FROM tenant_prompt_templates WHERE tenant_id = ?",
+                (tenant_id,)) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def set_tenant_prompt_template(self, tenant_id: str, template: str) -> None:
+        async with self.guarded() as db:
+            await db.execute("INSERT OR REPLACE INTO tenant_prompt_templates VALUES (?, ?, ?)",
+                             (tenant_id, template, time.time()))
+            await db.commit()
+
+    async def get_ab_assignment(self, session_id: str) -> tuple[str, str] | None:
+        async with self.guarded() as db, db.execute(
+                "SELECT experiment, variant FROM ab_assignments WHERE session_id = ?",
+                (session_id,)) as cursor:
+            row = await cursor.fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+    async def set_ab_assignment(self, session_id: str, experiment: str, variant: str) -> bool:
+        """First writer wins (two processes racing agree on one variant); True if ours."""
+        async with self.guarded() as db:
+            cursor = await db.execute("INSERT OR IGNORE INTO ab_assignments VALUES (?, ?, ?, ?)",
+                                      (session_id, experiment, variant, time.time()))
+            await db.commit()
+        return cursor.rowcount > 0
+
+    # ---- embedding cache (tool selection) -------------------------------------------------
+
+    async def get_embeddings(self, model: str, keys: list[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with self.guarded() as db, db.execute(
+                    f"SELECT key, vector FROM tool_embeddings WHERE model = ? AND key IN ({marks})",
+                    (model, *chunk)) as cursor:
+                found.update({r[0]: bytes(r[1]) for r in await cursor.fetchall()})
+        return found
+
+    async def put_embeddings(self, model: str, items: dict[str, bytes]) -> None:
+        async with self.guarded() as db:
+            await db.executemany("INSERT OR REPLACE INTO tool_embeddings VALUES (?, ?, ?)",
+                                 [(model, key, vector) for key, vector in items.items()])
+            await db.commit()
+
+    async def integrity_check(self) -> str:
+        async with self.guarded() as db, db.execute("PRAGMA integrity_check") as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else "unknown"
+
+
+__all__ = ["SessionRow", "Store"]

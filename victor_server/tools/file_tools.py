@@ -1,0 +1,216 @@
+"""The file built-ins: ``read``, ``write``, ``edit`` and ``ls``.
+
+Each tool resolves its path through ``WorkspacePaths`` first (the confinement rules live there)
+and raises ``ToolError`` for anything the model should hear about; the coordinator turns that
+into an ``is_error`` result. File text goes through ``TextFiles``, which uses the editor's file
+system when the face offers one (ACP ``fs/read_text_file`` / ``fs/write_text_file``, so unsaved
+buffers are seen and edits land in the editor) and the local disk otherwise. Local files are
+read and written with ``newline=""`` so an edit never rewrites a CRLF file's line endings.
+
+``write`` and ``edit`` return ``data = {path, abs_path, old_text, new_text, diff}`` so a face can
+show the change (ACP diff content) without reading the file again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import os
+from pathlib import Path
+from typing import Any
+
+from victor_server.tools.base import ToolContext, ToolError, ToolResult, ToolSpec
+from victor_server.tools.workspace_paths import WorkspacePaths
+
+READ_DEFAULT_LIMIT = 2000  # lines
+READ_MAX_CHARS = 100_000  # what one read may put into the context
+LOCAL_MAX_BYTES = 20 * 1024 * 1024
+LS_MAX_ENTRIES = 1000
+
+
+def _path_prop(what: str) -> dict[str, Any]:
+    return {"type": "string", "description": f"{what}, relative to the workspace root"}
+
+
+class TextFiles:
+    """Reads and writes text through the editor's file system when given, else the disk."""
+
+    def __init__(self, ctx: ToolContext) -> None:
+        self.client_fs = ctx.client_fs
+
+    async def read(self, real: Path, shown: str, *, strict: bool = False) -> str:
+        """The file's text; ``strict`` refuses non-UTF-8 files (an edit must not mangle them)."""
+        if self.client_fs is not None:
+            try:
+                return str(await self.client_fs.read_text_file(str(real)))
+            except Exception as exc:  # the editor's error text is the useful part
+                raise ToolError(f"{shown}: editor could not read the file: {exc}") from exc
+        return await asyncio.to_thread(_read_local, real, shown, strict)
+
+    async def write(self, real: Path, shown: str, content: str) -> None:
+        if self.client_fs is not None:
+            try:
+                await self.client_fs.write_text_file(str(real), content)
+            except Exception as exc:
+                raise ToolError(f"{shown}: editor could not write the file: {exc}") from exc
+            return
+        await asyncio.to_thread(_write_local, real, content)
+
+
+def _read_local(real: Path, shown: str, strict: bool) -> str:
+    try:
+        if real.stat().st_size > LOCAL_MAX_BYTES:
+            raise ToolError(f"{shown}: file is larger than {LOCAL_MAX_BYTES} bytes")
+        raw = real.read_bytes()
+    except FileNotFoundError:
+        raise ToolError(f"{shown}: no such file") from None
+    except OSError as exc:
+        raise ToolError(f"{shown}: cannot read: {exc.strerror or exc}") from exc
+    if b"\x00" in raw[:8192]:
+        raise ToolError(f"{shown}: binary file, not shown")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        if strict:
+            raise ToolError(f"{shown}: not valid UTF-8; refusing to rewrite it") from None
+        return raw.decode("utf-8", errors="replace")
+
+
+def _write_local(real: Path, content: str) -> None:
+    real.parent.mkdir(parents=True, exist_ok=True)
+    with open(real, "w", encoding="utf-8", newline="") as fh:
+        fh.write(content)
+
+
+def unified_diff(old: str, new: str, path: str) -> str:
+    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                 f"a/{path}", f"b/{path}")
+    # difflib leaves a last line without "\n" glued to the next one; mark it as git does
+    return "".join(ln if ln.endswith("\n") else ln + "\n\\ No newline at end of file\n"
+                   for ln in lines)
+
+
+class ReadTool:
+    spec = ToolSpec(
+        name="read",
+        description=("Read a text file in the workspace. Optional offset (1-based first line) "
+                     "and limit (number of lines) read part of a long file."),
+        input_schema={"type": "object", "properties": {
+            "path": _path_prop("File to read"),
+            "offset": {"type": "integer", "minimum": 1, "description": "First line, 1-based"},
+            "limit": {"type": "integer", "minimum": 1, "description": "Number of lines"},
+        }, "required": ["path"], "additionalProperties": False},
+        cost_tier="free", domain="coding")
+
+    async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
+        paths = WorkspacePaths(ctx.workspace)
+        real = paths.resolve(tool_input["path"], kind="file", must_exist=ctx.client_fs is None)
+        shown = paths.relative(real)
+        lines = (await TextFiles(ctx).read(real, shown)).splitlines(keepends=True)
+        first = int(tool_input.get("offset", 1))
+        limit = int(tool_input.get("limit", READ_DEFAULT_LIMIT))
+        if lines and first > len(lines):
+            raise ToolError(f"{shown}: offset {first} is past the end ({len(lines)} lines)")
+        picked: list[str] = []
+        chars = 0
+        for line in lines[first - 1:first - 1 + limit]:
+            if chars + len(line) > READ_MAX_CHARS and picked:
+                break
+            picked.append(line)
+            chars += len(line)
+        last = first - 1 + len(picked)
+        text = "".join(picked)
+        if last < len(lines):
+            text += (f"\n[... showing lines {first}-{last} of {len(lines)}; "
+                     f"read with offset={last + 1} to continue]")
+        return ToolResult(text, data={"path": shown, "first_line": first, "last_line": last,
+                                      "total_lines": len(lines)})
+
+
+class WriteTool:
+    spec = ToolSpec(
+        name="write",
+        description=("Create or overwrite a text file in the workspace with the given content. "
+                     "Parent directories are created."),
+        input_schema={"type": "object", "properties": {
+            "path": _path_prop("File to write"),
+            "content": {"type": "string", "description": "The whole new content of the file"},
+        }, "required": ["path", "content"], "additionalProperties": False},
+        cost_tier="low", domain="coding", writes=True)
+
+    async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
+        paths = WorkspacePaths(ctx.workspace)
+        real = paths.resolve(tool_input["path"], kind="file", must_exist=False)
+        shown = paths.relative(real)
+        files = TextFiles(ctx)
+        old: str | None = None
+        if ctx.client_fs is not None or real.exists():
+            try:
+                old = await files.read(real, shown)
+            except ToolError:
+                old = None  # a new file, or one we cannot show: the write still goes ahead
+        content = tool_input["content"]
+        await files.write(real, shown, content)
+        verb = "created" if old is None else "wrote"
+        return ToolResult(f"{verb} {shown} ({len(content.encode())} bytes)",
+                          data={"path": shown, "abs_path": str(real), "old_text": old,
+                                "new_text": content,
+                                "diff": unified_diff(old or "", content, shown)})
+
+
+class EditTool:
+    spec = ToolSpec(
+        name="edit",
+        description=("Replace one exact occurrence of `old` with `new` in a workspace file. "
+                     "`old` must match the file text exactly (whitespace included) and occur "
+                     "once; include surrounding lines to make it unique. Returns a diff."),
+        input_schema={"type": "object", "properties": {
+            "path": _path_prop("File to edit"),
+            "old": {"type": "string", "minLength": 1, "description": "Exact text to replace"},
+            "new": {"type": "string", "description": "Replacement text"},
+        }, "required": ["path", "old", "new"], "additionalProperties": False},
+        cost_tier="low", domain="coding", writes=True)
+
+    async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
+        paths = WorkspacePaths(ctx.workspace)
+        real = paths.resolve(tool_input["path"], kind="file", must_exist=ctx.client_fs is None)
+        shown = paths.relative(real)
+        old_snippet, new_snippet = tool_input["old"], tool_input["new"]
+        files = TextFiles(ctx)
+        before = await files.read(real, shown, strict=True)
+        count = before.count(old_snippet)
+        if count == 0:
+            raise ToolError(f"{shown}: `old` text not found (it must match exactly, "
+                            "whitespace included); read the file and retry")
+        if count > 1:
+            raise ToolError(f"{shown}: `old` text occurs {count} times; include more "
+                            "surrounding lines so it matches once")
+        after = before.replace(old_snippet, new_snippet, 1)
+        await files.write(real, shown, after)
+        diff = unified_diff(before, after, shown)
+        return ToolResult(f"edited {shown}\n{diff}",
+                          data={"path": shown, "abs_path": str(real), "old_text": before,
+                                "new_text": after, "diff": diff})
+
+
+class LsTool:
+    spec = ToolSpec(
+        name="ls",
+        description=("List a directory in the workspace (default: the root). Directories end "
+                     "with '/'."),
+        input_schema={"type": "object", "properties": {
+            "path": _path_prop("Directory to list (default '.')"),
+        }, "additionalProperties": False},
+        cost_tier="free", domain="coding")
+
+    async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
+        paths = WorkspacePaths(ctx.workspace)
+        real = paths.resolve(tool_input.get("path") or ".", kind="dir")
+        shown = paths.relative(real)
+        with os.scandir(real) as it:
+            entries = sorted((e.name + ("/" if e.is_dir() else "")) for e in it)
+        more = len(entries) - LS_MAX_ENTRIES
+        text = "\n".join(entries[:LS_MAX_ENTRIES]) if entries else "(empty directory)"
+        if more > 0:
+            text += f"\n[... {more} more entries]"
+        return ToolResult(text, data={"path": shown, "entries": len(entries)})

@@ -1,0 +1,60 @@
+"""Tools from plugins: the ``victor_server.tools`` entry-point group.
+
+An entry point names a class or factory; it is called with its options dict (the tools config
+section under the entry point's own name, ``{}`` when none) and returns a ``Tool`` or a list of
+them. A plugin that fails to import, raises, or returns something that is not a tool is logged
+and skipped; the server starts without it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from victor_server.tools.base import Tool, ToolSpec
+
+logger = logging.getLogger(__name__)
+
+GROUP = "victor_server.tools"
+
+
+def _as_tools(produced: Any) -> list[Tool]:
+    items = list(produced) if isinstance(produced, list | tuple) else [produced]
+    for item in items:
+        if not isinstance(item, Tool) or not isinstance(item.spec, ToolSpec):
+            raise TypeError(f"{item!r} is not a Tool (needs a ToolSpec `spec` and async `run`)")
+    return items
+
+
+def _mark_plugin(tool: Tool, plugin: str) -> None:
+    if tool.spec.source != "builtin":
+        return
+    try:  # say where it came from, for selection and analytics; a frozen tool keeps its spec
+        tool.spec = dataclasses.replace(tool.spec, source=plugin)
+    except (AttributeError, TypeError):
+        logger.debug("tool %s from plugin %s keeps source=builtin", tool.spec.name, plugin)
+
+
+def load_plugin_tools(options: dict[str, Any], disabled: Iterable[str] = ()) -> list[Tool]:
+    from importlib.metadata import entry_points
+
+    skip = set(disabled)
+    tools: list[Tool] = []
+    for entry in entry_points(group=GROUP):
+        if entry.name in skip:
+            continue
+        own_options = options.get(entry.name)
+        try:
+            factory = entry.load()
+            produced = _as_tools(factory(dict(own_options) if isinstance(own_options, dict)
+                                         else {}))
+        except Exception as exc:
+            logger.warning("tool plugin %s (%s) failed to load, skipped: %s",
+                           entry.name, entry.value, exc)
+            continue
+        for tool in produced:
+            _mark_plugin(tool, entry.name)
+            tools.append(tool)
+    return tools
