@@ -1,6 +1,6 @@
 """Context compaction benchmark: planted facts kept, tokens kept, time, estimate error.
 
-Run: python bench/bench_context.py [--messages 10000] [--window 200000] [--markdown]
+Run: python bench/bench_context.py [--messages 10000] [--window 200000] [--hashing]
 
 A synthetic coding conversation (human questions, assistant replies, tool pairs with file
 contents) carries planted facts: *pinned* ones (the user pinned the message), *important* ones
@@ -27,15 +27,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from victor_server.context import BUILTIN_STRATEGIES, ContextCoordinator  # noqa: E402
-from victor_server.context.embedding import HashingEmbedder, shared_embedder  # noqa: E402
-from victor_server.context.tokens import estimate_tokens, exact_local_tokens  # noqa: E402
-from victor_server.messages import Message  # noqa: E402
+from victor_server.context import BUILTIN_STRATEGIES, ContextCoordinator
+from victor_server.context.embedding import HashingEmbedder, shared_embedder
+from victor_server.context.tokens import estimate_tokens, exact_local_tokens
+from victor_server.messages import Message
 
 TOPICS = ["parser", "cache layer", "auth middleware", "deploy script", "database migration",
           "websocket handler", "rate limiter", "config loader", "test fixtures", "CLI flags"]
 IMPORTANT = ["It is important that {f}.", "Remember, we must keep this: {f}.",
              "The bug was that {f}.", "Fix: {f}.", "Error seen earlier: {f}."]
+TASK_TOPIC = "deploy script"
+task_facts: set[str] = set()  # planted facts about TASK_TOPIC (what task_aware should keep)
 CODE = "def handler(request):\n    value = request.get('key')\n    return {'ok': bool(value)}\n"
 
 
@@ -45,6 +47,7 @@ def make_conversation(n_messages: int, seed: int = 1) -> tuple[list[Message], di
     messages: list[Message] = []
     facts: dict[str, str] = {}
     seq = 0
+    task_facts.clear()
 
     def add(role: str, content: str | list[dict[str, object]], pinned: bool = False) -> None:
         nonlocal seq
@@ -56,6 +59,8 @@ def make_conversation(n_messages: int, seed: int = 1) -> tuple[list[Message], di
         topic = rng.choice(TOPICS)
         roll = rng.random()
         fact = f"FACT-{turn:05d} the {topic} value is {rng.randint(1000, 9999)}"
+        if topic == TASK_TOPIC:
+            task_facts.add(fact.split()[0])
         if roll < 0.01:
             facts[fact.split()[0]] = "pinned"
             add("user", f"Please keep in mind: {fact}. Now look at the {topic}.", pinned=True)
@@ -92,6 +97,8 @@ def retention(sent: list[Message], facts: dict[str, str]) -> dict[str, float]:
     for kind in ("pinned", "important", "ordinary"):
         ids = [f for f, k in facts.items() if k == kind]
         out[kind] = sum(f in text for f in ids) / len(ids) if ids else 1.0
+    on_task = [f for f in facts if f in task_facts]
+    out["task"] = sum(f in text for f in on_task) / len(on_task) if on_task else 1.0
     return out
 
 
@@ -111,11 +118,11 @@ def estimate_error(messages: list[Message]) -> str:
             f"under the fake provider's len(json)/4 for {fake_under:.1%}")
 
 
-async def run(n_messages: int, window: int, markdown: bool) -> None:
+async def run(n_messages: int, window: int, hashing: bool) -> None:
     messages, facts = make_conversation(n_messages)
     counts = {k: sum(1 for v in facts.values() if v == k) for k in ("pinned", "important",
                                                                      "ordinary")}
-    embedder = shared_embedder()
+    embedder = None if hashing else shared_embedder()
     embedder_name = "MiniLM (selection module)" if embedder else "HashingEmbedder"
     overhead = 4000
     rows = []
@@ -125,7 +132,7 @@ async def run(n_messages: int, window: int, markdown: bool) -> None:
                                          embedder=embedder or HashingEmbedder())
         start = time.perf_counter()
         result = await coordinator.prepare(messages, overhead_tokens=overhead,
-                                           metadata={"task": "review the deploy script"})
+                                           metadata={"task": TASK_TOPIC})
         cold = time.perf_counter() - start
         start = time.perf_counter()
         await coordinator.prepare(messages, overhead_tokens=overhead)
@@ -136,25 +143,27 @@ async def run(n_messages: int, window: int, markdown: bool) -> None:
         rows.append((name, result.before_tokens, result.after_tokens, result.after_messages,
                      kept, fits, cold, warm, result.note or ""))
     print(f"{n_messages} messages, window {window}, overhead {overhead}, planted facts "
-          f"{counts}; semantic embedder: {embedder_name}\n")
+          f"{counts} ({len([f for f in facts if f in task_facts])} about the task); "
+          f"semantic embedder: {embedder_name}\n")
     print("| strategy | tokens before -> after | messages kept | pinned | important | ordinary "
-          "| fits window | time cold / warm (s) | note |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| on-task | fits window | time cold / warm (s) | note |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, before, after, kept_n, kept, fits, cold, warm, note in rows:
         print(f"| {name} | {before} -> {after} | {kept_n} | {kept['pinned']:.0%} | "
-              f"{kept['important']:.0%} | {kept['ordinary']:.0%} | {'yes' if fits else 'NO'} | "
+              f"{kept['important']:.0%} | {kept['ordinary']:.0%} | {kept['task']:.0%} | "
+              f"{'yes' if fits else 'NO'} | "
               f"{cold:.2f} / {warm:.2f} | {note[:60]} |")
     print("\n" + estimate_error(messages))
-    del markdown
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--window", type=int, default=200_000)
-    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--hashing", action="store_true",
+                        help="semantic uses the lexical HashingEmbedder even if MiniLM is there")
     args = parser.parse_args()
-    asyncio.run(run(args.messages, args.window, args.markdown))
+    asyncio.run(run(args.messages, args.window, args.hashing))
 
 
 if __name__ == "__main__":

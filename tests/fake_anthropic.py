@@ -32,6 +32,15 @@ Scripting: ``fake.queue(*replies)`` enqueues replies consumed in order by ``/v1/
 requests (``count_tokens`` never consumes one). With an empty queue the ``default_responder``
 answers (default: ``echo: <text of the last user message>``). See ``python tests/fake_anthropic.py
 --help`` for the standalone mode used by non-Python tests.
+
+Like the real API the fake answers 400 for a missing ``model`` / ``max_tokens`` / ``messages`` and
+for a ``tool_use`` not followed by its ``tool_result`` (``validate=False`` turns this off), and
+401 without a key (``x-api-key`` or bearer; ``api_key=`` demands one value).
+
+What the anthropic 2.x SDK raises against it: HTTP errors become its typed ``APIStatusError``
+subclasses; an SSE ``error`` event becomes ``APIStatusError``; a cut non-streaming response is
+``APIConnectionError``; but a stream cut while iterating surfaces as the transport's own
+``httpx2.RemoteProtocolError`` (the SDK does not wrap it), so providers must catch that too.
 """
 
 from __future__ import annotations
@@ -49,7 +58,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 JSON = dict[str, Any]
 
@@ -605,9 +614,11 @@ class _Handler(BaseHTTPRequestHandler):
             reply = fake._next_reply(body)
         except Exception as exc:  # a broken test responder should surface as a 500, not a hang
             return self._send_json(500, _error_body("api_error", f"responder failed: {exc!r}"))
-        if isinstance(reply, ErrorReply):
-            return self._send_error_reply(reply)
-        resolved = fake._resolve(reply, body)
+        # By name, not isinstance: the module may be imported twice (``fake_anthropic`` and
+        # ``tests.fake_anthropic``), and a reply from one copy must work in the other's server.
+        if type(reply).__name__ == "ErrorReply":
+            return self._send_error_reply(cast(ErrorReply, reply))
+        resolved = fake._resolve(cast(MessageReply, reply), body)
         rec.usage = (resolved.input_tokens, resolved.output_tokens)
         try:
             if body.get("stream"):
@@ -713,6 +724,11 @@ def main(argv: list[str] | None = None) -> int:
         "--script", help='JSON file: a list of replies, e.g. [{"kind": "text", "text": "hi"}]'
     )
     parser.add_argument("--api-key", help="only accept this key (401 otherwise)")
+    parser.add_argument(
+        "--exit-on-eof",
+        action="store_true",
+        help="exit when stdin closes, so a parent that dies leaves no orphan server",
+    )
     args = parser.parse_args(argv)
     fake = FakeAnthropic(host=args.host, port=args.port, api_key=args.api_key)
     if args.script:
@@ -721,7 +737,10 @@ def main(argv: list[str] | None = None) -> int:
     with fake:
         print(f"PORT {fake.port}", flush=True)
         try:
-            threading.Event().wait()
+            if args.exit_on_eof:
+                sys.stdin.read()
+            else:
+                threading.Event().wait()
         except KeyboardInterrupt:
             pass
     return 0

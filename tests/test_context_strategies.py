@@ -110,8 +110,18 @@ async def test_keep_last_n_option_from_config() -> None:
 
 
 async def test_semantic_without_embedder_falls_back_and_says_so() -> None:
-    result = await ContextCoordinator().compact(conversation(20), strategy="semantic")
+    coordinator = ContextCoordinator(use_shared_embedder=False)
+    result = await coordinator.compact(conversation(20), strategy="semantic")
     assert result.note == "embeddings unavailable; fell back to recent_important"
+
+
+async def test_semantic_with_a_failing_embedder_falls_back() -> None:
+    async def broken(texts: list[str]) -> Any:
+        raise RuntimeError("no model files")
+
+    coordinator = ContextCoordinator(embedder=broken)
+    result = await coordinator.compact(conversation(20), strategy="semantic")
+    assert result.note == "embedding failed (no model files); fell back to recent_important"
 
 
 async def test_semantic_keeps_a_representative_of_a_distinct_subject() -> None:

@@ -7,6 +7,7 @@ drives the real SDK client (or raw httpx for the wire format) at a running fake.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import math
 import subprocess
@@ -354,3 +355,36 @@ def test_standalone_process_with_script(tmp_path: Path) -> None:
         proc.wait(timeout=10)
     assert scripted["content"][0]["input"] == {"d": 1}
     assert echoed["content"][0]["text"] == "echo: hello there"
+
+
+def test_replies_from_a_second_copy_of_the_module(
+    fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Suites import this module as ``fake_anthropic`` or ``tests.fake_anthropic``; replies
+    # built by one copy must still be understood by a server from the other.
+    path = Path(__file__).with_name("fake_anthropic.py")
+    spec = importlib.util.spec_from_file_location("fake_anthropic_copy", path)
+    assert spec is not None and spec.loader is not None
+    copy = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "fake_anthropic_copy", copy)
+    spec.loader.exec_module(copy)
+    fake.queue(copy.error(429), copy.text("from the copy"))
+    with anthropic.Anthropic(base_url=fake.base_url, api_key="k", max_retries=0) as c:
+        with pytest.raises(anthropic.RateLimitError):
+            c.messages.create(model=MODEL, max_tokens=8, messages=HELLO)
+        m = c.messages.create(model=MODEL, max_tokens=8, messages=HELLO)
+    assert m.content[0].type == "text" and m.content[0].text == "from the copy"
+
+
+def test_standalone_exits_when_stdin_closes() -> None:
+    module = Path(__file__).with_name("fake_anthropic.py")
+    proc = subprocess.Popen(
+        [sys.executable, str(module), "--exit-on-eof"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    assert proc.stdout.readline().startswith("PORT ")
+    proc.stdin.close()
+    assert proc.wait(timeout=10) == 0

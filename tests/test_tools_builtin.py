@@ -35,6 +35,11 @@ def make(ws: Path, options: dict[str, Any] | None = None) -> ToolCoordinator:
     return ToolCoordinator(ws, options, load_plugins=False)
 
 
+def snapshot(root: Path) -> dict[Path, bytes]:
+    """Every regular file under root with its bytes (symlinks, FIFOs left out)."""
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and not p.is_symlink()}
+
+
 def ctx_for(ws: Path, **kw: Any) -> ToolContext:
     return ToolContext(workspace=ws, session_id="s1", **kw)
 
@@ -200,7 +205,7 @@ def _escape_inputs(ws: Path, outside: Path) -> list[tuple[str, str]]:
         ("/etc/passwd", "outside the workspace"),
         ("link_out/secret.txt", "outside the workspace"),
         ("file_out", "outside the workspace"),
-        ("loop_a", "loop_a"),
+        ("loop_a", "cannot resolve path"),
         ("zero", "outside the workspace"),
         ("pipe", "not a regular file"),
     ]
@@ -219,8 +224,7 @@ async def test_every_path_escape_is_refused(ws: Path, outside: Path, tool: str) 
         result = await run(ws, tool, tool_input)
         assert result.is_error, (tool, path, result.content)
         assert message in result.content, (tool, path, result.content)
-    assert (outside / "secret.txt").read_text() == "top secret\n"
-    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+    assert snapshot(outside) == {outside / "secret.txt": b"top secret\n"}
 
 
 # --- search ----------------------------------------------------------------------------------
@@ -309,13 +313,13 @@ class Asker:
 async def test_permission_refused_leaves_disk_untouched(ws: Path, name: str,
                                                         tool_input: dict[str, Any]) -> None:
     asker = Asker(False)
-    before = {p: p.read_bytes() for p in ws.rglob("*") if p.is_file()}
+    before = snapshot(ws)
     coordinator = make(ws)
     result = await coordinator.execute(name, tool_input, ctx_for(ws, ask_permission=asker),
                                        tool_use_id="tu_1")
     assert result.is_error and result.content == PERMISSION_DENIED
     assert asker.calls == [(name, tool_input, "tu_1")]
-    assert {p: p.read_bytes() for p in ws.rglob("*") if p.is_file()} == before
+    assert snapshot(ws) == before
 
 
 async def test_permission_granted_runs_and_reads_never_ask(ws: Path) -> None:
@@ -326,6 +330,27 @@ async def test_permission_granted_runs_and_reads_never_ask(ws: Path) -> None:
     result = await coordinator.execute("write", {"path": "ok.txt", "content": "ok"}, ctx)
     assert not result.is_error and (ws / "ok.txt").read_text() == "ok"
     assert [c[0] for c in asker.calls] == ["write"]
+
+
+async def test_tool_use_id_may_come_in_context_options(ws: Path) -> None:
+    asker = Asker(False)
+    ctx = ctx_for(ws, ask_permission=asker, options={"tool_use_id": "toolu_9"})
+    await make(ws).execute("write", {"path": "a.txt", "content": "x"}, ctx)
+    assert asker.calls[0][2] == "toolu_9"
+
+
+@pytest.mark.parametrize("name, tool_input, options", [
+    ("write", {"path": "../escape.txt", "content": "x"}, None),
+    ("edit", {"path": "missing.txt", "old": "a", "new": "b"}, None),
+    ("bash", {"command": "rm -rf src"}, {"bash": {"enabled": True, "allow": ["echo"]}}),
+])
+async def test_calls_that_would_be_refused_do_not_ask(ws: Path, name: str,
+                                                      tool_input: dict[str, Any],
+                                                      options: dict[str, Any] | None) -> None:
+    asker = Asker(True)
+    result = await run(ws, name, tool_input, options, ask_permission=asker)
+    assert result.is_error and result.content != PERMISSION_DENIED
+    assert asker.calls == []
 
 
 class EditorFs:

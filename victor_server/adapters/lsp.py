@@ -18,7 +18,14 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.protocol import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    JsonRPCResponseMessage,
+    LanguageServerProtocol,
+    default_converter,
+    lsp_method,
+)
 
 from victor_server import __version__
 from victor_server.errors import VictorError
@@ -30,6 +37,19 @@ COMMANDS = {"victor.chat": "victor/chat", "victor.selectTools": "victor/selectTo
             "victor.compactContext": "victor/compactContext",
             "victor.buildPrompt": "victor/buildPrompt",
             "victor.analyticsSummary": "victor/analytics/summary"}
+
+
+def raw_params_converter() -> Any:
+    """pygls' converter, but custom params and results stay plain JSON.
+
+    pygls turns unknown params into namedtuples with ``rename=True``, which silently renames
+    keys that are not identifiers (``tool_selection.strategy``, ``class``, ``my-key``). Our
+    params are validated by pydantic anyway, so they arrive as the dicts the client sent.
+    """
+    converter = default_converter()
+    for message_type in (JsonRPCRequestMessage, JsonRPCResponseMessage, JsonRPCNotification):
+        converter.register_structure_hook(message_type, lambda obj, cls: cls(**obj))
+    return converter
 
 
 class VictorProtocol(LanguageServerProtocol):
@@ -47,7 +67,8 @@ class VictorProtocol(LanguageServerProtocol):
 
 class VictorLanguageServer(LanguageServer):
     def __init__(self, factory: Callable[[Path | None, dict[str, Any]], Any]) -> None:
-        super().__init__("victor-server", __version__, protocol_cls=VictorProtocol)
+        super().__init__("victor-server", __version__, protocol_cls=VictorProtocol,
+                         converter_factory=raw_params_converter)
         self._factory = factory
         self._root: Path | None = None
         self._init_options: dict[str, Any] = {}

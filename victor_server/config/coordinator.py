@@ -9,6 +9,7 @@ raises ``InvalidParams`` naming the key.
 from __future__ import annotations
 
 import copy
+import re
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,8 @@ from victor_server.settings import NESTED_SECTIONS, Settings
 
 logger = logging.getLogger(__name__)
 
-_SECRET_MARKERS = ("token", "secret", "password", "api_key", "apikey", "authorization")
+_SECRET_KEY = re.compile(r"(?i)(^|_)(api_?key|secret|password|authorization|auth_token|token)$")
+_SECRET_MAPS = {"headers", "env", "tokens"}  # every value (or, for tokens, every key) is secret
 
 
 @dataclass
@@ -37,11 +39,14 @@ class ResolvedConfig:
 
 def redact(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
+        if key == "tokens":  # auth tokens are the mapping's keys
+            return {f"***{i}": v for i, v in enumerate(value.values())}
+        if key in _SECRET_MAPS:
+            return {k: "***" for k in value}
         return {k: redact(v, str(k)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v, key) for v in value]
-    lowered = key.lower()
-    if value and any(marker in lowered for marker in _SECRET_MARKERS):
+    if value and _SECRET_KEY.search(key):
         return "***"
     return value
 

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from victor_server.context.embedding import shared_embedder
 from victor_server.context.invariants import enforce, fit
 from victor_server.context.strategies import BUILTIN_STRATEGIES
 from victor_server.context.tokens import TokenCounter, estimate_tokens
@@ -124,13 +125,15 @@ class ContextCoordinator:
                  token_counter: Callable[[Message], int] | None = None,
                  exact_counter: Callable[[Message], int] | None = None,
                  embedder: Callable[[list[str]], Awaitable[Any]] | None = None,
-                 strategy_options: dict[str, dict[str, Any]] | None = None) -> None:
+                 strategy_options: dict[str, dict[str, Any]] | None = None,
+                 use_shared_embedder: bool = True) -> None:
         self.strategy = strategy
         self.context_window = int(context_window)
         self.threshold = validate_ratio(threshold, "context_compaction_threshold")
         self.target_ratio = validate_ratio(target_ratio, "context_compaction_target_ratio")
         self.summarizer = summarizer
-        self.embedder = embedder
+        # No embedder given: the selection module's MiniLM (one model per process), if present.
+        self.embedder = embedder or (shared_embedder() if use_shared_embedder else None)
         self.strategy_options = strategy_options or {}
         self.counter = TokenCounter(token_counter, exact_counter)
         self._strategies: dict[str, Any] = {}

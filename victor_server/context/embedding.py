@@ -14,7 +14,6 @@ dependency for ~30 lines); the seed is fixed so compaction is reproducible.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import logging
 import re
@@ -46,16 +45,24 @@ class HashingEmbedder:
 
 
 def shared_embedder() -> Embedder | None:
-    """The selection module's embedder when it ships one, else None (checked lazily)."""
-    for module_name, attr in (("victor_server.selection.embeddings", "default_embedder"),
-                              ("victor_server.selection.embedding", "default_embedder")):
-        try:
-            factory = getattr(importlib.import_module(module_name), attr)
-            embedder: Embedder | None = factory()
-            return embedder
-        except Exception as exc:  # absent module or model files: semantic falls back
-            log.debug("no shared embedder from %s: %s", module_name, exc)
-    return None
+    """An async adapter over the selection module's process-wide MiniLM embedder, or None when
+    that module is absent. The model loads on the first call, in a worker thread; if it cannot
+    load, the call raises and ``semantic`` falls back with a note."""
+    try:
+        from victor_server.selection import embedding as selection_embedding
+    except ImportError:
+        return None
+    load = getattr(selection_embedding, "shared_default_embedder", None)
+    if load is None:
+        return None
+
+    async def embed(texts: list[str]) -> Any:
+        import asyncio
+
+        model = await asyncio.to_thread(load)
+        return await asyncio.to_thread(model.encode, texts)
+
+    return embed
 
 
 def kmeans(vectors: Any, k: int, iterations: int = 12, seed: int = 7) -> tuple[Any, Any]:

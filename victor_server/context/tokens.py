@@ -26,9 +26,9 @@ from victor_server.messages import Block, Message, tool_result_text
 
 log = logging.getLogger(__name__)
 
-CHARS_PER_TOKEN = 3.5
-MESSAGE_OVERHEAD = 8  # role, separators; the fake's JSON envelope is ~30 chars
-BLOCK_OVERHEAD = 8  # {"type":"text","text":""} and friends
+CHARS_PER_TOKEN = 3.7
+MESSAGE_OVERHEAD = 8  # role and separators: the fake's {"role":..,"content":..} is ~30 chars
+BLOCK_OVERHEAD = 7  # {"type":"text","text":""} and friends, in block lists only
 IMAGE_TOKENS = 1600  # Anthropic's documented ceiling for one image at default size
 _CACHE_LIMIT = 100_000
 
@@ -56,7 +56,7 @@ def _block_chars(block: Block) -> tuple[int, int]:
 def estimate_tokens(message: Message) -> int:
     """Conservative token estimate of one message (see the module docstring)."""
     if isinstance(message.content, str):
-        return int(len(message.content) / CHARS_PER_TOKEN) + MESSAGE_OVERHEAD + BLOCK_OVERHEAD
+        return int(len(message.content) / CHARS_PER_TOKEN) + MESSAGE_OVERHEAD
     chars = 0
     fixed = MESSAGE_OVERHEAD
     for block in message.content:
@@ -79,14 +79,14 @@ def tiktoken_encoder() -> Any | None:
 
 
 def exact_local_tokens(message: Message) -> int | None:
-    """cl100k tokens of the message's text plus the same fixed overheads, or None."""
+    """cl100k tokens of the message's text plus its role formatting, or None."""
     encoder = tiktoken_encoder()
     if encoder is None:
         return None
     text = message.content if isinstance(message.content, str) else "\n".join(
         json.dumps(b["input"]) if b.get("type") == "tool_use" else Message("user", [b]).text()
         for b in message.content)
-    return len(encoder.encode(text, disallowed_special=())) + MESSAGE_OVERHEAD
+    return len(encoder.encode(text, disallowed_special=())) + 4  # role formatting tokens
 
 
 MessageCounter = Callable[[Message], int]

@@ -19,7 +19,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -105,7 +105,9 @@ class EmbeddingService:
         embedder = await self.embedder()
         if embedder is None:
             return None
-        return (await asyncio.to_thread(embedder.encode, [text]))[0]
+        rows = await asyncio.to_thread(embedder.encode, [text])
+        row: Matrix = rows[0]
+        return row
 
     async def embed_tools(self, texts: list[str]) -> Matrix | None:
         """Rows for ``texts``, from the memory cache, then the store, then the model."""
@@ -147,7 +149,3 @@ class MemoryEmbeddingCache:
 
     async def put_embeddings(self, model: str, items: dict[str, bytes]) -> None:
         self.rows.update({(model, k): v for k, v in items.items()})
-
-
-def describe(value: Any) -> str:
-    return type(value).__name__

@@ -49,6 +49,9 @@ class BM25Index:
         for counts in terms:
             frequency.update(counts.keys())
         self._postings: dict[str, list[tuple[int, float]]] = {}
+        # A query term no tool uses still counts in ``best_possible``, at the weight it would
+        # have had in one document: unmatched words make every match count for less.
+        self._unseen = math.log(1 + (self.size + 0.5) / 0.5)
         for index, counts in enumerate(terms):
             norm = k1 * (1 - b + b * lengths[index] / (average or 1.0))
             for term, tf in counts.items():
@@ -64,6 +67,13 @@ class BM25Index:
             for index, weight in self._postings.get(term, ()):
                 result[index] = result.get(index, 0.0) + weight
         return result
+
+    def best_possible(self, query: str) -> float:
+        """An upper bound of ``scores(query)``: each term at its highest weight. Dividing by it
+        says how much of the query a tool explains, so one shared verb ("show", "open") stays a
+        small signal instead of being scaled up to 1.0."""
+        return sum(max((w for _, w in self._postings[t]), default=0.0) if t in self._postings
+                   else self._unseen for t in set(tokenize(query)))
 
 
 def tool_document(name: str, description: str) -> str:

@@ -247,6 +247,22 @@ class Store(EventQueries):
             await db.commit()
         return cursor.rowcount > 0
 
+    # ---- tool permissions (ACP "allow always" / "reject always") ----------------------------
+
+    async def get_tool_permission(self, project: str, tool: str) -> str | None:
+        """The remembered decision for ``tool`` in ``project`` (a workspace path), if any."""
+        async with self.guarded() as db, db.execute(
+                "SELECT decision FROM tool_permissions WHERE project = ? AND tool = ?",
+                (project, tool)) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def set_tool_permission(self, project: str, tool: str, decision: str) -> None:
+        async with self.guarded() as db:
+            await db.execute("INSERT OR REPLACE INTO tool_permissions VALUES (?, ?, ?, ?)",
+                             (project, tool, decision, time.time()))
+            await db.commit()
+
     # ---- embedding cache (tool selection) -------------------------------------------------
 
     async def get_embeddings(self, model: str, keys: list[str]) -> dict[str, bytes]:

@@ -1,5 +1,12 @@
-"""Tools the model can call: specs, the ToolCoordinator that runs them, and built-ins."""
+"""Tools the model can call: specs, the ToolCoordinator that runs them, and built-ins.
 
-from victor_server.tools.base import Tool, ToolContext, ToolResult, ToolSpec
+Built-ins (``read write edit ls search bash``) live in ``file_tools``, ``search_tool`` and
+``bash_tool``, confined to the workspace by ``workspace_paths``; MCP servers' tools in
+``mcp_tools``; entry-point plugins in ``plugin_tools``. See docs/tools.md.
+"""
 
-__all__ = ["Tool", "ToolContext", "ToolResult", "ToolSpec"]
+from victor_server.tools.base import Tool, ToolContext, ToolError, ToolResult, ToolSpec
+from victor_server.tools.coordinator import PERMISSION_DENIED, ToolCoordinator
+
+__all__ = ["PERMISSION_DENIED", "Tool", "ToolContext", "ToolCoordinator", "ToolError",
+           "ToolResult", "ToolSpec"]

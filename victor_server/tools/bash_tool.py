@@ -112,6 +112,9 @@ class BashTool:
         self.timeout = float(options.get("timeout", 30))
         self.max_output = int(options.get("max_output", 30000))
 
+    def precheck(self, tool_input: dict[str, Any], ctx: ToolContext) -> None:
+        check_allowed(tool_input["command"], self.allow, WorkspacePaths(ctx.workspace))
+
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         command = tool_input["command"]
         paths = WorkspacePaths(ctx.workspace)

@@ -16,8 +16,10 @@ Names listed in ``disabled`` are neither offered nor run. ``options`` is shaped 
 "mcp_servers": {...}, "mcp_timeout": 60, "<plugin>": {...}}``.
 
 ``execute`` is the single gate every call passes: unknown or disabled name, input against the
-tool's JSON schema, then the user's permission for tools that write or run commands, then the
-tool itself; ``ToolError`` keeps its message, any other exception becomes "<tool> failed: ...".
+tool's JSON schema, then the user's permission for tools that write or run commands (after the
+tool's optional ``precheck(input, ctx)``, so nobody is asked about a call that would be refused
+anyway: a path outside the workspace, a command off the allow-list), then the tool itself.
+``ToolError`` keeps its message; any other exception becomes "<tool> failed: ...".
 """
 
 from __future__ import annotations
@@ -112,6 +114,13 @@ class ToolCoordinator:
         if problem is not None:
             return ToolResult(problem, is_error=True)
         if tool.spec.writes and ctx.ask_permission is not None:
+            tool_use_id = tool_use_id or str(ctx.options.get("tool_use_id", ""))
+            precheck = getattr(tool, "precheck", None)
+            try:  # refuse what would fail anyway before bothering the user
+                if precheck is not None:
+                    precheck(tool_input, ctx)
+            except ToolError as exc:
+                return ToolResult(str(exc), is_error=True)
             try:
                 allowed = await ctx.ask_permission(tool.spec, tool_input, tool_use_id)
             except Exception as exc:  # a face that cannot ask must not run the tool

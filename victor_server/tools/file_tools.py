@@ -138,6 +138,9 @@ class WriteTool:
         }, "required": ["path", "content"], "additionalProperties": False},
         cost_tier="low", domain="coding", writes=True)
 
+    def precheck(self, tool_input: dict[str, Any], ctx: ToolContext) -> None:
+        WorkspacePaths(ctx.workspace).resolve(tool_input["path"], kind="file", must_exist=False)
+
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         paths = WorkspacePaths(ctx.workspace)
         real = paths.resolve(tool_input["path"], kind="file", must_exist=False)
@@ -170,6 +173,10 @@ class EditTool:
             "new": {"type": "string", "description": "Replacement text"},
         }, "required": ["path", "old", "new"], "additionalProperties": False},
         cost_tier="low", domain="coding", writes=True)
+
+    def precheck(self, tool_input: dict[str, Any], ctx: ToolContext) -> None:
+        WorkspacePaths(ctx.workspace).resolve(tool_input["path"], kind="file",
+                                              must_exist=ctx.client_fs is None)
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         paths = WorkspacePaths(ctx.workspace)

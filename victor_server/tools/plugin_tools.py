@@ -1,9 +1,10 @@
 """Tools from plugins: the ``victor_server.tools`` entry-point group.
 
-An entry point names a class or factory; it is called with its options dict (the tools config
-section under the entry point's own name, ``{}`` when none) and returns a ``Tool`` or a list of
-them. A plugin that fails to import, raises, or returns something that is not a tool is logged
-and skipped; the server starts without it.
+Entry points are found and imported through the plugin registry (``victor_server.plugins``),
+the one route every extension kind takes. An entry point names a class or factory; it is called
+with its options dict (the tools config section under the entry point's own name, ``{}`` when
+none) and returns a ``Tool`` or a list of them. A plugin that fails to import, raises, or
+returns something that is not a tool is logged and skipped; the server starts without it.
 """
 
 from __future__ import annotations
@@ -38,23 +39,18 @@ def _mark_plugin(tool: Tool, plugin: str) -> None:
 
 
 def load_plugin_tools(options: dict[str, Any], disabled: Iterable[str] = ()) -> list[Tool]:
-    from importlib.metadata import entry_points
+    from victor_server.plugins import iter_plugins  # the one registry; it logs import failures
 
-    skip = set(disabled)
     tools: list[Tool] = []
-    for entry in entry_points(group=GROUP):
-        if entry.name in skip:
-            continue
-        own_options = options.get(entry.name)
+    for name, factory in iter_plugins(GROUP, list(disabled)):
+        own_options = options.get(name)
         try:
-            factory = entry.load()
             produced = _as_tools(factory(dict(own_options) if isinstance(own_options, dict)
                                          else {}))
         except Exception as exc:
-            logger.warning("tool plugin %s (%s) failed to load, skipped: %s",
-                           entry.name, entry.value, exc)
+            logger.warning("tool plugin %s failed to load and is skipped: %s", name, exc)
             continue
         for tool in produced:
-            _mark_plugin(tool, entry.name)
+            _mark_plugin(tool, name)
             tools.append(tool)
     return tools

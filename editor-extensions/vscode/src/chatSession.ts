@@ -157,9 +157,11 @@ export class ChatSession {
       if (options.pin) {
         params.pin = true;
       }
-      const result = await this.connection.sendRequest<ChatResult>(
-        Methods.chat, params, options.token,
-      );
+      // Pass the token only when there is one: vscode-jsonrpc would send a trailing
+      // `undefined` as a second positional param, which the server rightly rejects.
+      const result = options.token
+        ? await this.connection.sendRequest<ChatResult>(Methods.chat, params, options.token)
+        : await this.connection.sendRequest<ChatResult>(Methods.chat, params);
       this.sessionId = result.sessionId ?? sessionId;
       this.usage = addUsage(this.usage, result.usage);
       return result;
@@ -203,5 +205,11 @@ export async function listSessions(
 /** A one-line label for a session picker. */
 export function sessionLabel(session: Session): string {
   const title = session.title?.trim() || session.sessionId;
-  return `${title} (${session.messageCount} messages, ${session.updatedAt})`;
+  return `${title} (${session.messageCount} messages, ${timestampText(session.updatedAt)})`;
+}
+
+/** "2025-01-31 14:05" from epoch seconds or an ISO string; anything else as given. */
+export function timestampText(value: string | number): string {
+  const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
+  return Number.isNaN(date.getTime()) ? String(value) : date.toISOString().slice(0, 16).replace("T", " ");
 }

@@ -152,8 +152,9 @@ export interface Session {
   sessionId: string;
   tenantId: string | null;
   title: string | null;
-  createdAt: string;
-  updatedAt: string;
+  /** Timestamps: the SPEC leaves the form open; the server sends epoch seconds. */
+  createdAt: string | number;
+  updatedAt: string | number;
   messageCount: number;
   usage: SessionUsage | null;
 }
@@ -162,7 +163,7 @@ export interface StoredMessage {
   role: string;
   /** As stored: a string, or Anthropic-style content blocks. */
   content: unknown;
-  createdAt?: string;
+  createdAt?: string | number;
 }
 
 export interface SessionWithMessages extends Session {

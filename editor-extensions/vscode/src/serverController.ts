@@ -59,7 +59,8 @@ export class ServerController implements VictorConnection, vscode.Disposable {
 
   async sendRequest<R>(method: string, params: unknown, token?: CancellationToken): Promise<R> {
     const client = await this.ready();
-    return client.sendRequest<R>(method, params, token);
+    // A trailing `undefined` would be sent as a second positional param.
+    return token ? client.sendRequest<R>(method, params, token) : client.sendRequest<R>(method, params);
   }
 
   onNotification(method: string, handler: Handler): Disposable {

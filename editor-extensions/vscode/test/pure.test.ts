@@ -1,7 +1,7 @@
 /** Client logic that needs no server: settings, launch, formatting, selection messages. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { addUsage, formatTokens, transcript } from "../src/chatSession";
+import { addUsage, formatTokens, timestampText, transcript } from "../src/chatSession";
 import { contentText } from "../src/protocol";
 import { compactionReport, selectionMessage } from "../src/reports";
 import { buildServerLaunch, describeLaunch, initializationOptions } from "../src/serverCommand";
@@ -81,4 +81,10 @@ test("compaction report shows before and after", () => {
     compactionReport({ strategy: "recent", before: { messages: 9, tokens: 900 }, after: { messages: 3, tokens: 200 } }),
     "Compacted with recent: 9 messages / 900 tokens → 3 messages / 200 tokens",
   );
+});
+
+test("session timestamps read the same from epoch seconds or ISO text", () => {
+  assert.equal(timestampText(0), "1970-01-01 00:00");
+  assert.equal(timestampText("2025-03-04T05:06:07Z"), "2025-03-04 05:06");
+  assert.equal(timestampText("yesterday"), "yesterday");
 });

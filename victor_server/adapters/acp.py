@@ -1,0 +1,352 @@
+"""The ACP face (``victor-server acp``): the Agent Client Protocol over stdio, protocol version 1.
+
+Built on PyPI ``agent-client-protocol`` (import ``acp``), which owns the framing (one JSON
+message per line), the schema types and the request routing; ``VictorAcpAgent`` implements its
+``Agent`` interface as thin translations over the same core the other faces use:
+
+======================  ==========================================================
+ACP                     core (``Application.call``)
+======================  ==========================================================
+``session/new``         ``victor/session/create`` (+ MCP servers -> ToolCoordinator)
+``session/load``        ``victor/session/get``, replayed as ``session/update``s
+``session/list``        ``victor/session/list``
+``session/prompt``      ``victor/chat`` with ``on_delta``/``on_tool`` -> updates,
+                        ``ask_permission`` -> ``session/request_permission``,
+                        ``client_fs`` -> ``fs/*``; then ``victor/getContext`` for
+                        the ``usage_update``
+``session/cancel``      cancels the task running the chat (stopReason "cancelled")
+``set_config_option``   per-session config override (``model``)
+======================  ==========================================================
+
+The application (orchestrator, store, middleware) is built once per process: eagerly at
+``--workspace`` when one was given, else on the first session request at its ``cwd``. The
+``initialize`` answer never waits for it, and the core's heavy imports run in a thread so the
+event loop keeps answering meanwhile. ``_meta.authToken`` on ``initialize`` (or on any request)
+is presented to the auth middleware as the client's credentials. Translation of values lives
+in ``acp_updates``; the permission prompt and the editor file system in ``acp_permissions``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import importlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from acp import PROTOCOL_VERSION, RequestError, run_agent, schema
+from acp.helpers import update_agent_message_text
+
+from victor_server import __version__
+from victor_server.adapters.acp_permissions import EditorFiles, PermissionGate
+from victor_server.adapters.acp_updates import (
+    history_updates,
+    prompt_to_message,
+    stop_reason,
+    tool_finished,
+    tool_started,
+)
+from victor_server.errors import VictorError
+
+if TYPE_CHECKING:
+    from acp import Agent
+
+    from victor_server.app import Application
+
+logger = logging.getLogger(__name__)
+
+MODEL_OPTION = "model"
+
+
+@dataclass
+class AcpSession:
+    """What the face keeps per ACP session: only protocol state, never conversation."""
+
+    session_id: str
+    override: dict[str, Any] = field(default_factory=dict)
+    turn: asyncio.Task[Any] | None = None
+    running_tool: str = ""
+
+
+class VictorAcpAgent:
+    def __init__(self, workspace: Path | None, config: Path | None, db: str | None) -> None:
+        self._workspace = workspace  # None: the first session's cwd decides
+        self._config = config
+        self._db = db
+        self._client: Any = None
+        self._capabilities: schema.ClientCapabilities | None = None
+        self._auth_token: str | None = None
+        self._app_task: asyncio.Task[Application] | None = None
+        self._sessions: dict[str, AcpSession] = {}
+        self._warmup: asyncio.Task[None] | None = None
+
+    # ---- the application -------------------------------------------------------------------
+
+    def on_connect(self, conn: Any) -> None:
+        self._client = conn
+        if self._workspace is not None:
+            self._app_task = asyncio.get_running_loop().create_task(self._build(self._workspace))
+
+    async def app(self, cwd: str | None = None) -> Application:
+        if self._app_task is None:
+            self._app_task = asyncio.get_running_loop().create_task(
+                self._build(_workspace_for(cwd)))
+        try:
+            return await asyncio.shield(self._app_task)
+        except VictorError as exc:
+            raise _rpc_error(exc) from exc
+
+    async def _build(self, workspace: Path) -> Application:
+        module = await asyncio.to_thread(importlib.import_module, "victor_server.app")
+        app: Application = await module.build_application("acp", workspace, self._config,
+                                                          self._db)
+        self._warmup = asyncio.get_running_loop().create_task(_warm_provider_sdk(app))
+        return app
+
+    async def close(self) -> None:
+        for session in self._sessions.values():
+            if session.turn is not None:
+                session.turn.cancel()
+        if self._app_task is not None:
+            with contextlib.suppress(BaseException):
+                await (await self._app_task).close()
+
+    async def _call(self, app: Application, method: str, params: dict[str, Any],
+                    meta: dict[str, Any], **extra: Any) -> Any:
+        token = meta.get("authToken") or self._auth_token
+        credentials = {"auth_token": token} if isinstance(token, str) and token else None
+        try:
+            return await app.call(method, params, credentials=credentials, **extra)
+        except VictorError as exc:
+            raise _rpc_error(exc) from exc
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    async def initialize(self, protocol_version: int,
+                         client_capabilities: schema.ClientCapabilities | None = None,
+                         client_info: schema.Implementation | None = None,
+                         **meta: Any) -> schema.InitializeResponse:
+        self._capabilities = client_capabilities
+        if isinstance(meta.get("authToken"), str):
+            self._auth_token = meta["authToken"]
+        return schema.InitializeResponse(
+            protocol_version=PROTOCOL_VERSION,
+            agent_capabilities=schema.AgentCapabilities(
+                load_session=True,
+                prompt_capabilities=schema.PromptCapabilities(embedded_context=True),
+                mcp_capabilities=schema.McpCapabilities(http=False, sse=False),
+                session_capabilities=schema.SessionCapabilities(
+                    list=schema.SessionListCapabilities())),
+            agent_info=schema.Implementation(name="victor-server", title="Victor",
+                                             version=__version__),
+            auth_methods=[])
+
+    async def authenticate(self, method_id: str, **meta: Any) -> None:
+        raise RequestError.invalid_params({"methodId": method_id,
+                                           "reason": "no authentication methods are offered"})
+
+    # ---- sessions ----------------------------------------------------------------------------
+
+    async def new_session(self, cwd: str, additional_directories: list[str] | None = None,
+                          mcp_servers: list[Any] | None = None,
+                          **meta: Any) -> schema.NewSessionResponse:
+        app = await self.app(cwd)
+        _add_mcp_servers(app, mcp_servers)
+        row = await self._call(app, "victor/session/create", {}, meta)
+        session = self._session(row["sessionId"])
+        return schema.NewSessionResponse(session_id=session.session_id,
+                                         config_options=await self._options(app, session, meta))
+
+    async def load_session(self, cwd: str, session_id: str,
+                           mcp_servers: list[Any] | None = None,
+                           additional_directories: list[str] | None = None,
+                           **meta: Any) -> schema.LoadSessionResponse:
+        app = await self.app(cwd)
+        _add_mcp_servers(app, mcp_servers)
+        stored = await self._call(app, "victor/session/get", {"sessionId": session_id}, meta)
+        session = self._session(session_id)
+        for update in history_updates(app.orchestrator.workspace, stored["messages"]):
+            await self._client.session_update(session_id=session_id, update=update)
+        await self._send_usage(app, session, meta)
+        return schema.LoadSessionResponse(config_options=await self._options(app, session, meta))
+
+    async def list_sessions(self, cwd: str | None = None, cursor: str | None = None,
+                            **meta: Any) -> schema.ListSessionsResponse:
+        app = await self.app(cwd)
+        workspace = app.orchestrator.workspace
+        if cwd and _workspace_for(cwd) != workspace:
+            return schema.ListSessionsResponse(sessions=[])  # this store serves one project
+        params: dict[str, Any] = {"cursor": cursor} if cursor else {}
+        listed = await self._call(app, "victor/session/list", params, meta)
+        return schema.ListSessionsResponse(
+            sessions=[schema.SessionInfo(session_id=s["sessionId"], cwd=str(workspace),
+                                         title=s.get("title"),
+                                         updated_at=_iso(s.get("updatedAt")))
+                      for s in listed["sessions"]],
+            next_cursor=listed.get("nextCursor"))
+
+    async def set_config_option(self, config_id: str, session_id: str, value: str | bool,
+                                **meta: Any) -> schema.SetSessionConfigOptionResponse:
+        if config_id != MODEL_OPTION or not isinstance(value, str) or not value:
+            raise RequestError.invalid_params({"configId": config_id,
+                                               "reason": "only a model name can be set"})
+        app = await self.app()
+        session = self._session(session_id)
+        session.override[MODEL_OPTION] = value
+        return schema.SetSessionConfigOptionResponse(
+            config_options=await self._options(app, session, meta))
+
+    def _session(self, session_id: str) -> AcpSession:
+        return self._sessions.setdefault(session_id, AcpSession(session_id))
+
+    async def _options(self, app: Application, session: AcpSession,
+                       meta: dict[str, Any]) -> list[Any]:
+        """The model choice: the configured ``model`` plus any listed under ``models``."""
+        config = (await self._call(app, "victor/getConfig", {"sessionId": session.session_id},
+                                   meta))["config"]
+        current = str(session.override.get(MODEL_OPTION) or config.get("model"))
+        models = [current, str(config.get("model")),
+                  *[str(m) for m in config.get("models") or [] if m]]
+        return [schema.SessionConfigOptionSelect(
+            type="select", id=MODEL_OPTION, name="Model", category="model",
+            current_value=current,
+            options=[schema.SessionConfigSelectOption(value=m, name=m)
+                     for m in dict.fromkeys(models)])]
+
+    # ---- turns -------------------------------------------------------------------------------
+
+    async def prompt(self, prompt: list[Any], session_id: str,
+                     **meta: Any) -> schema.PromptResponse:
+        app = await self.app()
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise RequestError(-32001, "session not found: call session/new or session/load "
+                               "first", {"sessionId": session_id})
+        if session.turn is not None and not session.turn.done():
+            raise RequestError.invalid_request({"reason": "a prompt is already running",
+                                                "sessionId": session_id})
+        message, extra_blocks = prompt_to_message(prompt)
+        session.turn = asyncio.get_running_loop().create_task(
+            self._turn(app, session, message, extra_blocks, meta))
+        try:
+            await asyncio.wait({session.turn})
+        except asyncio.CancelledError:  # the connection is going away
+            session.turn.cancel()
+            raise
+        if session.turn.cancelled():  # cancelled before the core's turn had started
+            return schema.PromptResponse(stop_reason="cancelled")
+        result: dict[str, Any] = session.turn.result()
+        await self._send_usage(app, session, meta)
+        usage = result.get("usage") or {}
+        return schema.PromptResponse(
+            stop_reason=stop_reason(str(result.get("stopReason"))),
+            usage=schema.Usage(input_tokens=usage.get("inputTokens", 0),
+                               output_tokens=usage.get("outputTokens", 0),
+                               total_tokens=usage.get("totalTokens", 0)))
+
+    async def _turn(self, app: Application, session: AcpSession, message: str,
+                    extra_blocks: list[dict[str, Any]], meta: dict[str, Any]) -> Any:
+        sid, workspace = session.session_id, app.orchestrator.workspace
+
+        async def on_delta(_core_sid: str, text: str) -> None:
+            await self._client.session_update(session_id=sid,
+                                              update=update_agent_message_text(text))
+
+        async def on_tool(info: dict[str, Any]) -> None:
+            if info.get("status") == "running":
+                session.running_tool = str(info["id"])
+                update: Any = tool_started(workspace, info)
+            else:
+                update = tool_finished(workspace, info)
+            await self._client.session_update(session_id=sid, update=update)
+
+        gate = PermissionGate(self._client, sid, app.orchestrator.store, workspace,
+                              lambda: session.running_tool)
+        return await self._call(
+            app, "victor/chat", {"message": message, "sessionId": sid}, meta,
+            on_delta=on_delta, on_tool=on_tool, ask_permission=gate,
+            client_fs=EditorFiles.offered(self._client, sid, self._capabilities),
+            extra_blocks=extra_blocks or None, override=dict(session.override) or None)
+
+    async def _send_usage(self, app: Application, session: AcpSession,
+                          meta: dict[str, Any]) -> None:
+        """``usage_update``: tokens the next request would send, and the context window."""
+        try:
+            context = await self._call(app, "victor/getContext",
+                                       {"sessionId": session.session_id}, meta)
+        except RequestError as exc:  # usage is informative; never fail a turn over it
+            logger.debug("no usage for %s: %s", session.session_id, exc)
+            return
+        await self._client.session_update(
+            session_id=session.session_id,
+            update=schema.UsageUpdate(session_update="usage_update",
+                                      used=int(context["tokens"]),
+                                      size=int(context["contextWindow"])))
+
+    async def cancel(self, session_id: str, **meta: Any) -> None:
+        session = self._sessions.get(session_id)
+        if session is not None and session.turn is not None and not session.turn.done():
+            session.turn.cancel()
+
+
+def _add_mcp_servers(app: Application, servers: list[Any] | None) -> None:
+    """ACP stdio MCP servers as ToolCoordinator config; http/sse ones are not offered."""
+    stdio = {}
+    for server in servers or []:
+        if isinstance(server, schema.McpServerStdio):
+            stdio[server.name] = {"command": server.command, "args": list(server.args),
+                                  "env": {v.name: v.value for v in server.env}}
+        else:
+            logger.warning("MCP server %s skipped: only stdio servers are supported",
+                           getattr(server, "name", "?"))
+    if stdio and app.orchestrator.tools is not None:
+        app.orchestrator.tools.add_mcp_servers(stdio)
+
+
+async def _warm_provider_sdk(app: Application) -> None:
+    """Import the provider's SDK in a thread while the user is still typing: an editor starts
+    the agent when its panel opens, and the first prompt should not wait for the import."""
+    try:
+        settings = (await app.orchestrator.config.resolve()).settings
+        if settings.provider == "anthropic":
+            await asyncio.to_thread(importlib.import_module, "anthropic")
+    except Exception as exc:  # only an optimisation; the first chat imports it anyway
+        logger.debug("provider SDK warm-up skipped: %s", exc)
+
+
+def _workspace_for(cwd: str | None) -> Path:
+    """A session's ``cwd`` as the workspace root; the process's own when it is not usable."""
+    path = Path(cwd) if cwd else Path.cwd()
+    return (path if path.is_absolute() and path.is_dir() else Path.cwd()).resolve()
+
+
+def _rpc_error(exc: VictorError) -> RequestError:
+    return RequestError(exc.code, exc.message, exc.data)
+
+
+def _iso(timestamp: Any) -> str | None:
+    if not isinstance(timestamp, int | float):
+        return None
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).isoformat()
+
+
+async def serve(args: argparse.Namespace) -> None:
+    workspace = args.workspace if getattr(args, "workspace_explicit", True) else None
+    agent = VictorAcpAgent(workspace, args.config, args.db)
+    try:
+        await run_agent(cast("Agent", agent))  # a subset: the SDK answers -32601 for the rest
+    finally:
+        await agent.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    """``victor-server acp``: serve until the client closes stdin."""
+    try:
+        asyncio.run(serve(args))
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,356 @@
+"""The MCP face (``victor-server mcp``) on the ``mcp`` 2.x SDK's ``MCPServer``: a thin translation.
+
+Every tool, resource and prompt is one ``Application.call`` to the same ``victor/*`` method the
+LSP face serves (SPEC sections 4 and 5); this module only renames keys (``mcp_schemas``) and maps
+errors. Tools take snake_case arguments, which the core's params models accept as they are.
+
+* Errors: a ``VictorError`` from a tool becomes an ``isError`` result whose text names the SPEC
+  code (``error -32001: session not found: x``); from a resource, a JSON-RPC error with that code.
+  Arguments that break a tool's input schema are rejected by the SDK before the core is called.
+* Progress: ``chat`` reports each streamed delta and tool call as a progress notification whose
+  message is the text (the SDK drops them when the request carried no progress token).
+* Cancellation: ``notifications/cancelled`` cancels the SDK's cancel scope around the tool. The
+  turn runs in its own asyncio task so that the core sees exactly one ``CancelledError`` and can
+  store what was said; an anyio scope would re-cancel every await of that tidy-up.
+* Auth: ``_meta.authToken`` on a request is handed to the middleware as ``auth_token``.
+* Both protocol eras (2025 ``initialize`` and 2026-07-28 ``server/discover``) are the SDK's.
+* The application is built on the first request, so ``initialize`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any, cast
+
+import anyio
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.exceptions import MCPError
+from pydantic import Field
+
+from victor_server import __version__
+from victor_server.adapters.mcp_schemas import (
+    AnalyticsSummary,
+    BuildPromptResult,
+    ChatResult,
+    CompactContextResult,
+    GetContextResult,
+    PromptContext,
+    SelectToolsResult,
+    SessionList,
+    SessionWithMessages,
+    snake_keys,
+)
+from victor_server.errors import VictorError
+
+logger = logging.getLogger(__name__)
+
+AppFactory = Callable[[], Awaitable[Any]]
+
+INSTRUCTIONS = (
+    "victor-server: an agent orchestrator. `chat` runs a turn with tool use in a stored session "
+    "(pass session_id to continue one); `select_tools`, `compact_context`, `get_context` and "
+    "`build_prompt` expose its parts; sessions and analytics are also resources under victor://.")
+
+SessionId = Annotated[str, Field(description="session id; `tenant:rest` belongs to a tenant")]
+OptionalSessionId = Annotated[str | None, Field(description="session id (optional)")]
+
+
+class ApplicationHolder:
+    """Builds the application on first use and closes it when the server stops."""
+
+    def __init__(self, factory: AppFactory) -> None:
+        self._factory = factory
+        self._app: Any = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Any:
+        async with self._lock:
+            if self._app is None:
+                self._app = await self._factory()
+        return self._app
+
+    async def close(self) -> None:
+        if self._app is not None:
+            app, self._app = self._app, None
+            await app.close()
+
+
+class Bridge:
+    """One route from an MCP request to ``Application.call``, with the error mapping."""
+
+    def __init__(self, holder: ApplicationHolder) -> None:
+        self.holder = holder
+
+    async def call(self, method: str, params: dict[str, Any], ctx: Context | None = None,
+                   **extra: Any) -> Any:
+        app = await self.holder.get()
+        return await app.call(method, _drop_none(params), credentials=credentials_of(ctx),
+                              **extra)
+
+    async def tool(self, method: str, params: dict[str, Any], ctx: Context | None,
+                   shape: Any, **extra: Any) -> Any:
+        try:
+            return snake_keys(await self.call(method, params, ctx, **extra), shape)
+        except VictorError as exc:
+            raise ToolError(f"error {exc.code}: {exc.message}") from exc
+
+    async def resource(self, method: str, params: dict[str, Any], shape: Any) -> str:
+        try:
+            result = snake_keys(await self.call(method, params), shape)
+        except VictorError as exc:
+            raise MCPError(code=exc.code, message=exc.message, data=exc.data) from exc
+        return json.dumps(result, indent=2, ensure_ascii=False)
+
+
+def credentials_of(ctx: Context | None) -> dict[str, Any] | None:
+    meta = ctx.request_context.meta if ctx is not None else None
+    token = meta.get("authToken") if meta else None
+    return {"auth_token": token} if isinstance(token, str) and token else None
+
+
+def _drop_none(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def _context(context: PromptContext | None) -> dict[str, Any] | None:
+    return context.model_dump(exclude_none=True) if context is not None else None
+
+
+async def run_turn(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Await ``coro`` in its own task; if the request is cancelled, cancel the turn once and
+    let it finish storing (shielded) before the cancellation goes on."""
+    task = asyncio.ensure_future(coro)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.cancel()
+        with anyio.CancelScope(shield=True):
+            await asyncio.wait([task])
+        if not task.cancelled():
+            task.exception()  # retrieved: the request is gone, nobody else will read it
+        raise
+
+
+class ChatProgress:
+    """Streams a turn as progress notifications: one per delta or tool call, text as message."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.count = 0
+
+    async def report(self, message: str) -> None:
+        self.count += 1
+        await self.ctx.report_progress(self.count, None, message)
+
+    async def on_delta(self, session_id: str, text: str) -> None:
+        await self.report(text)
+
+    async def on_tool(self, info: dict[str, Any]) -> None:
+        await self.report(f"tool {info.get('name')} ({info.get('id')}): {info.get('status')}")
+
+
+class VictorMCPServer(MCPServer[Any]):
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None,
+                         context: Context | None = None) -> Any:
+        # The SDK turns an unknown prompt into a ValueError, which goes out as error code 0;
+        # MCP says an invalid prompt name is -32602.
+        if self._prompt_manager.get_prompt(name) is None:
+            raise MCPError(code=-32602, message=f"unknown prompt: {name}", data={"name": name})
+        return await super().get_prompt(name, arguments, context)
+
+
+def create_server(holder: ApplicationHolder) -> MCPServer[Any]:
+    server = VictorMCPServer("victor-server", version=__version__, instructions=INSTRUCTIONS,
+                             log_level="WARNING")
+    bridge = Bridge(holder)
+    register_tools(server, bridge)
+    register_resources(server, bridge)
+    return server
+
+
+def register_tools(server: MCPServer[Any], bridge: Bridge) -> None:
+    @server.tool()
+    async def chat(
+        message: Annotated[str, Field(description="the user's message")],
+        ctx: Context,
+        session_id: Annotated[str | None, Field(
+            description="continue this session (created under this id if new)")] = None,
+        context: Annotated[PromptContext | None, Field(
+            description="prompt context: task, language, requires_compliance, ...")] = None,
+        stream: Annotated[bool, Field(description="report deltas as progress")] = True,
+        pin: Annotated[bool, Field(description="keep this message through compaction")] = False,
+    ) -> ChatResult:
+        """Run one agent turn (model + tools) in a stored session and return the answer."""
+        progress = ChatProgress(ctx)
+        params = {"message": message, "session_id": session_id, "context": _context(context),
+                  "stream": stream, "pin": pin}
+        return cast(ChatResult, await run_turn(bridge.tool(
+            "victor/chat", params, ctx, ChatResult,
+            on_delta=progress.on_delta, on_tool=progress.on_tool)))
+
+    @server.tool()
+    async def select_tools(
+        query: Annotated[str, Field(description="what the tools are needed for")],
+        ctx: Context,
+        max_tools: Annotated[int | None, Field(ge=1, le=1000)] = None,
+        strategy: Annotated[str | None, Field(description=(
+            "keyword, semantic, hybrid, cost_aware, domain, all, or a plugin's name"))] = None,
+        session_id: OptionalSessionId = None,
+    ) -> SelectToolsResult:
+        """Rank the tools the agent would offer the model for this query."""
+        params = {"query": query, "max_tools": max_tools, "strategy": strategy,
+                  "session_id": session_id}
+        return cast(SelectToolsResult,
+                    await bridge.tool("victor/selectTools", params, ctx, SelectToolsResult))
+
+    @server.tool()
+    async def compact_context(
+        session_id: SessionId,
+        ctx: Context,
+        strategy: Annotated[str | None, Field(description=(
+            "recent, recent_important, semantic, task_aware, summarize, or a plugin's name"))
+        ] = None,
+        target_ratio: Annotated[float | None, Field(
+            gt=0.0, lt=1.0, description="fraction of the context's tokens to keep")] = None,
+    ) -> CompactContextResult:
+        """Compact a session's context now; returns the size before and after."""
+        params = {"session_id": session_id, "strategy": strategy, "target_ratio": target_ratio}
+        return cast(CompactContextResult, await bridge.tool(
+            "victor/compactContext", params, ctx, CompactContextResult))
+
+    @server.tool()
+    async def get_context(session_id: SessionId, ctx: Context) -> GetContextResult:
+        """The messages the next turn of this session would send, and their token count."""
+        return cast(GetContextResult, await bridge.tool(
+            "victor/getContext", {"session_id": session_id}, ctx, GetContextResult))
+
+    @server.tool()
+    async def build_prompt(
+        ctx: Context,
+        context: Annotated[PromptContext | None, Field(description="task, language, ...")] = None,
+        session_id: OptionalSessionId = None,
+    ) -> BuildPromptResult:
+        """Build the system prompt for a context; lists each contributor's part."""
+        params = {"context": _context(context), "session_id": session_id}
+        return cast(BuildPromptResult,
+                    await bridge.tool("victor/buildPrompt", params, ctx, BuildPromptResult))
+
+    @server.tool()
+    async def list_sessions(
+        ctx: Context,
+        tenant_id: Annotated[str | None, Field(description="only this tenant's")] = None,
+        limit: Annotated[int, Field(ge=1, le=1000)] = 50,
+        cursor: Annotated[str | None, Field(description="next_cursor of a previous page")] = None,
+    ) -> SessionList:
+        """Stored sessions, most recently updated first."""
+        params = {"tenant_id": tenant_id, "limit": limit, "cursor": cursor}
+        return cast(SessionList,
+                    await bridge.tool("victor/session/list", params, ctx, SessionList))
+
+    @server.tool()
+    async def get_session(session_id: SessionId, ctx: Context) -> SessionWithMessages:
+        """A stored session with its messages."""
+        return cast(SessionWithMessages, await bridge.tool(
+            "victor/session/get", {"session_id": session_id}, ctx, SessionWithMessages))
+
+    @server.tool()
+    async def analytics_summary(
+        ctx: Context,
+        session_id: OptionalSessionId = None,
+        since: Annotated[float | None, Field(description="Unix time; only later events")] = None,
+    ) -> AnalyticsSummary:
+        """Counts of analytics events, tokens and tool calls (one session or all)."""
+        params = {"session_id": session_id, "since": since}
+        return cast(AnalyticsSummary, await bridge.tool(
+            "victor/analytics/summary", params, ctx, AnalyticsSummary))
+
+
+def register_resources(server: MCPServer[Any], bridge: Bridge) -> None:
+    @server.resource("victor://standards", name="standards", mime_type="text/markdown",
+                     description="the project standards part of the built system prompt")
+    async def standards() -> str:
+        built = await bridge.call("victor/buildPrompt", {})
+        return contribution_text(built, "project_standards")
+
+    @server.resource("victor://config", name="config", mime_type="application/json",
+                     description="the resolved config and the source of each key")
+    async def config() -> str:
+        return await bridge.resource("victor/getConfig", {}, dict[str, Any])
+
+    @server.resource("victor://sessions", name="sessions", mime_type="application/json",
+                     description="stored sessions, most recent first")
+    async def sessions() -> str:
+        return await bridge.resource("victor/session/list", {}, SessionList)
+
+    @server.resource("victor://sessions/{session_id}", name="session",
+                     mime_type="application/json", description="a session with its messages")
+    async def session(session_id: str) -> str:
+        return await bridge.resource("victor/session/get", {"session_id": session_id},
+                                     SessionWithMessages)
+
+    @server.resource("victor://analytics/summary", name="analytics_summary",
+                     mime_type="application/json", description="the analytics summary")
+    async def analytics() -> str:
+        return await bridge.resource("victor/analytics/summary", {}, AnalyticsSummary)
+
+    @server.prompt(name="victor_system", description="the system prompt victor builds")
+    async def victor_system(task: str, language: str | None = None) -> str:
+        context = _drop_none({"task": task, "language": language})
+        try:
+            built = await bridge.call("victor/buildPrompt", {"context": context})
+        except VictorError as exc:
+            raise MCPError(code=exc.code, message=exc.message, data=exc.data) from exc
+        return str(built["systemPrompt"])
+
+
+def contribution_text(built: dict[str, Any], name: str) -> str:
+    """One contributor's text, cut from the built prompt (parts are joined by a blank line)."""
+    prompt, start = str(built["systemPrompt"]), 0
+    for part in built["contributions"]:
+        if part["name"] == name:
+            return prompt[start:start + part["chars"]]
+        start += part["chars"] + 2
+    return ""
+
+
+def loopback_security(host: str) -> TransportSecuritySettings:
+    """DNS-rebinding protection on: only loopback (and the host we bound) may be named."""
+    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", f"{host}:*"]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts,
+        allowed_origins=[f"http://{h}" for h in hosts])
+
+
+def run(args: argparse.Namespace) -> int:
+    from victor_server.app import build_application
+
+    async def factory() -> Any:
+        return await build_application("mcp", args.workspace, args.config, args.db)
+
+    holder = ApplicationHolder(factory)
+    server = create_server(holder)
+
+    async def serve() -> None:
+        try:
+            if args.http:
+                if args.host not in ("127.0.0.1", "localhost", "::1"):
+                    logger.warning("serving MCP on %s: not loopback", args.host)
+                await server.run_streamable_http_async(
+                    host=args.host, port=args.port, transport_security=loopback_security(args.host))
+            else:
+                await server.run_stdio_async()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await holder.close()
+
+    try:
+        anyio.run(serve)
+    except KeyboardInterrupt:
+        return 130
+    return 0
