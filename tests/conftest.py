@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_anthropic import FakeAnthropic  # noqa: E402
+from fake_anthropic import FakeAnthropic
 
 
 @pytest.fixture

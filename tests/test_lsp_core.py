@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
 from fake_anthropic import FakeAnthropic, error, slow_text, text, tool_use
 from lsp_harness import lsp_server
 from pygls.exceptions import JsonRpcException
@@ -166,10 +167,9 @@ async def test_cancel_returns_partial_content(workspace: Path, fake: FakeAnthrop
         future = victor.send("victor/chat", {"message": "count slowly"})
         while not victor.deltas:
             await asyncio.sleep(0.02)
-        victor.client.protocol.notify("$/cancelRequest", {"id": _last_request_id(victor)})
-        result = await asyncio.wait_for(asyncio.wrap_future(future)
-                                        if not asyncio.isfuture(future) else future, 10)
-        result = dict(result._asdict()) if hasattr(result, "_asdict") else result
+        victor.client.protocol.notify("$/cancelRequest",
+                                      types.CancelParams(id=_last_request_id(victor)))
+        result = await asyncio.wait_for(asyncio.wrap_future(future), 10)
         assert result["stopReason"] == "cancelled"
         assert result["content"].startswith("one")
         session = await victor.request("victor/session/get", {"sessionId": result["sessionId"]})
@@ -197,8 +197,8 @@ async def test_garbage_frames_do_not_stop_the_server(workspace: Path) -> None:
 
 async def test_execute_command_and_sessions(workspace: Path, fake: FakeAnthropic) -> None:
     async with lsp_server(workspace, fake.env()) as victor:
-        result = await victor.request("workspace/executeCommand", {
-            "command": "victor.chat", "arguments": [{"message": "via command"}]})
+        result = await victor.request("workspace/executeCommand", types.ExecuteCommandParams(
+            command="victor.chat", arguments=[{"message": "via command"}]))
         assert result["content"] == "echo: via command"
         created = await victor.request("victor/session/create", {"sessionId": "mine",
                                                                  "title": "T"})

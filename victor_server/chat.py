@@ -171,7 +171,8 @@ class TurnRunner:
         for use in uses:
             record = ToolCallRecord(str(use["id"]), str(use["name"]), dict(use.get("input") or {}))
             await self._tool_status(record, "running")
-            outcome = await self.o.tools.execute(record.name, record.input, self._ctx(record))
+            outcome = await self.o.tools.execute(record.name, record.input, self._ctx(record),
+                                                 record.id)
             record.is_error, record.output, record.data = (outcome.is_error, outcome.content,
                                                            outcome.data)
             self.tool_calls.append(record)

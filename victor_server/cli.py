@@ -52,9 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("session_id", nargs="?")
     sessions.add_argument("--json", action="store_true")
     analytics = sub.add_parser("analytics", parents=[common], help="analytics summary")
-    analytics.add_argument("action", choices=["summary"])
+    analytics.add_argument("action", choices=["summary", "export"])
     analytics.add_argument("--session", default=None)
     analytics.add_argument("--json", action="store_true")
+    analytics.add_argument("--since", default=None,
+                           help="epoch seconds, ISO date/time, or an age such as 90m, 24h, 7d")
+    analytics.add_argument("--until", default=None, help="like --since")
+    analytics.add_argument("--format", choices=["json", "csv"], default="json",
+                           help="export format (default json)")
+    analytics.add_argument("--output", type=Path, default=None,
+                           help="export to this file (default stdout)")
     dashboard = sub.add_parser("dashboard", parents=[common], help="live analytics page")
     dashboard.add_argument("--host", default="127.0.0.1")
     dashboard.add_argument("--port", type=int, default=8765)
@@ -109,9 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_lsp(args: argparse.Namespace) -> int:
     from victor_server.adapters.lsp import create_server
-    from victor_server.app import build_application
 
     async def factory(root: Path | None, init_options: dict[str, Any]) -> Any:
+        # imported here: the core loads after `initialize` has been answered
+        from victor_server.app import build_application
+
         workspace = args.workspace if args.workspace_explicit or root is None else root
         credentials = {}
         if init_options.get("authToken"):

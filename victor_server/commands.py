@@ -73,7 +73,33 @@ async def _sessions(app: Any, args: argparse.Namespace) -> int:
 
 
 async def _analytics(app: Any, args: argparse.Namespace) -> int:
-    summary = await app.call("victor/analytics/summary", {"sessionId": args.session})
+    from victor_server.analytics.export import parse_time, write_csv, write_json
+
+    try:
+        since = parse_time(args.since) if args.since else None
+        until = parse_time(args.until) if args.until else None
+    except ValueError as exc:
+        sys.stderr.write(f"victor-server: {exc}\n")
+        return 2
+    analytics = app.orchestrator.analytics
+    if args.action == "export":
+        await analytics.flush()
+        events = await app.orchestrator.store.export_events(
+            args.session, since=since, until=until, all_tenants=True)
+        write = write_csv if args.format == "csv" else write_json
+        if args.output is None:
+            write(events, sys.stdout)
+        else:
+            with args.output.open("w", encoding="utf-8", newline="") as handle:
+                write(events, handle)
+            sys.stderr.write(f"{len(events)} events written to {args.output}\n")
+        return 0
+    if until is not None:  # the protocol method has no upper bound; ask the core directly
+        summary = await analytics.summary(args.session, since=since, until=until,
+                                          all_tenants=True)
+    else:
+        summary = await app.call("victor/analytics/summary",
+                                 {"sessionId": args.session, "since": since})
     if args.json:
         _out(json.dumps(summary, indent=2) + "\n")
         return 0
@@ -84,4 +110,8 @@ async def _analytics(app: Any, args: argparse.Namespace) -> int:
         _out(f"event {name}: {count}\n")
     for name, count in sorted(summary["toolCalls"].items()):
         _out(f"tool {name}: {count}\n")
+    cost = summary.get("cost") or {}
+    _out(f"cost:     ${cost.get('usd', 0):.4f} (estimate)\n")
+    for model, usd in sorted((cost.get("byModel") or {}).items()):
+        _out(f"model {model}: ${usd:.4f}\n")
     return 0

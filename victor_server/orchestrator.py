@@ -12,8 +12,11 @@ here, and map the result; errors are ``VictorError``s with SPEC codes.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -57,12 +60,6 @@ class TurnSetup:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class _CompactedView:
-    through_seq: int
-    messages: list[Message]
-
-
 def prompt_context(context: Mapping[str, Any] | None, **extra: Any) -> dict[str, Any]:
     """The request ``context`` with camelCase keys also offered in snake_case (seed shape)."""
     merged: dict[str, Any] = {}
@@ -76,6 +73,11 @@ def prompt_context(context: Mapping[str, Any] | None, **extra: Any) -> dict[str,
 
 def _estimate(value: Any) -> int:
     return len(value if isinstance(value, str) else json.dumps(value)) // 4
+
+
+def _overhead(system_prompt: str, tools: list[ToolSpec]) -> int:
+    """Tokens a request spends before the first message: system prompt and tool schemas."""
+    return _estimate(system_prompt) + _estimate([t.to_anthropic() for t in tools])
 
 
 class AgentOrchestrator:
@@ -105,7 +107,6 @@ class AgentOrchestrator:
         self._providers: dict[str, LLMProvider] = {}
         self._contexts: dict[tuple[Any, ...], ContextCoordinator] = {}
         self._selections: dict[tuple[Any, ...], ToolSelectionCoordinator] = {}
-        self._views: dict[str, _CompactedView] = {}
         self.auth_required = False
         self.started = False
 
@@ -132,13 +133,29 @@ class AgentOrchestrator:
             options = {**base.tools, "mcp_servers": {
                 name: server.model_dump() for name, server in base.mcp_servers.items()}}
             self.tools = ToolCoordinator(self.workspace, options)
+        from victor_server.tenancy import install_tenancy
+
+        await install_tenancy(self, base)  # tenant rows + A/B provider (SPEC section 7)
         self.analytics.interval = base.analytics_export_interval
         self.analytics.enabled = base.enable_analytics
+        self.analytics.configure(base.analytics, self.workspace)
         await self.analytics.start()
+        self._warm_up = asyncio.get_running_loop().create_task(self._warm_provider_sdk(base))
         self.started = True
         return self
 
+    async def _warm_provider_sdk(self, settings: Settings) -> None:
+        """Import the provider's SDK in a thread while the user is still typing: ``import
+        anthropic`` takes a second or more, and the first chat should not wait for it."""
+        if self._fixed_provider is None and settings.provider == "anthropic":
+            try:
+                await asyncio.to_thread(importlib.import_module, "anthropic")
+            except Exception as exc:  # only an optimisation; the first chat imports it anyway
+                logger.debug("provider SDK warm-up skipped: %s", exc)
+
     async def close(self) -> None:
+        if getattr(self, "_warm_up", None) is not None:
+            self._warm_up.cancel()
         await self.analytics.close()
         if self.tools is not None:
             await self.tools.aclose()
@@ -267,7 +284,8 @@ class AgentOrchestrator:
 
     async def delete_session(self, session_id: str, scope: RequestScope = DEFAULT_SCOPE) -> bool:
         row = await self.visible_session(session_id, scope)
-        self._views.pop(row.session_id, None)
+        for coordinator in self._contexts.values():
+            coordinator.forget(row.session_id)
         return await self.store.delete_session(row.session_id)
 
     # ---- the turn ------------------------------------------------------------------------
@@ -301,7 +319,13 @@ class AgentOrchestrator:
                           {**metadata, "task": metadata.get("task") or message})
         tool_ctx = ToolContext(self.workspace, sid, ask_permission, client_fs,
                                {"settings": settings})
-        return await TurnRunner(self, setup, on_delta, on_tool, tool_ctx).run()
+        started = time.monotonic()
+        result = await TurnRunner(self, setup, on_delta, on_tool, tool_ctx).run()
+        # latency per turn, so the analytics summary can compare A/B variants on it
+        self.analytics.record("chat_response", sid, tenant, variant=variant,
+                              stop_reason=result.stop_reason,
+                              duration_ms=round((time.monotonic() - started) * 1000, 1))
+        return result
 
     async def _select(self, query: str, settings: Settings, sid: str | None,
                       tenant: str | None, max_tools: int | None = None,
@@ -315,28 +339,22 @@ class AgentOrchestrator:
 
     async def context_view(self, setup: TurnSetup, tool_ctx: ToolContext | None = None) \
             -> tuple[list[Message], bool]:
-        """What the next request sends, compacting automatically past the threshold."""
+        """What the next request sends, compacting automatically past the threshold (the
+        context coordinator carries a session's earlier compaction forward)."""
         history = await self.store.get_messages(setup.session_id)
-        view = self._apply_view(setup.session_id, history)
-        overhead = _estimate(setup.system_prompt) + _estimate([t.to_anthropic()
-                                                               for t in setup.tools])
         coordinator = self.context_for(setup.settings, setup.provider)
-        result = await coordinator.prepare(view, overhead, setup.metadata)
+        metadata = {**setup.metadata, "session_id": setup.session_id}
+        result = await coordinator.prepare(history, _overhead(setup.system_prompt, setup.tools),
+                                           metadata)
         if result is None:
-            return view, False
-        self._remember_view(setup.session_id, history, result, setup.tenant_id, automatic=True)
+            return history, False
+        if result.reused:
+            return result.messages, False
+        self._record_compaction(setup.session_id, result, setup.tenant_id, automatic=True)
         return result.messages, True
 
-    def _apply_view(self, session_id: str, history: list[Message]) -> list[Message]:
-        view = self._views.get(session_id)
-        if view is None:
-            return history
-        return [*view.messages, *[m for m in history if (m.seq or 0) > view.through_seq]]
-
-    def _remember_view(self, session_id: str, history: list[Message], result: CompactionResult,
-                       tenant: str | None, automatic: bool) -> None:
-        through = max((m.seq or 0) for m in history) if history else 0
-        self._views[session_id] = _CompactedView(through, result.messages)
+    def _record_compaction(self, session_id: str, result: CompactionResult,
+                           tenant: str | None, automatic: bool) -> None:
         self.analytics.record(
             "compaction", session_id, tenant, strategy=result.strategy, automatic=automatic,
             before_tokens=result.before_tokens, after_tokens=result.after_tokens,
@@ -376,24 +394,28 @@ class AgentOrchestrator:
         row = await self.visible_session(session_id, scope)
         settings = (await self.config.resolve(row.session_id)).settings
         history = await self.store.get_messages(row.session_id)
-        view = self._apply_view(row.session_id, history)
-        coordinator = self.context_for(settings)
-        target = int(coordinator.count(view) * (target_ratio or 0.5))
-        result = await coordinator.compact(view, strategy, target,
-                                           {"session_id": row.session_id})
-        self._remember_view(row.session_id, history, result, row.tenant_id, automatic=False)
+        result = await self.context_for(settings).compact(
+            history, strategy, metadata={"session_id": row.session_id},
+            target_ratio=target_ratio)
+        self._record_compaction(row.session_id, result, row.tenant_id, automatic=False)
         return result
 
     async def get_context(self, session_id: str,
                           scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
         row = await self.visible_session(session_id, scope)
-        settings = (await self.config.resolve(row.session_id)).settings
+        resolved = await self.config.resolve(row.session_id)
+        settings = resolved.settings
         history = await self.store.get_messages(row.session_id)
-        view = self._apply_view(row.session_id, history)
-        tokens = self.context_for(settings).count(view)
-        return {"messages": [m.to_api() for m in view], "tokens": tokens,
-                "contextWindow": settings.context_window,
-                "utilization": round(tokens / settings.context_window, 6)}
+        built = await self.build_prompt(None, row.session_id, settings=settings)
+        assert self.tools is not None
+        selection = await self.selection_for(settings).select(
+            next((m.text() for m in reversed(history) if m.role == "user"), ""),
+            await self.tools.specs())
+        view = await self.context_for(settings).preview(
+            history, _overhead(built.system_prompt, [s.spec for s in selection.tools]),
+            {"session_id": row.session_id})
+        return {"messages": [m.to_api() for m in view.messages], "tokens": view.tokens,
+                "contextWindow": view.context_window, "utilization": view.utilization}
 
     async def get_config(self, session_id: str | None = None,
                          scope: RequestScope = DEFAULT_SCOPE) -> ResolvedConfig:

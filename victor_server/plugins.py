@@ -25,10 +25,22 @@ GROUPS = (
 
 # Built-ins as "module:attribute" strings, so registering them imports nothing heavy.
 BUILTINS: dict[str, dict[str, str]] = {
+    "victor_server.analytics_exporters": {
+        "sqlite": "victor_server.analytics.exporters:SQLiteExporter",
+        "jsonl": "victor_server.analytics.exporters:JSONLExporter",
+        "webhook": "victor_server.analytics.exporters:WebhookExporter",
+        "websocket": "victor_server.analytics.exporters:WebSocketExporter",
+        "prometheus": "victor_server.analytics.prometheus:PrometheusExporter",
+    },
     "victor_server.providers": {
         "anthropic": "victor_server.providers.anthropic:AnthropicProvider",
         "openai": "victor_server.providers.openai:OpenAIProvider",
         "scripted": "victor_server.providers.scripted:ScriptedProvider",
+    },
+    "victor_server.middleware": {
+        "logging": "victor_server.middleware.request_log:RequestLoggingMiddleware",
+        "auth": "victor_server.middleware.auth:AuthMiddleware",
+        "rate_limit": "victor_server.middleware.rate_limit:RateLimitMiddleware",
     },
 }
 

@@ -25,6 +25,7 @@ from victor_server.adapters.params import (
 )
 from victor_server.chat import DeltaCallback, ToolCallback
 from victor_server.errors import MethodNotFound
+from victor_server.methods import LSP_METHODS
 from victor_server.orchestrator import AgentOrchestrator
 from victor_server.scope import DEFAULT_SCOPE, RequestScope
 
@@ -32,10 +33,7 @@ Handler = Callable[..., Awaitable[Any]]
 
 
 class VictorService:
-    METHODS = ("victor/chat", "victor/selectTools", "victor/compactContext", "victor/getContext",
-               "victor/buildPrompt", "victor/getConfig", "victor/session/create",
-               "victor/session/list", "victor/session/get", "victor/session/delete",
-               "victor/session/search", "victor/analytics/summary")
+    METHODS = LSP_METHODS
 
     def __init__(self, orchestrator: AgentOrchestrator) -> None:
         self.o = orchestrator

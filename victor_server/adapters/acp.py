@@ -82,7 +82,6 @@ class VictorAcpAgent:
         self._auth_token: str | None = None
         self._app_task: asyncio.Task[Application] | None = None
         self._sessions: dict[str, AcpSession] = {}
-        self._warmup: asyncio.Task[None] | None = None
 
     # ---- the application -------------------------------------------------------------------
 
@@ -104,7 +103,6 @@ class VictorAcpAgent:
         module = await asyncio.to_thread(importlib.import_module, "victor_server.app")
         app: Application = await module.build_application("acp", workspace, self._config,
                                                           self._db)
-        self._warmup = asyncio.get_running_loop().create_task(_warm_provider_sdk(app))
         return app
 
     async def close(self) -> None:
@@ -307,17 +305,6 @@ def _add_mcp_servers(app: Application, servers: list[Any] | None) -> None:
         app.orchestrator.tools.add_mcp_servers(stdio)
 
 
-async def _warm_provider_sdk(app: Application) -> None:
-    """Import the provider's SDK in a thread while the user is still typing: an editor starts
-    the agent when its panel opens, and the first prompt should not wait for the import."""
-    try:
-        settings = (await app.orchestrator.config.resolve()).settings
-        if settings.provider == "anthropic":
-            await asyncio.to_thread(importlib.import_module, "anthropic")
-    except Exception as exc:  # only an optimisation; the first chat imports it anyway
-        logger.debug("provider SDK warm-up skipped: %s", exc)
-
-
 def _workspace_for(cwd: str | None) -> Path:
     """A session's ``cwd`` as the workspace root; the process's own when it is not usable."""
     path = Path(cwd) if cwd else Path.cwd()
@@ -337,8 +324,16 @@ def _iso(timestamp: Any) -> str | None:
 async def serve(args: argparse.Namespace) -> None:
     workspace = args.workspace if getattr(args, "workspace_explicit", True) else None
     agent = VictorAcpAgent(workspace, args.config, args.db)
+    from acp.stdio import stdio_streams
+
+    from victor_server.adapters.wire_guard import LineGuard
+
+    # The SDK's receive loop ends the process on a frame that is not a JSON object (a batch,
+    # a number): LineGuard answers such frames -32700/-32600 before the SDK sees them.
+    reader, writer = await stdio_streams(limit=50 * 1024 * 1024)
     try:
-        await run_agent(cast("Agent", agent))  # a subset: the SDK answers -32601 for the rest
+        # a subset of Agent: the SDK answers -32601 for the rest
+        await run_agent(cast("Agent", agent), writer, LineGuard(reader, writer))
     finally:
         await agent.close()
 

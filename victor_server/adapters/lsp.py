@@ -28,8 +28,9 @@ from pygls.protocol import (
 )
 
 from victor_server import __version__
+from victor_server.adapters.wire_guard import INVALID_REQUEST, error_response, invalid_request
 from victor_server.errors import VictorError
-from victor_server.service import VictorService
+from victor_server.methods import LSP_METHODS
 
 logger = logging.getLogger(__name__)
 
@@ -47,17 +48,33 @@ def raw_params_converter() -> Any:
     params are validated by pydantic anyway, so they arrive as the dicts the client sent.
     """
     converter = default_converter()
-    for message_type in (JsonRPCRequestMessage, JsonRPCResponseMessage, JsonRPCNotification):
-        converter.register_structure_hook(message_type, lambda obj, cls: cls(**obj))
+    converter.register_structure_hook(JsonRPCResponseMessage, lambda obj, cls: cls(**obj))
+    for message_type in (JsonRPCRequestMessage, JsonRPCNotification):
+        # JSON-RPC lets a request omit params; without the default it would go unanswered
+        converter.register_structure_hook(
+            message_type, lambda obj, cls: cls(**{"params": None, **obj}))
     return converter
 
 
 class VictorProtocol(LanguageServerProtocol):
+    def handle_message(self, message: Any) -> None:
+        # pygls drops (or raises on) JSON that is not a JSON-RPC message; SPEC section 8 wants
+        # -32600. Its object hook leaves anything without "jsonrpc" as plain JSON.
+        if not hasattr(message, "jsonrpc"):
+            self._send_data(invalid_request(message))
+            return
+        method = getattr(message, "method", "")
+        if not isinstance(method, str) or (hasattr(message, "method") and not method):
+            self._send_data(invalid_request({"jsonrpc": "2.0", "id": getattr(
+                message, "id", None), "method": method}))
+            return
+        super().handle_message(message)
+
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Any:
         result = yield from super().lsp_initialize(params)
         result.capabilities.experimental = {"victor": {
-            "methods": list(VictorService.METHODS), "notifications": [
+            "methods": list(LSP_METHODS), "notifications": [
                 "victor/chatDelta", "victor/toolCall"], "version": __version__}}
         server = self._server
         if isinstance(server, VictorLanguageServer):
@@ -89,7 +106,30 @@ class VictorLanguageServer(LanguageServer):
         async with self._app_lock:
             if self._app is None:
                 self._app = await self._factory(self._root, self._init_options)
+                self._close_on_sigterm()
         return self._app
+
+    def _close_on_sigterm(self) -> None:
+        """SIGTERM (an editor or supervisor stopping us) flushes analytics and closes the store
+        before exiting; the stdin reader thread cannot be interrupted, hence ``os._exit``."""
+        import os
+        import signal
+
+        async def close_and_exit() -> None:
+            try:
+                if self._app is not None:
+                    await self._app.close()
+            finally:
+                logging.shutdown()
+                os._exit(0)
+
+        def on_sigterm() -> None:
+            self._closing = asyncio.get_running_loop().create_task(close_and_exit())
+
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_sigterm)
+        except (NotImplementedError, RuntimeError):  # not on Windows, or not the main thread
+            pass
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
@@ -97,7 +137,51 @@ class VictorLanguageServer(LanguageServer):
             self.protocol._send_data({"jsonrpc": "2.0", "id": None, "error": {
                 "code": -32700, "message": f"parse error: {error}"}})
             return
+        if source is JsonRpcException:  # a frame pygls could not make a message of
+            self.protocol._send_data(error_response(None, INVALID_REQUEST,
+                                                    f"invalid request: {error}"))
         logger.error("server error (%s): %s", getattr(source, "__name__", source), error)
+
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        """pygls' stdio loop, plus a clean stop when the client goes away (stdin EOF): running
+        turns are cancelled (they store what was said), analytics flushed, the store closed.
+        Without this the store's thread outlives the loop and the process never exits."""
+        import sys
+        import threading
+
+        from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
+
+        self._stop_event = threading.Event()
+        reader = StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+
+        async def serve() -> None:
+            try:
+                await run_async(stop_event=self._stop_event, reader=reader,
+                                protocol=self.protocol, logger=logger,
+                                error_handler=self.report_server_error)
+            finally:
+                await self.close_after_disconnect()
+
+        try:
+            asyncio.run(serve())
+        except BrokenPipeError:
+            logger.error("the client went away; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    async def close_after_disconnect(self) -> None:
+        current = asyncio.current_task()
+        running = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=10)
+        if self._app is not None:
+            app, self._app = self._app, None
+            await app.close()
 
 
 def rpc_error(exc: VictorError) -> JsonRpcException:
@@ -120,7 +204,7 @@ def create_server(factory: Callable[[Path | None, dict[str, Any]], Any]) -> Vict
         except VictorError as exc:
             raise rpc_error(exc) from exc
 
-    for method in VictorService.METHODS:
+    for method in LSP_METHODS:
         server.feature(method)(_handler(dispatch, method))
     for command, method in COMMANDS.items():
         server.command(command)(_command(dispatch, method))

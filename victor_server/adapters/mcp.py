@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
@@ -51,6 +52,11 @@ from victor_server.errors import VictorError
 logger = logging.getLogger(__name__)
 
 AppFactory = Callable[[], Awaitable[Any]]
+
+# Resources and prompts get no ``Context`` argument from the SDK; their request's credentials
+# (``_meta.authToken``) reach ``Bridge.call`` through this, set around each read.
+_REQUEST_CREDENTIALS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "victor_mcp_request_credentials", default=None)
 
 INSTRUCTIONS = (
     "victor-server: an agent orchestrator. `chat` runs a turn with tool use in a stored session "
@@ -90,8 +96,8 @@ class Bridge:
     async def call(self, method: str, params: dict[str, Any], ctx: Context | None = None,
                    **extra: Any) -> Any:
         app = await self.holder.get()
-        return await app.call(method, _drop_none(params), credentials=credentials_of(ctx),
-                              **extra)
+        credentials = credentials_of(ctx) if ctx is not None else _REQUEST_CREDENTIALS.get()
+        return await app.call(method, _drop_none(params), credentials=credentials, **extra)
 
     async def tool(self, method: str, params: dict[str, Any], ctx: Context | None,
                    shape: Any, **extra: Any) -> Any:
@@ -109,7 +115,10 @@ class Bridge:
 
 
 def credentials_of(ctx: Context | None) -> dict[str, Any] | None:
-    meta = ctx.request_context.meta if ctx is not None else None
+    try:
+        meta = ctx.request_context.meta if ctx is not None else None
+    except (AttributeError, ValueError, LookupError):  # a Context made outside a request
+        meta = None
     token = meta.get("authToken") if meta else None
     return {"auth_token": token} if isinstance(token, str) and token else None
 
@@ -156,13 +165,24 @@ class ChatProgress:
 
 
 class VictorMCPServer(MCPServer[Any]):
+    async def read_resource(self, uri: Any, context: Context | None = None) -> Any:
+        token = _REQUEST_CREDENTIALS.set(credentials_of(context))
+        try:
+            return await super().read_resource(uri, context)
+        finally:
+            _REQUEST_CREDENTIALS.reset(token)
+
     async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None,
                          context: Context | None = None) -> Any:
         # The SDK turns an unknown prompt into a ValueError, which goes out as error code 0;
         # MCP says an invalid prompt name is -32602.
         if self._prompt_manager.get_prompt(name) is None:
             raise MCPError(code=-32602, message=f"unknown prompt: {name}", data={"name": name})
-        return await super().get_prompt(name, arguments, context)
+        token = _REQUEST_CREDENTIALS.set(credentials_of(context))
+        try:
+            return await super().get_prompt(name, arguments, context)
+        finally:
+            _REQUEST_CREDENTIALS.reset(token)
 
 
 def create_server(holder: ApplicationHolder) -> MCPServer[Any]:
@@ -275,8 +295,8 @@ def register_resources(server: MCPServer[Any], bridge: Bridge) -> None:
     @server.resource("victor://standards", name="standards", mime_type="text/markdown",
                      description="the project standards part of the built system prompt")
     async def standards() -> str:
-        built = await bridge.call("victor/buildPrompt", {})
-        return contribution_text(built, "project_standards")
+        built = await bridge.resource("victor/buildPrompt", {}, dict[str, Any])
+        return contribution_text(json.loads(built), "project_standards")
 
     @server.resource("victor://config", name="config", mime_type="application/json",
                      description="the resolved config and the source of each key")
@@ -344,7 +364,9 @@ def run(args: argparse.Namespace) -> int:
                 await server.run_streamable_http_async(
                     host=args.host, port=args.port, transport_security=loopback_security(args.host))
             else:
-                await server.run_stdio_async()
+                from victor_server.adapters.mcp_stdio import serve_stdio
+
+                await serve_stdio(server)  # run_stdio_async, answering malformed frames
         finally:
             with anyio.CancelScope(shield=True):
                 await holder.close()

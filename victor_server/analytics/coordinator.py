@@ -2,8 +2,21 @@
 
 ``record`` never awaits and never fails a turn: it appends to a buffer. A flush runs every
 ``analytics_export_interval`` seconds, when the buffer passes ``batch_size``, before a summary is
-read (so a summary sees every event recorded before the request), and on shutdown. The store's
-own table is the ``sqlite`` exporter and always comes first.
+read (so a summary sees every event recorded before the request), and on shutdown.
+
+Two kinds of exporter, so that a slow or dead sink never holds anything up:
+
+* the *primary* one (``SQLiteExporter``, the store's own table) is awaited by ``flush``, because
+  summaries read that table. If the store cannot be written the batch stays in memory and goes
+  with the next flush.
+* every other exporter delivers in a background task of its own (one at a time per exporter, so
+  batches arrive in order). A batch it could not deliver, after its own retries, is parked in the
+  store's ``dead_letters`` table and retried on an exponential schedule by the periodic loop
+  until it goes through. Event ids make the redelivery idempotent. ``close`` waits for
+  deliveries in flight for ``close_timeout`` seconds, then parks what is left: nothing is lost.
+
+Retention: with ``analytics.retention_days`` set, events older than that are pruned at start
+and once a day.
 """
 
 from __future__ import annotations
@@ -11,11 +24,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from victor_server.analytics.events import AnalyticsEvent
+from victor_server.analytics.exporters import SQLiteExporter, create_exporters
 
 logger = logging.getLogger(__name__)
+
+DAY = 86_400.0
 
 
 @runtime_checkable
@@ -23,31 +42,46 @@ class AnalyticsExporter(Protocol):
     async def export(self, events: list[AnalyticsEvent]) -> Any: ...
 
 
-class SQLiteExporter:
-    """The default sink: the store's ``analytics_events`` table, one ``executemany`` a batch."""
-
-    name = "sqlite"
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-
-    async def export(self, events: list[AnalyticsEvent]) -> int:
-        return int(await self.store.insert_events(events))
+def exporter_name(exporter: Any) -> str:
+    return str(getattr(exporter, "name", type(exporter).__name__))
 
 
 class AnalyticsCoordinator:
     def __init__(self, store: Any, exporters: list[AnalyticsExporter] | None = None,
                  interval: float = 5.0, enabled: bool = True, batch_size: int = 500) -> None:
         self.store = store
+        self._exporters_given = exporters is not None
         self.exporters: list[AnalyticsExporter] = (
             exporters if exporters is not None else [SQLiteExporter(store)])
         self.interval = interval
         self.enabled = enabled
         self.batch_size = batch_size
-        self._buffer: list[AnalyticsEvent] = []
-        self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self.retention_days: float | None = None
+        self.prices: dict[str, dict[str, float]] | None = None
+        self.retry_base = 30.0  # first dead-letter retry after this, doubling, capped
+        self.retry_cap = 3600.0
+        self.close_timeout = 10.0
         self.listeners: list[Any] = []  # callables(event) told as each event is recorded
+        self._buffer: list[AnalyticsEvent] = []
+        self._unstored: list[AnalyticsEvent] = []  # primary write failed: goes with next flush
+        self._lock = asyncio.Lock()
+        self._exporter_locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._pruned_at = 0.0
+
+    def configure(self, settings: Any, workspace: Path | None = None) -> None:
+        """Apply the ``analytics:`` settings section (exporters unless given, retention)."""
+        self.retention_days = getattr(settings, "retention_days", None)
+        self.prices = getattr(settings, "prices", None)
+        if not self._exporters_given:
+            exporters = create_exporters(list(settings.exporters), self.store, workspace)
+            if not any(getattr(e, "primary", False) for e in exporters):
+                # summaries and the dashboard read the store: it is always a sink
+                exporters.insert(0, SQLiteExporter(self.store))
+            self.exporters = exporters
+
+    # ---- recording ------------------------------------------------------------------------
 
     def record(self, event_type: str, session_id: str | None = None,
                tenant_id: str | None = None, **data: Any) -> AnalyticsEvent | None:
@@ -59,37 +93,127 @@ class AnalyticsCoordinator:
             with contextlib.suppress(Exception):
                 listener(event)
         if len(self._buffer) >= self.batch_size:
-            self._schedule_flush()
+            with contextlib.suppress(RuntimeError):  # no running loop: the next flush takes it
+                self._spawn(self.flush())
         return event
 
-    def _schedule_flush(self) -> None:
-        with contextlib.suppress(RuntimeError):  # no running loop: the next flush takes it
-            asyncio.get_running_loop().create_task(self.flush())
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)  # a reference, or the loop may collect it mid-flight
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- delivery -------------------------------------------------------------------------
 
     async def flush(self) -> int:
+        """Store the buffer (awaited) and hand it to the other exporters (in the background)."""
         async with self._lock:
             batch, self._buffer = self._buffer, []
-            if not batch:
-                return 0
+            unstored, self._unstored = self._unstored, []
             for exporter in self.exporters:
-                try:
-                    await exporter.export(batch)
-                except Exception as exc:  # one sink failing never blocks the others
-                    logger.error("analytics exporter %s failed: %s",
-                                 getattr(exporter, "name", type(exporter).__name__), exc)
+                if getattr(exporter, "primary", False):
+                    if unstored or batch:
+                        await self._store(exporter, unstored + batch)
+                elif batch:
+                    self._spawn(self._deliver(exporter, batch))
             return len(batch)
 
+    async def _store(self, exporter: AnalyticsExporter, batch: list[AnalyticsEvent]) -> None:
+        try:
+            await exporter.export(batch)
+        except Exception as exc:
+            logger.error("analytics: storing %d events failed, kept for the next flush: %s",
+                         len(batch), exc)
+            self._unstored = batch + self._unstored
+
+    async def _deliver(self, exporter: AnalyticsExporter, batch: list[AnalyticsEvent]) -> None:
+        name = exporter_name(exporter)
+        async with self._exporter_locks.setdefault(name, asyncio.Lock()):
+            try:
+                await exporter.export(batch)
+            except asyncio.CancelledError:
+                await asyncio.shield(self._park(name, batch, "not delivered before shutdown"))
+                raise
+            except Exception as exc:  # one sink failing never blocks the others
+                logger.warning("analytics exporter %s failed, %d events parked: %s",
+                               name, len(batch), exc)
+                await self._park(name, batch, str(exc))
+
+    async def _park(self, name: str, batch: list[AnalyticsEvent], error: str) -> None:
+        try:
+            await self.store.add_dead_letters(name, batch, error[:500],
+                                              time.time() + self.retry_base)
+        except Exception as exc:
+            logger.error("analytics: could not park %d events for %s: %s", len(batch), name, exc)
+
+    async def retry_dead_letters(self, now: float | None = None) -> int:
+        """Redeliver parked events that are due; returns how many went through."""
+        now = time.time() if now is None else now
+        delivered = 0
+        for exporter in self.exporters:
+            if getattr(exporter, "primary", False):
+                continue
+            name = exporter_name(exporter)
+            due = await self.store.due_dead_letters(name, now)
+            if not due:
+                continue
+            events = [event for event, _ in due]
+            ids = [event.id for event in events]
+            async with self._exporter_locks.setdefault(name, asyncio.Lock()):
+                try:
+                    await exporter.export(events)
+                except Exception as exc:
+                    attempts = max(attempts for _, attempts in due)
+                    delay = min(self.retry_cap, self.retry_base * 2 ** attempts)
+                    await self.store.reschedule_dead_letters(name, ids, str(exc)[:500],
+                                                             now + delay)
+                    continue
+            await self.store.delete_dead_letters(name, ids)
+            delivered += len(ids)
+        return delivered
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
     async def start(self) -> None:
-        if self._task is None and self.enabled:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        if self._task is not None or not self.enabled:
+            return
+        for exporter in self.exporters:
+            starter = getattr(exporter, "start", None)
+            if starter is not None:
+                try:
+                    await starter()
+                except Exception as exc:
+                    logger.error("analytics exporter %s failed to start: %s",
+                                 exporter_name(exporter), exc)
+        await self.prune()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def prune(self, now: float | None = None) -> int:
+        if not self.retention_days:
+            return 0
+        now = time.time() if now is None else now
+        self._pruned_at = now
+        removed = int(await self.store.prune_events(now - self.retention_days * DAY))
+        if removed:
+            logger.info("analytics: pruned %d events older than %s days", removed,
+                        self.retention_days)
+        return removed
 
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
             try:
                 await self.flush()
+                await self.retry_dead_letters()
+                if self.retention_days and time.time() - self._pruned_at >= DAY:
+                    await self.prune()
             except Exception as exc:
                 logger.error("analytics flush failed: %s", exc)
+
+    async def drain(self, timeout: float | None = None) -> bool:
+        """Wait for background deliveries in flight; True when none is left."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+        return all(task.done() for task in self._tasks)
 
     async def close(self) -> None:
         if self._task is not None:
@@ -98,10 +222,24 @@ class AnalyticsCoordinator:
                 await self._task
             self._task = None
         await self.flush()
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=self.close_timeout)
+            for task in pending:  # a delivery still retrying parks its batch as it is cancelled
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        for exporter in self.exporters:
+            closer = getattr(exporter, "close", None) or getattr(exporter, "aclose", None)
+            if closer is not None:
+                with contextlib.suppress(Exception):
+                    await closer()
+
+    # ---- queries ----------------------------------------------------------------------------
 
     async def summary(self, session_id: str | None = None, tenant_id: str | None = None,
-                      since: float | None = None, all_tenants: bool = False) -> dict[str, Any]:
+                      since: float | None = None, all_tenants: bool = False,
+                      until: float | None = None) -> dict[str, Any]:
         await self.flush()
         result: dict[str, Any] = await self.store.event_summary(
-            session_id=session_id, tenant_id=tenant_id, since=since, all_tenants=all_tenants)
+            session_id=session_id, tenant_id=tenant_id, since=since, all_tenants=all_tenants,
+            until=until, prices=self.prices)
         return result

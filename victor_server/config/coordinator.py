@@ -9,8 +9,10 @@ raises ``InvalidParams`` naming the key.
 from __future__ import annotations
 
 import copy
-import re
+import json
 import logging
+import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +56,10 @@ def redact(value: Any, key: str = "") -> Any:
 class ConfigCoordinator:
     def __init__(self, providers: list[ConfigProvider] | None = None) -> None:
         self._providers: list[ConfigProvider] = list(providers or [])
+        self._defaults = Settings().model_dump()
+        # Resolved configs by the exact layers they came from: most requests see the same
+        # layers, and validation is the expensive part.
+        self._cache: OrderedDict[str, ResolvedConfig] = OrderedDict()
 
     def add_provider(self, provider: ConfigProvider) -> None:
         self._providers.append(provider)
@@ -64,7 +70,7 @@ class ConfigCoordinator:
 
     async def resolve(self, session_id: str | None = None,
                       override: dict[str, Any] | None = None) -> ResolvedConfig:
-        layers: list[tuple[str, dict[str, Any]]] = [("default", Settings().model_dump())]
+        layers: list[tuple[str, dict[str, Any]]] = [("default", self._defaults)]
         providers = self.providers
         if override:
             providers = [*providers, StaticConfigProvider("override", override)]
@@ -80,11 +86,20 @@ class ConfigCoordinator:
                 errors.append(f"{provider.name}: {exc}")
                 continue
             if data:
-                layers.append((provider.name, copy.deepcopy(data)))
+                layers.append((provider.name, data))
             last_error = getattr(provider, "last_error", None)
             if last_error:
                 errors.append(str(last_error))
-        return self._validate(layers, errors, origins)
+        key = json.dumps([layers[1:], errors], sort_keys=True, default=str)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        resolved = self._validate(copy.deepcopy(layers), errors, origins)
+        self._cache[key] = resolved
+        if len(self._cache) > 256:
+            self._cache.popitem(last=False)
+        return resolved
 
     def _validate(self, layers: list[tuple[str, dict[str, Any]]], errors: list[str],
                   origins: dict[str, str]) -> ResolvedConfig:

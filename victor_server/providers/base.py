@@ -21,7 +21,8 @@ class ModelRequest:
     model: str
     system: str
     messages: list[dict[str, Any]]  # Anthropic shape: {"role", "content"}
-    tools: list[dict[str, Any]] = field(default_factory=list)  # {"name","description","input_schema"}
+    # {"name", "description", "input_schema"}
+    tools: list[dict[str, Any]] = field(default_factory=list)
     max_tokens: int = 4096
     temperature: float | None = None
     thinking: dict[str, Any] | None = None

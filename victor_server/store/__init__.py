@@ -23,11 +23,12 @@ import aiosqlite
 from victor_server.analytics.events import AnalyticsEvent
 from victor_server.errors import StoreUnavailable
 from victor_server.messages import Message, Usage
+from victor_server.store.analytics_queries import AnalyticsStore
 from victor_server.store.migrations import MIGRATIONS
 from victor_server.store.queries import EventQueries, SessionRow
 
 
-class Store(EventQueries):
+class Store(EventQueries, AnalyticsStore):
     def __init__(self, path: Path | str, busy_timeout_ms: int = 5000) -> None:
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
@@ -66,7 +67,8 @@ class Store(EventQueries):
             row = await cursor.fetchone()
         version = int(row[0]) if row else 0
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self.db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+            await self.db.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
 
     @asynccontextmanager
     async def guarded(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -7,6 +7,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from victor_server.analytics.pricing import PriceTable, cost_summary, priced_model
+from victor_server.store.analytics_queries import event_filter
+
 if TYPE_CHECKING:
     import aiosqlite
 
@@ -45,55 +48,70 @@ class EventQueries:
 
     async def event_summary(self, session_id: str | None = None, tenant_id: str | None = None,
                             since: float | None = None, all_tenants: bool = False,
-                            until: float | None = None) -> dict[str, Any]:
-        """The one summary shape (SPEC section 9) every face and the dashboard return."""
-        clauses, args = [], []
-        if session_id is not None:
-            clauses.append("session_id = ?")
-            args.append(session_id)
-        if not all_tenants:
-            clauses.append("tenant_id IS ?")
-            args.append(tenant_id)
-        if since is not None:
-            clauses.append("timestamp >= ?")
-            args.append(since)
-        if until is not None:
-            clauses.append("timestamp <= ?")
-            args.append(until)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        events: Counter[str] = Counter()
-        tools: Counter[str] = Counter()
-        tokens = {"input": 0, "output": 0, "total": 0}
-        sessions: set[str] = set()
-        variants: dict[str, dict[str, Any]] = {}
+                            until: float | None = None,
+                            prices: PriceTable | None = None) -> dict[str, Any]:
+        """The one summary shape (SPEC section 9) every face and the dashboard return.
+
+        ``{events: {type: n}, tokens: {input, output, total}, toolCalls: {name: n},
+        sessions: n, models: {model: {input, output}}, cost: {usd, byModel, unpriced}}`` plus
+        ``variants`` when an A/B test tagged events. Tokens are the provider's own usage
+        numbers as recorded in ``token_usage`` events.
+        """
+        where, args = event_filter(session_id, tenant_id, since, until, all_tenants)
+        tally = _Tally()
         async with self.db.execute(
                 f"SELECT type, data, session_id FROM analytics_events{where}", args) as cursor:
             async for event_type, raw, sid in cursor:
-                events[event_type] += 1
-                if sid:
-                    sessions.add(sid)
-                data = json.loads(raw)
-                variant = data.get("variant")
-                if variant is not None:
-                    bucket = variants.setdefault(str(variant), {"sessions": set(), "tokens": 0,
-                                                                 "errors": 0, "requests": 0})
-                    bucket["sessions"].add(sid)
-                if event_type == "token_usage":
-                    tokens["input"] += int(data.get("input_tokens", 0))
-                    tokens["output"] += int(data.get("output_tokens", 0))
-                    if variant is not None:
-                        bucket["tokens"] += int(data.get("input_tokens", 0)) + int(
-                            data.get("output_tokens", 0))
-                elif event_type == "tool_call":
-                    tools[str(data.get("name"))] += 1
-                elif event_type == "error" and variant is not None:
-                    bucket["errors"] += 1
-                elif event_type == "chat_request" and variant is not None:
-                    bucket["requests"] += 1
-        tokens["total"] = tokens["input"] + tokens["output"]
-        summary: dict[str, Any] = {"events": dict(events), "tokens": tokens,
-                                   "toolCalls": dict(tools), "sessions": len(sessions)}
-        if variants:
+                tally.add(event_type, json.loads(raw), sid)
+        return tally.summary(prices)
+
+
+class _Tally:
+    """Counts folded from events one at a time (the summary never loads a table into memory)."""
+
+    def __init__(self) -> None:
+        self.events: Counter[str] = Counter()
+        self.tools: Counter[str] = Counter()
+        self.tokens = {"input": 0, "output": 0, "total": 0}
+        self.models: dict[str, dict[str, int]] = {}
+        self.sessions: set[str] = set()
+        self.variants: dict[str, dict[str, Any]] = {}
+
+    def add(self, event_type: str, data: dict[str, Any], sid: str | None) -> None:
+        self.events[event_type] += 1
+        if sid:
+            self.sessions.add(sid)
+        variant = data.get("variant")
+        bucket: dict[str, Any] | None = None
+        if variant is not None:
+            bucket = self.variants.setdefault(str(variant), {
+                "sessions": set(), "tokens": 0, "errors": 0, "requests": 0})
+            bucket["sessions"].add(sid)
+        if event_type == "token_usage":
+            used_in = int(data.get("input_tokens") or 0)
+            used_out = int(data.get("output_tokens") or 0)
+            self.tokens["input"] += used_in
+            self.tokens["output"] += used_out
+            model = self.models.setdefault(priced_model(data),
+                                           {"input": 0, "output": 0})
+            model["input"] += used_in
+            model["output"] += used_out
+            if bucket is not None:
+                bucket["tokens"] += used_in + used_out
+        elif event_type == "tool_call":
+            self.tools[str(data.get("name"))] += 1
+        elif event_type == "error" and bucket is not None:
+            bucket["errors"] += 1
+        elif event_type == "chat_request" and bucket is not None:
+            bucket["requests"] += 1
+
+    def summary(self, prices: PriceTable | None) -> dict[str, Any]:
+        self.tokens["total"] = self.tokens["input"] + self.tokens["output"]
+        summary: dict[str, Any] = {
+            "events": dict(self.events), "tokens": self.tokens, "toolCalls": dict(self.tools),
+            "sessions": len(self.sessions), "models": self.models,
+            "cost": cost_summary(self.models, prices)}
+        if self.variants:
             summary["variants"] = {name: {**b, "sessions": len(b["sessions"])}
-                                   for name, b in variants.items()}
+                                   for name, b in self.variants.items()}
         return summary

@@ -1,0 +1,219 @@
+"""``victor-server dashboard``: a live analytics page served from the store, on loopback.
+
+One asyncio server (``websockets``) answers both plain HTTP and the WebSocket, routing in
+``process_request`` (returning a response ends the exchange; returning ``None`` lets the
+WebSocket handshake go on):
+
+* ``/`` the page (``dashboard.html``, self-contained: inline SVG charts, no external scripts)
+* ``/api/summary`` the summary JSON every face returns (``?session=ID``, ``?since=EPOCH``)
+* ``/metrics`` Prometheus text (``victor_*``) computed from the store
+* ``/ws`` a WebSocket: first ``{"kind": "snapshot", "events", "summary"}`` with recent history,
+  then ``{"kind": "events", ...}`` whenever new events appear
+
+The dashboard reads the store rather than any server's memory, so it works beside every process
+writing the same database (an LSP server, ``victor-server chat``, an MCP server): a poll reads
+``analytics_events`` rows past the last ``rowid`` it saw and pushes them to every viewer. Events
+reach the table when the writing process flushes (every ``analytics_export_interval`` and at
+exit). The dashboard shows every tenant: it binds to 127.0.0.1 and is an operator's tool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from victor_server.analytics.events import AnalyticsEvent
+from victor_server.analytics.pricing import PriceTable, cost_usd, priced_model
+from victor_server.analytics.prometheus import MetricTotals
+
+logger = logging.getLogger(__name__)
+
+
+def page() -> bytes:
+    return resources.files("victor_server.analytics").joinpath("dashboard.html").read_bytes()
+
+
+class Dashboard:
+    def __init__(self, store: Any, host: str = "127.0.0.1", port: int = 8765,
+                 poll_interval: float = 0.5, history: int = 500,
+                 prices: PriceTable | None = None) -> None:
+        self.store = store
+        self.host = host
+        self.port = port
+        self.poll_interval = poll_interval
+        self.history = history
+        self.prices = prices
+        self.clients: set[Any] = set()
+        self._last_rowid = 0
+        self._server: Any = None
+        self._poller: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    async def start(self) -> Dashboard:
+        from websockets.asyncio.server import serve
+
+        recent = await self.store.recent_events(1)
+        self._last_rowid = recent[-1][0] if recent else 0
+        self._server = await serve(self._viewer, self.host, self.port,
+                                   process_request=self._route, max_size=2 ** 16)
+        self.port = int(next(iter(self._server.sockets)).getsockname()[1])
+        self._poller = asyncio.get_running_loop().create_task(self._poll())
+        return self
+
+    async def close(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def summary(self, session_id: str | None = None,
+                      since: float | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = await self.store.event_summary(
+            session_id=session_id, since=since, all_tenants=True, prices=self.prices)
+        return result
+
+    # ---- HTTP -------------------------------------------------------------------------------
+
+    async def _route(self, connection: Any, request: Any) -> Any:
+        url = urlsplit(request.path)
+        if url.path == "/ws":
+            return None
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        try:
+            if url.path in ("/", "/index.html"):
+                return _response(connection, 200, page(), "text/html; charset=utf-8")
+            if url.path == "/api/summary":
+                since = float(query["since"]) if query.get("since") else None
+                body = json.dumps(await self.summary(query.get("session") or None, since))
+                return _response(connection, 200, body.encode(), "application/json")
+            if url.path == "/metrics":
+                from prometheus_client import CONTENT_TYPE_LATEST
+
+                totals = MetricTotals.from_summary(await self.summary())
+                return _response(connection, 200, totals.render(), CONTENT_TYPE_LATEST)
+        except ValueError as exc:
+            return _response(connection, 400, f"bad request: {exc}\n".encode(), "text/plain")
+        return _response(connection, 404, b"not found\n", "text/plain")
+
+    # ---- WebSocket --------------------------------------------------------------------------
+
+    async def _viewer(self, connection: Any) -> None:
+        recent = await self.store.recent_events(self.history)
+        await connection.send(self._message("snapshot", [e for _, e in recent],
+                                            await self.summary()))
+        self.clients.add(connection)
+        try:
+            await connection.wait_closed()
+        finally:
+            self.clients.discard(connection)
+
+    async def _poll(self) -> None:
+        from websockets.asyncio.server import broadcast
+
+        while True:
+            await asyncio.sleep(self.poll_interval)
+            try:
+                rows = await self.store.events_after(self._last_rowid)
+                if not rows:
+                    continue
+                self._last_rowid = rows[-1][0]
+                if self.clients:
+                    message = self._message("events", [e for _, e in rows],
+                                            await self.summary())
+                    broadcast(set(self.clients), message)
+            except Exception as exc:  # a locked or busy store: try again next tick
+                logger.warning("dashboard poll failed: %s", exc)
+
+    def _message(self, kind: str, events: list[AnalyticsEvent], summary: dict[str, Any]) -> str:
+        return json.dumps({"kind": kind, "events": [self._view(e) for e in events],
+                           "summary": summary})
+
+    def _view(self, event: AnalyticsEvent) -> dict[str, Any]:
+        view = event.to_json()
+        if event.type == "token_usage":  # the page plots cost per call without a price table
+            view["costUsd"] = cost_usd(priced_model(event.data),
+                                       int(event.data.get("input_tokens") or 0),
+                                       int(event.data.get("output_tokens") or 0),
+                                       self.prices) or 0.0
+        return view
+
+
+def _response(connection: Any, status: int, body: bytes, content_type: str) -> Any:
+    response = connection.respond(status, "")
+    response.body = body
+    del response.headers["Content-Type"]
+    del response.headers["Content-Length"]
+    response.headers["Content-Type"] = content_type
+    response.headers["Content-Length"] = str(len(body))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def _prices(workspace: Path, config: Path | None) -> PriceTable | None:
+    """``analytics.prices`` from the project config, if any (the dashboard has no orchestrator)."""
+    from victor_server.config import (
+        ConfigCoordinator,
+        EnvironmentConfigProvider,
+        FileConfigProvider,
+    )
+
+    try:
+        resolved = await ConfigCoordinator(
+            [EnvironmentConfigProvider(), FileConfigProvider(config, workspace)]).resolve()
+    except Exception as exc:
+        logger.warning("dashboard: config not read, default prices: %s", exc)
+        return None
+    prices: PriceTable | None = getattr(resolved.settings.analytics, "prices", None)
+    return prices
+
+
+async def serve(db: Path, host: str, port: int, workspace: Path,
+                config: Path | None = None) -> None:
+    from victor_server.store import Store
+
+    store = await Store(db).open()
+    dashboard = Dashboard(store, host, port, prices=await _prices(workspace, config))
+    await dashboard.start()
+    sys.stderr.write(f"victor-server dashboard on {dashboard.url} (store {db})\n")
+    sys.stderr.flush()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await dashboard.close()
+        await store.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    from victor_server.app import db_path_for
+
+    workspace = Path(args.workspace or Path.cwd()).resolve()
+    try:
+        asyncio.run(serve(db_path_for(workspace, args.db), args.host, args.port, workspace,
+                          getattr(args, "config", None)))
+    except OSError as exc:
+        sys.stderr.write(f"victor-server: dashboard cannot listen on {args.host}:{args.port}: "
+                         f"{exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,195 @@
+"""The built-in analytics exporters and how config names them.
+
+Every exporter is an ``AnalyticsExporter``: ``async export(events)`` that raises when the batch
+was not delivered (the coordinator then parks it as dead letters and retries later), with
+optional ``async start()`` and ``async close()``. Built-ins load through the same registry as
+user exporters (entry-point group ``victor_server.analytics_exporters``), from config such as::
+
+    analytics:
+      exporters:
+        - sqlite
+        - {jsonl: {path: .victor/events.jsonl}}
+        - {webhook: {url: "http://127.0.0.1:9000/hook", headers: {Authorization: "Bearer x"}}}
+        - {prometheus: {pushgateway: "http://127.0.0.1:9091", job: victor}}
+        - {websocket: {host: 127.0.0.1, port: 8765}}
+
+Each exporter is named by its config key (``webhook``; a second one is ``webhook-2``): the name
+keys its dead letters, so it must stay stable across restarts. httpx and websockets are imported
+when an exporter that needs them is built, never at server start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from victor_server.analytics.events import AnalyticsEvent
+from victor_server.plugins import instantiate, load_plugin
+
+if TYPE_CHECKING:
+    from victor_server.analytics.coordinator import AnalyticsExporter
+
+logger = logging.getLogger(__name__)
+
+GROUP = "victor_server.analytics_exporters"
+
+
+class ExportFailed(RuntimeError):
+    """A batch an exporter could not deliver; the coordinator parks it as dead letters."""
+
+
+class SQLiteExporter:
+    """The default sink: the store's ``analytics_events`` table, one ``executemany`` a batch.
+
+    It is the coordinator's *primary* exporter: summaries read this table, so a flush awaits it,
+    while other exporters deliver in the background. ``INSERT OR IGNORE`` on the event id makes a
+    repeated batch harmless."""
+
+    name = "sqlite"
+    primary = True
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    async def export(self, events: list[AnalyticsEvent]) -> int:
+        return int(await self.store.insert_events(events))
+
+
+class JSONLExporter:
+    """One JSON object per line, appended; the file write runs in a thread off the loop."""
+
+    name = "jsonl"
+
+    def __init__(self, path: str | Path = ".victor/analytics.jsonl") -> None:
+        self.path = Path(path)
+
+    async def export(self, events: list[AnalyticsEvent]) -> int:
+        text = "".join(json.dumps(e.to_json(), separators=(",", ":")) + "\n" for e in events)
+        await asyncio.to_thread(self._append, text)
+        return len(events)
+
+    def _append(self, text: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+class WebhookExporter:
+    """POSTs each batch as a JSON array of events, retrying with exponential backoff.
+
+    Connection errors, timeouts, 408, 429 and 5xx are retried; other 4xx mean the receiver
+    refuses the payload and retrying now will not help (the batch is parked and retried on the
+    dead-letter schedule). Receivers deduplicate on each event's ``id``."""
+
+    name = "webhook"
+
+    def __init__(self, url: str, headers: dict[str, str] | None = None, timeout: float = 5.0,
+                 retries: int = 3, backoff: float = 0.5) -> None:
+        import httpx
+
+        self.url = url
+        self.headers = {"Content-Type": "application/json", **(headers or {})}
+        self.retries = retries
+        self.backoff = backoff
+        self._client = httpx.AsyncClient(timeout=timeout)
+
+    async def export(self, events: list[AnalyticsEvent]) -> int:
+        import httpx
+
+        body = json.dumps([e.to_json() for e in events]).encode()
+        problem = "not sent"
+        for attempt in range(self.retries + 1):
+            if attempt:
+                await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+            try:
+                response = await self._client.post(self.url, content=body, headers=self.headers)
+            except httpx.HTTPError as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+                continue
+            if response.status_code < 300:
+                return len(events)
+            problem = f"HTTP {response.status_code}"
+            if response.status_code < 500 and response.status_code not in (408, 429):
+                break
+        raise ExportFailed(f"webhook {self.url}: {problem}")
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+class WebSocketExporter:
+    """Serves a WebSocket on loopback and pushes each batch, as a JSON array, to every client.
+
+    A client that went away is not a failed delivery: live viewers see what happens while they
+    watch; history is in the store (the dashboard replays it from there)."""
+
+    name = "websocket"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8765) -> None:
+        self.host = host
+        self.port = port
+        self.clients: set[Any] = set()
+        self._server: Any = None
+
+    async def start(self) -> None:
+        from websockets.asyncio.server import serve
+
+        self._server = await serve(self._client, self.host, self.port)
+        self.port = int(next(iter(self._server.sockets)).getsockname()[1])
+
+    async def _client(self, connection: Any) -> None:
+        self.clients.add(connection)
+        try:
+            await connection.wait_closed()
+        finally:
+            self.clients.discard(connection)
+
+    async def export(self, events: list[AnalyticsEvent]) -> int:
+        from websockets.asyncio.server import broadcast
+
+        broadcast(self.clients, json.dumps([e.to_json() for e in events]))
+        return len(events)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+
+def parse_spec(spec: Any) -> tuple[str, dict[str, Any]]:
+    """``"sqlite"`` or ``{"webhook": {...}}`` -> (name, options)."""
+    if isinstance(spec, str):
+        return spec, {}
+    if isinstance(spec, dict) and len(spec) == 1:
+        name, options = next(iter(spec.items()))
+        return str(name), dict(options or {})
+    raise ValueError(f"analytics.exporters: expected a name or {{name: options}}, got {spec!r}")
+
+
+def create_exporters(specs: list[Any], store: Any,
+                     workspace: Path | None = None) -> list[AnalyticsExporter]:
+    """Build the configured exporters; one that fails to load is logged and skipped."""
+    exporters: list[Any] = []
+    seen: dict[str, int] = {}
+    for spec in specs:
+        try:
+            name, options = parse_spec(spec)
+            if name == "sqlite":
+                exporter: Any = SQLiteExporter(store)
+            else:
+                if name == "jsonl" and workspace is not None:
+                    options["path"] = workspace / options.get("path", ".victor/analytics.jsonl")
+                exporter = instantiate(load_plugin(GROUP, name), options)
+        except Exception as exc:
+            logger.error("analytics exporter %r failed to load and is skipped: %s", spec, exc)
+            continue
+        seen[name] = seen.get(name, 0) + 1
+        with contextlib.suppress(AttributeError):  # the name keys the exporter's dead letters
+            exporter.name = name if seen[name] == 1 else f"{name}-{seen[name]}"
+        exporters.append(exporter)
+    return exporters
