@@ -8,6 +8,10 @@ a first start would pay them; a restart reads them from the store), then every q
 by every strategy. Latency is the wall time of ``ToolSelectionCoordinator.select`` per query,
 query embedding included. ``cost_aware`` drops tools above ``low``, so queries whose right tool
 costs more cannot be answered by it: that is the strategy working, not missing.
+
+Two query sets: ``dev`` (``selection_catalogue``, the set the synonym groups and weights were
+tuned on) and ``heldout`` (``selection_heldout``, written before any tuning, one per tool).
+Coordinators wait for the model here (``wait_for_model=True``); the server does not.
 """
 
 from __future__ import annotations
@@ -23,7 +27,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from selection_catalogue import catalogue, distractors, overlapping_words, queries
+from selection_catalogue import (
+    _CATALOGUE,
+    _stems,
+    catalogue,
+    distractors,
+    overlapping_words,
+    queries,
+)
+from selection_heldout import heldout_queries
 
 from victor_server.selection.coordinator import ToolSelectionCoordinator
 from victor_server.selection.embedding import (
@@ -38,13 +50,14 @@ STRATEGIES = ["keyword", "semantic", "hybrid", "cost_aware", "domain"]
 async def run_size(tools: list[ToolSpec], cases: list[tuple[str, str]],
                    repeat: int) -> dict[str, object]:
     cache = MemoryEmbeddingCache()
-    coordinator = ToolSelectionCoordinator(options={"max_tools": 5}, store=cache)
+    coordinator = ToolSelectionCoordinator(options={"max_tools": 5}, store=cache,
+                                           wait_for_model=True)
     started = time.perf_counter()
     await coordinator.warm_up(tools)
     embed_s = time.perf_counter() - started
     # A restart: a new coordinator and service over the same store embeds nothing.
     restarted = ToolSelectionCoordinator(options={"max_tools": 5}, store=cache,
-                                         embeddings=EmbeddingService(cache))
+                                         embeddings=EmbeddingService(cache), wait_for_model=True)
     started = time.perf_counter()
     await restarted.warm_up(tools)
     restart_s = time.perf_counter() - started
@@ -72,7 +85,7 @@ async def run_size(tools: list[ToolSpec], cases: list[tuple[str, str]],
 
 
 def render(report: dict[str, object]) -> str:
-    lines = [f"### {report['tools']} tools, {report['queries']} queries",
+    lines = [f"### {report['tools']} tools, {report['queries']} {report['set']} queries",
              "",
              f"tool embeddings: {report['embed_tools_s']:.1f} s first start, "
              f"{report['restart_embed_s']:.3f} s on restart from the store "
@@ -88,20 +101,38 @@ def render(report: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+def heldout_overlaps() -> dict[str, set[str]]:
+    by_name = {n: f"{n} {d}" for n, _, _, d, _ in _CATALOGUE}
+    found = {}
+    for query, name in heldout_queries():
+        shared = _stems(query) & _stems(by_name[name])
+        if shared:
+            found[query] = shared
+    return found
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--repeat", type=int, default=3, help="selections per query")
     parser.add_argument("--sizes", default="catalogue,1000")
+    parser.add_argument("--sets", default="dev,heldout")
     args = parser.parse_args()
     if overlapping_words():
         print(f"warning: queries reuse their tool's words: {overlapping_words()}",
               file=sys.stderr)
-    tools, cases = catalogue(), queries()
+    leaks = heldout_overlaps()
+    if leaks:
+        print(f"warning: held-out queries reuse their tool's words: {leaks}", file=sys.stderr)
+    tools = catalogue()
+    sets = {"dev": queries(), "heldout": heldout_queries()}
     reports = []
     for size in args.sizes.split(","):
         pool = tools if size == "catalogue" else tools + distractors(int(size) - len(tools))
-        reports.append(await run_size(pool, cases, args.repeat))
+        for label in args.sets.split(","):
+            report = await run_size(pool, sets[label], args.repeat)
+            report["set"] = label
+            reports.append(report)
     if args.json:
         print(json.dumps(reports, indent=2))
     else:

@@ -229,7 +229,9 @@ async def test_jsonl_and_websocket_exporters(tmp_path: Path) -> None:
     live = WebSocketExporter(port=0)
     await live.start()
     async with connect(f"ws://127.0.0.1:{live.port}") as client:
-        while not live.clients:
+        for _ in range(500):  # the server registers the client just after the handshake
+            if live.clients:
+                break
             await asyncio.sleep(0.01)
         await live.export(events)
         assert json.loads(await client.recv()) == [events[0].to_json()]

@@ -58,7 +58,8 @@ def fake_coordinator(strategy: str = "hybrid", store: Any = None,
                      **options: Any) -> ToolSelectionCoordinator:
     embedder = BagOfWordsEmbedder()
     return ToolSelectionCoordinator(strategy, options, store,
-                                    embeddings=EmbeddingService(store, loader=lambda: embedder))
+                                    embeddings=EmbeddingService(store, loader=lambda: embedder),
+                                    wait_for_model=True)
 
 
 def names(result: Any) -> list[str]:
@@ -113,7 +114,8 @@ async def test_model_that_cannot_load_falls_back_to_keyword_with_one_warning(
     def broken() -> Any:
         raise OSError("model.safetensors is missing")
 
-    coordinator = ToolSelectionCoordinator(embeddings=EmbeddingService(loader=broken))
+    coordinator = ToolSelectionCoordinator(embeddings=EmbeddingService(loader=broken),
+                                           wait_for_model=True)
     with caplog.at_level(logging.WARNING, logger="victor_server.selection"):
         first = await coordinator.select("run a shell command", TOOLS, max_tools=3)
         second = await coordinator.select("send an email message", TOOLS, max_tools=3,

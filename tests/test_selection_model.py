@@ -49,7 +49,7 @@ def test_embeddings_match_the_reference_model() -> None:
 
 @pytest.mark.parametrize("strategy", ["semantic", "hybrid"])
 async def test_paraphrases_find_their_tool(strategy: str) -> None:
-    coordinator = ToolSelectionCoordinator(strategy)
+    coordinator = ToolSelectionCoordinator(strategy, wait_for_model=True)
     for query, expected in CASES:
         result = await coordinator.select(query, TOOLS, max_tools=3)
         assert result.fallback is None

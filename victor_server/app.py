@@ -50,6 +50,7 @@ async def build_application(face: str, workspace: Path, config_path: Path | None
                             credentials: dict[str, Any] | None = None) -> Application:
     orchestrator = AgentOrchestrator(workspace=workspace, config_path=config_path,
                                      db_path=db_path_for(workspace, db))
+    orchestrator.warm_up_provider = face in ("lsp", "mcp", "acp")
     await orchestrator.start()
     middlewares = await load_middlewares(orchestrator)
     creds = dict(credentials or {})

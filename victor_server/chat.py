@@ -171,6 +171,7 @@ class TurnRunner:
         for use in uses:
             record = ToolCallRecord(str(use["id"]), str(use["name"]), dict(use.get("input") or {}))
             await self._tool_status(record, "running")
+            assert self.o.tools is not None
             outcome = await self.o.tools.execute(record.name, record.input, self._ctx(record),
                                                  record.id)
             record.is_error, record.output, record.data = (outcome.is_error, outcome.content,
@@ -235,6 +236,27 @@ def thinking_param(value: Any) -> dict[str, Any] | None:
     return {"type": "enabled", "budget_tokens": 4096}
 
 
+INTERRUPTED = "not run: the server stopped before this tool finished"
+
+
+def _close_open_tool_uses(out: list[dict[str, Any]]) -> None:
+    """Give every tool_use a tool_result in the user turn after it. A turn cancelled in time
+    stores those itself; a process killed mid-tool leaves the tool_use open, and the API
+    would refuse the session's every later request."""
+    for index, entry in enumerate(out):
+        if entry["role"] != "assistant":
+            continue
+        asked = [b["id"] for b in entry["content"] if b.get("type") == "tool_use"]
+        if not asked:
+            continue
+        if index + 1 == len(out):
+            out.append({"role": "user", "content": []})
+        following = out[index + 1]["content"]
+        answered = {b.get("tool_use_id") for b in following if b.get("type") == "tool_result"}
+        following[:0] = [{"type": "tool_result", "tool_use_id": i, "is_error": True,
+                          "content": INTERRUPTED} for i in asked if i not in answered]
+
+
 def normalize_for_api(messages: list[Message]) -> list[dict[str, Any]]:
     """Messages as the Messages API accepts them: starting with a user turn, roles alternating
     (adjacent same-role messages merged), no empty text blocks."""
@@ -252,7 +274,9 @@ def normalize_for_api(messages: list[Message]) -> list[dict[str, Any]]:
             out.append({"role": message.role, "content": list(blocks)})
     while out and out[0]["role"] != "user":
         out.pop(0)
+    _close_open_tool_uses(out)
     for entry in out:  # tool_result blocks must lead a user turn
         if entry["role"] == "user":
             entry["content"].sort(key=lambda b: b.get("type") != "tool_result")
-    return json.loads(json.dumps(out))
+    copied: list[dict[str, Any]] = json.loads(json.dumps(out))  # callers may not alias ours
+    return copied

@@ -108,6 +108,8 @@ class AgentOrchestrator:
         self._contexts: dict[tuple[Any, ...], ContextCoordinator] = {}
         self._selections: dict[tuple[Any, ...], ToolSelectionCoordinator] = {}
         self.auth_required = False
+        # long-running faces import the provider SDK in the background; one-shot commands don't
+        self.warm_up_provider = False
         self.started = False
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -140,7 +142,9 @@ class AgentOrchestrator:
         self.analytics.enabled = base.enable_analytics
         self.analytics.configure(base.analytics, self.workspace)
         await self.analytics.start()
-        self._warm_up = asyncio.get_running_loop().create_task(self._warm_provider_sdk(base))
+        if self.warm_up_provider:
+            self._warm_up = asyncio.get_running_loop().create_task(
+                self._warm_provider_sdk(base))
         self.started = True
         return self
 

@@ -47,7 +47,7 @@ def raw_params_converter() -> Any:
     keys that are not identifiers (``tool_selection.strategy``, ``class``, ``my-key``). Our
     params are validated by pydantic anyway, so they arrive as the dicts the client sent.
     """
-    converter = default_converter()
+    converter = default_converter()  # type: ignore[no-untyped-call]
     converter.register_structure_hook(JsonRPCResponseMessage, lambda obj, cls: cls(**obj))
     for message_type in (JsonRPCRequestMessage, JsonRPCNotification):
         # JSON-RPC lets a request omit params; without the default it would go unanswered

@@ -141,6 +141,7 @@ class AnalyticsSummary(TypedDict):
     tokens: TokenTotals
     tool_calls: dict[str, int]
     sessions: int
+    variants: NotRequired[dict[str, Any]]  # A/B arms: sessions, tokens, errors, latencyMs
 
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")

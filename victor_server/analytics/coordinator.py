@@ -69,6 +69,7 @@ class AnalyticsCoordinator:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._task: asyncio.Task[None] | None = None
         self._pruned_at = 0.0
+        self._flush_scheduled = False
 
     def configure(self, settings: Any, workspace: Path | None = None) -> None:
         """Apply the ``analytics:`` settings section (exporters unless given, retention)."""
@@ -92,10 +93,19 @@ class AnalyticsCoordinator:
         for listener in self.listeners:
             with contextlib.suppress(Exception):
                 listener(event)
-        if len(self._buffer) >= self.batch_size:
+        if len(self._buffer) >= self.batch_size and not self._flush_scheduled:
+            # One flush at a time: what arrives while it writes goes with the next, larger
+            # batch (fewer commits under load, which is what bounds SQLite's rate).
             with contextlib.suppress(RuntimeError):  # no running loop: the next flush takes it
-                self._spawn(self.flush())
+                self._spawn(self._scheduled_flush())
+                self._flush_scheduled = True
         return event
+
+    async def _scheduled_flush(self) -> None:
+        try:
+            await self.flush()
+        finally:
+            self._flush_scheduled = False
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(work)
@@ -127,16 +137,16 @@ class AnalyticsCoordinator:
 
     async def _deliver(self, exporter: AnalyticsExporter, batch: list[AnalyticsEvent]) -> None:
         name = exporter_name(exporter)
-        async with self._exporter_locks.setdefault(name, asyncio.Lock()):
-            try:
+        try:  # around the lock too: a batch still queued behind a stuck one is parked as well
+            async with self._exporter_locks.setdefault(name, asyncio.Lock()):
                 await exporter.export(batch)
-            except asyncio.CancelledError:
-                await asyncio.shield(self._park(name, batch, "not delivered before shutdown"))
-                raise
-            except Exception as exc:  # one sink failing never blocks the others
-                logger.warning("analytics exporter %s failed, %d events parked: %s",
-                               name, len(batch), exc)
-                await self._park(name, batch, str(exc))
+        except asyncio.CancelledError:
+            await asyncio.shield(self._park(name, batch, "not delivered before shutdown"))
+            raise
+        except Exception as exc:  # one sink failing never blocks the others
+            logger.warning("analytics exporter %s failed, %d events parked: %s",
+                           name, len(batch), exc)
+            await self._park(name, batch, str(exc))
 
     async def _park(self, name: str, batch: list[AnalyticsEvent], error: str) -> None:
         try:

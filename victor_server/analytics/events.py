@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 EVENT_TYPES = ("session_start", "chat_request", "token_usage", "tool_call", "tool_selection",
-               "compaction", "error", "ab_assignment")
+               "compaction", "error", "ab_assignment",
+               "chat_response")  # a turn's end: stop_reason, duration_ms (A/B latency)
 
 
 @dataclass

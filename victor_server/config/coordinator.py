@@ -36,7 +36,8 @@ class ResolvedConfig:
 
     def public_config(self) -> dict[str, Any]:
         """The merged config with secret-looking values masked, for clients and logs."""
-        return redact(self.settings.model_dump(mode="json"))
+        public: dict[str, Any] = redact(self.settings.model_dump(mode="json"))
+        return public
 
 
 def redact(value: Any, key: str = "") -> Any:
@@ -75,10 +76,7 @@ class ConfigCoordinator:
         if override:
             providers = [*providers, StaticConfigProvider("override", override)]
         errors: list[str] = []
-        origins: dict[str, str] = {}
         for provider in providers:
-            path = getattr(provider, "path", None)
-            origins[provider.name] = f"{provider.name} ({path})" if path else provider.name
             try:
                 data = await provider.get_config(session_id)
             except Exception as exc:  # a broken plugin provider is skipped, not fatal
@@ -95,6 +93,12 @@ class ConfigCoordinator:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
+        # origins name the file behind a source, for error messages; only a cache miss
+        # validates, so only then are the providers' paths looked up (a stat each)
+        origins: dict[str, str] = {}
+        for provider in providers:
+            path = getattr(provider, "path", None)
+            origins[provider.name] = f"{provider.name} ({path})" if path else provider.name
         resolved = self._validate(copy.deepcopy(layers), errors, origins)
         self._cache[key] = resolved
         if len(self._cache) > 256:

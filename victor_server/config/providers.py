@@ -7,6 +7,7 @@ key's source. Tenant and A/B providers live beside their features (``victor_serv
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -45,20 +46,36 @@ class EnvironmentConfigProvider:
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._environ = environ if environ is not None else os.environ
+        # raw string -> parsed value: this runs on every request, and YAML parsing was most of
+        # a keyword selectTools' time (docs/profile-requests.txt)
+        self._parsed: dict[str, Any] = {}
 
     def priority(self) -> int:
         return PRIORITY["env"]
 
-    async def get_config(self, session_id: str | None) -> dict[str, Any]:
-        config: dict[str, Any] = {}
-        for var, raw in self._environ.items():
-            if not var.startswith("VICTOR_") or var[7:] in _RESERVED_ENV or not var[7:]:
-                continue
-            path = [part.lower() for part in var[7:].split("__") if part]
+    def _parse(self, raw: str) -> Any:
+        if raw not in self._parsed:
             try:
                 value = yaml.safe_load(raw) if raw.strip() else raw
             except yaml.YAMLError:
                 value = raw
+            if len(self._parsed) > 1024:
+                self._parsed.clear()
+            self._parsed[raw] = value
+        value = self._parsed[raw]
+        return copy.deepcopy(value) if isinstance(value, dict | list) else value
+
+    async def get_config(self, session_id: str | None) -> dict[str, Any]:
+        config: dict[str, Any] = {}
+        # keys first: os.environ decodes each value it yields, and few variables are ours
+        for var in list(self._environ):
+            if not var.startswith("VICTOR_") or var[7:] in _RESERVED_ENV or not var[7:]:
+                continue
+            raw = self._environ.get(var)
+            if raw is None:
+                continue
+            path = [part.lower() for part in var[7:].split("__") if part]
+            value = self._parse(raw)
             node = config
             for part in path[:-1]:
                 node = node.setdefault(part, {})
@@ -85,6 +102,8 @@ class FileConfigProvider:
         self._priority = priority
         self._cache: tuple[Path, float, dict[str, Any]] | None = None
         self.last_error: str | None = None
+        # joined once: ``path`` is looked up on every request
+        self._candidates = [self._workspace / ".victor" / name for name in CONFIG_FILE_NAMES]
 
     def priority(self) -> int:
         return self._priority
@@ -93,8 +112,7 @@ class FileConfigProvider:
     def path(self) -> Path | None:
         if self._explicit is not None:
             return self._explicit
-        for name in CONFIG_FILE_NAMES:
-            candidate = self._workspace / ".victor" / name
+        for candidate in self._candidates:
             if candidate.is_file():
                 return candidate
         return None

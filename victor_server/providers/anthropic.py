@@ -62,6 +62,7 @@ class AnthropicProvider:
     async def stream(self, request: ModelRequest) -> AsyncIterator[ProviderEvent]:
         client = self._get_client()
         import anthropic
+        import httpx2  # the transport the SDK vendors: a stream cut mid-way raises its errors
 
         try:
             async with client.messages.stream(**self._params(request)) as stream:
@@ -74,8 +75,11 @@ class AnthropicProvider:
                 final = await stream.get_final_message()
         except anthropic.APIStatusError as exc:
             raise ProviderUnavailable(self.name, _status_reason(exc)) from exc
-        except anthropic.APIError as exc:  # connection refused, timeout, a cut stream
+        except anthropic.APIError as exc:  # connection refused, timeout
             raise ProviderUnavailable(self.name, f"{type(exc).__name__}: {exc}") from exc
+        except httpx2.HTTPError as exc:  # the SDK does not wrap errors while iterating a stream
+            raise ProviderUnavailable(
+                self.name, f"the stream broke off ({type(exc).__name__}: {exc})") from exc
         usage = Usage(final.usage.input_tokens, final.usage.output_tokens,
                       getattr(final.usage, "cache_read_input_tokens", None) or 0,
                       getattr(final.usage, "cache_creation_input_tokens", None) or 0)

@@ -12,6 +12,13 @@ a tool matching every query word at its best weight would get. Dividing by the b
 hybrid recall on the benchmark (docs/selection.md). When no embedding model loads, semantic and
 hybrid ranking use keyword scores and the result says ``fallback="keyword"``.
 
+Nothing waits for the model: loading it (1-3 s) and embedding a new tool set (about 2 s per 100
+tools on a first start, milliseconds from the store afterwards) run in a background task started
+by the first selection that needs them. Until the vectors are there (after a short grace,
+``model_grace_s``, enough for a store read) that selection and the next ones rank by keyword and
+say ``fallback="keyword (model loading)"``, so the first chat of a fresh server is not held up.
+``wait_for_model=True`` (tests, benchmarks) or ``await warm_up(tools)`` waits instead.
+
 The seed recipe's strategies call ``_semantic_selection`` / ``_keyword_selection`` and get plain
 tool lists back; the scores they computed are remembered for the duration of the ``select`` call
 (a context variable, so concurrent selections do not mix) and attached to what the strategy
@@ -20,7 +27,9 @@ returns.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
+import logging
 from collections import OrderedDict
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -36,6 +45,8 @@ from victor_server.tools.base import ToolSpec
 if TYPE_CHECKING:
     from victor_server.selection.embedding import Matrix
 
+log = logging.getLogger(__name__)
+
 _INDEXES_KEPT = 16  # distinct tool sets (the full set, cost and domain subsets, ...)
 
 
@@ -49,13 +60,15 @@ class ScoredTool:
 class SelectionResult:
     strategy: str
     tools: list[ScoredTool] = field(default_factory=list)
-    fallback: str | None = None  # "keyword" when the embedding model was unavailable
+    # "keyword" when the embedding model is unavailable, "keyword (model loading)" while the
+    # model loads or the tools are being embedded in the background.
+    fallback: str | None = None
 
 
 @dataclass
 class _CallState:
     scores: dict[str, float] = field(default_factory=dict)
-    fell_back: bool = False
+    fallback: str | None = None
 
 
 _call: ContextVar[_CallState | None] = ContextVar("victor_selection_call", default=None)
@@ -65,14 +78,18 @@ class _ToolIndex:
     def __init__(self, tools: list[ToolSpec]) -> None:
         self.tools = tools
         self.texts = [f"{t.name.replace('_', ' ')}: {t.description}" for t in tools]
-        self.bm25 = BM25Index([tool_document(t.name, t.description) for t in tools])
+        self.bm25 = BM25Index([tool_document(t.name, t.description, t.input_schema, t.domain)
+                               for t in tools])
         self.vectors: Matrix | None = None
+        self.embedding: asyncio.Task[Matrix | None] | None = None
         self.domains: DomainClassifier | None = None
+        self.keyword_domains: DomainClassifier | None = None
 
 
 class ToolSelectionCoordinator:
     def __init__(self, strategy: str = "hybrid", options: dict[str, Any] | None = None,
-                 store: Any = None, embeddings: EmbeddingService | None = None) -> None:
+                 store: Any = None, embeddings: EmbeddingService | None = None,
+                 wait_for_model: bool = False, model_grace_s: float = 0.05) -> None:
         self.strategy = strategy
         self.options = dict(options or {})
         self.store = store
@@ -80,6 +97,8 @@ class ToolSelectionCoordinator:
         self.embeddings = embeddings or EmbeddingService(cache)
         self._indexes: OrderedDict[tuple[tuple[str, str], ...], _ToolIndex] = OrderedDict()
         self._strategies: dict[str, object] = {}
+        self.wait_for_model = wait_for_model
+        self.model_grace_s = model_grace_s
 
     # -- the public entry point ------------------------------------------------------------
 
@@ -102,7 +121,7 @@ class ToolSelectionCoordinator:
             _call.reset(token)
         if name != "all":
             chosen = chosen[:limit]
-        return SelectionResult(name, chosen, "keyword" if state.fell_back else None)
+        return SelectionResult(name, chosen, state.fallback)
 
     def _strategy(self, name: str) -> Any:
         if name not in self._strategies:
@@ -141,12 +160,10 @@ class ToolSelectionCoordinator:
         keyword = self._keyword_scores(index, query)
         scores = keyword
         if method != "keyword":
-            semantic = await self._semantic_scores(index, query)
-            if semantic is None:
-                self._note_fallback()
-            elif method == "semantic":
+            semantic = await self._semantic_scores(index, query)  # None: keyword, reason noted
+            if semantic is not None and method == "semantic":
                 scores = semantic
-            else:
+            elif semantic is not None:
                 a = float(self.options.get("hybrid_alpha", 0.7)) if alpha is None else alpha
                 scores = [a * s + (1 - a) * k for s, k in zip(semantic, keyword, strict=True)]
         count = len(tools) if max_tools is None else min(max_tools, len(tools))
@@ -167,16 +184,15 @@ class ToolSelectionCoordinator:
 
     async def classify_domain(self, query: str, tools: list[ToolSpec]) -> str | None:
         index = self._index(tools)
-        query_vector = None
+        vectors = await self._ready_vectors(index)
+        if vectors is None:  # no model (yet): BM25 over each domain's text
+            if index.keyword_domains is None:
+                index.keyword_domains = DomainClassifier(tools)
+            return index.keyword_domains.classify(query)
         if index.domains is None:
-            vectors = await self._vectors(index)
-            hints = None
-            if vectors is not None:
-                hints = await self.embeddings.embed_tools(DomainClassifier.hint_texts(tools))
+            hints = await self.embeddings.embed_tools(DomainClassifier.hint_texts(tools))
             index.domains = DomainClassifier(tools, vectors, hints)
-        if index.vectors is not None:
-            query_vector = await self.embeddings.embed_query(query)
-        return index.domains.classify(query, query_vector)
+        return index.domains.classify(query, await self.embeddings.embed_query(query))
 
     # The seed recipe's coordinator interface: ranked tool lists.
     async def _semantic_selection(self, query: str, tools: list[ToolSpec]) -> list[ToolSpec]:
@@ -190,7 +206,8 @@ class ToolSelectionCoordinator:
 
     async def warm_up(self, tools: list[ToolSpec]) -> bool:
         """Load the model and embed ``tools`` now (e.g. at session start); False if no model."""
-        return await self._vectors(self._index(tools)) is not None
+        index = self._index(tools)
+        return await self._embedding_task(index) is not None
 
     # -- internals -------------------------------------------------------------------------
 
@@ -215,26 +232,57 @@ class ToolSelectionCoordinator:
                 scores[i] = score / ceiling
         return scores
 
-    async def _vectors(self, index: _ToolIndex) -> Matrix | None:
-        if index.vectors is None:
+    def _embedding_task(self, index: _ToolIndex) -> asyncio.Task[Matrix | None]:
+        """The (one) background task loading the model and embedding ``index``'s tools."""
+        if index.embedding is None:
+            index.embedding = asyncio.ensure_future(self._embed_index(index))
+        return index.embedding
+
+    async def _embed_index(self, index: _ToolIndex) -> Matrix | None:
+        try:
             index.vectors = await self.embeddings.embed_tools(index.texts)
+        except Exception:  # e.g. a store failure: keyword for now, retried by the next selection
+            log.exception("embedding %d tools failed; selecting by keyword", len(index.texts))
+            index.embedding = None
+        return index.vectors
+
+    async def _ready_vectors(self, index: _ToolIndex) -> Matrix | None:
+        """The tool vectors if they are (or within the grace become) ready, else None, noting
+        why in this call's fallback; never waits for the model unless ``wait_for_model``."""
+        if index.vectors is not None:
+            return index.vectors
+        if not self.embeddings.available:
+            self._note_fallback("keyword")
+            return None
+        task = self._embedding_task(index)
+        try:
+            if self.wait_for_model:
+                await asyncio.shield(task)
+            else:
+                await asyncio.wait_for(asyncio.shield(task), self.model_grace_s)
+        except TimeoutError:
+            self._note_fallback("keyword (model loading)")
+            return None
+        if index.vectors is None:
+            self._note_fallback("keyword")
         return index.vectors
 
     async def _semantic_scores(self, index: _ToolIndex, query: str) -> list[float] | None:
-        vectors = await self._vectors(index)
+        vectors = await self._ready_vectors(index)
         if vectors is None:
             return None
         query_vector = await self.embeddings.embed_query(query)
         if query_vector is None:
+            self._note_fallback("keyword")
             return None
         result: list[float] = (vectors @ query_vector).tolist()
         return result
 
     @staticmethod
-    def _note_fallback() -> None:
+    def _note_fallback(reason: str) -> None:
         state = _call.get()
         if state is not None:
-            state.fell_back = True
+            state.fallback = reason
 
 
 _BUILTIN_NAMES = frozenset({"keyword", "semantic", "hybrid", "cost_aware", "domain", "all"})

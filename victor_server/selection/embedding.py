@@ -9,6 +9,10 @@ The model loads on first use, in a worker thread (``asyncio.to_thread``), as doe
 embedding work, so the event loop never waits on numpy. If the model cannot load, ``available``
 becomes False, one warning is logged, and callers rank by keyword instead.
 
+Query vectors are kept in a small LRU (``_QUERIES_KEPT``): a retried turn, the ``domain``
+strategy (classify, then rank) and ``victor/selectTools`` followed by the turn itself embed the
+same text once.
+
 numpy is imported only inside functions: the server's startup path imports this module.
 """
 
@@ -18,6 +22,7 @@ import asyncio
 import hashlib
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -28,6 +33,8 @@ if TYPE_CHECKING:
     Matrix = npt.NDArray[np.float32]
 
 log = logging.getLogger(__name__)
+
+_QUERIES_KEPT = 256
 
 
 @runtime_checkable
@@ -81,12 +88,18 @@ class EmbeddingService:
         self._failed = False
         self._lock = asyncio.Lock()
         self._memory: dict[str, bytes] = {}
+        self._queries: OrderedDict[str, Matrix] = OrderedDict()
         self.encoded_texts = 0  # how many texts the model has embedded (tests and benchmarks)
 
     @property
     def available(self) -> bool:
         """False once the model has failed to load (then it is never retried)."""
         return not self._failed
+
+    @property
+    def ready(self) -> bool:
+        """True once the model is loaded (embedding no longer waits for it)."""
+        return self._embedder is not None
 
     async def embedder(self) -> Embedder | None:
         if self._embedder is not None or self._failed:
@@ -102,11 +115,18 @@ class EmbeddingService:
         return self._embedder
 
     async def embed_query(self, text: str) -> Matrix | None:
+        cached = self._queries.get(text)
+        if cached is not None:
+            self._queries.move_to_end(text)
+            return cached
         embedder = await self.embedder()
         if embedder is None:
             return None
         rows = await asyncio.to_thread(embedder.encode, [text])
         row: Matrix = rows[0]
+        self._queries[text] = row
+        while len(self._queries) > _QUERIES_KEPT:
+            self._queries.popitem(last=False)
         return row
 
     async def embed_tools(self, texts: list[str]) -> Matrix | None:

@@ -100,16 +100,19 @@ class Store(EventQueries, AnalyticsStore):
             return await cursor.fetchone() is not None
 
     async def get_session(self, session_id: str) -> SessionRow | None:
-        async with self.guarded() as db, db.execute(
-                f"{SessionRow.SELECT} WHERE s.id = ?", (session_id,)) as cursor:
-            row = await cursor.fetchone()
-        return SessionRow.from_row(row) if row else None
+        # execute_fetchall: one hop to aiosqlite's thread instead of three (execute, fetch,
+        # close); reads on every request's path, so the hops are most of their cost
+        async with self.guarded() as db:
+            rows = list(await db.execute_fetchall(
+                f"{SessionRow.SELECT} WHERE s.id = ?", (session_id,)))
+        return SessionRow.from_row(rows[0]) if rows else None
 
     async def list_sessions(self, tenant_id: str | None = None, limit: int = 50,
                             cursor: str | None = None,
                             all_tenants: bool = False) -> tuple[list[SessionRow], str | None]:
         """Newest first; ``cursor`` is opaque to clients (``updated_at|id`` of the last row)."""
-        clauses, args = [], []
+        clauses: list[str] = []
+        args: list[Any] = []
         if not all_tenants:
             clauses.append("s.tenant_id IS ?")
             args.append(tenant_id)
@@ -172,10 +175,10 @@ class Store(EventQueries, AnalyticsStore):
         return seq
 
     async def get_messages(self, session_id: str) -> list[Message]:
-        async with self.guarded() as db, db.execute(
+        async with self.guarded() as db:
+            rows = await db.execute_fetchall(
                 "SELECT seq, role, content, pinned, complete, created_at FROM messages "
-                "WHERE session_id = ? ORDER BY seq", (session_id,)) as cursor:
-            rows = await cursor.fetchall()
+                "WHERE session_id = ? ORDER BY seq", (session_id,))
         return [Message(role=r["role"], content=json.loads(r["content"]), seq=r["seq"],
                         pinned=bool(r["pinned"]), complete=bool(r["complete"]),
                         created_at=r["created_at"]) for r in rows]

@@ -44,7 +44,9 @@ class SessionRow:
 
 
 class EventQueries:
-    db: aiosqlite.Connection
+    @property
+    def db(self) -> aiosqlite.Connection:  # the Store's open connection
+        raise NotImplementedError
 
     async def event_summary(self, session_id: str | None = None, tenant_id: str | None = None,
                             since: float | None = None, all_tenants: bool = False,
@@ -85,7 +87,8 @@ class _Tally:
         bucket: dict[str, Any] | None = None
         if variant is not None:
             bucket = self.variants.setdefault(str(variant), {
-                "sessions": set(), "tokens": 0, "errors": 0, "requests": 0})
+                "sessions": set(), "tokens": 0, "errors": 0, "requests": 0,
+                "responses": 0, "latency_total_ms": 0.0})
             bucket["sessions"].add(sid)
         if event_type == "token_usage":
             used_in = int(data.get("input_tokens") or 0)
@@ -104,6 +107,9 @@ class _Tally:
             bucket["errors"] += 1
         elif event_type == "chat_request" and bucket is not None:
             bucket["requests"] += 1
+        elif event_type == "chat_response" and bucket is not None:  # A/B latency (tenancy)
+            bucket["responses"] += 1
+            bucket["latency_total_ms"] += float(data.get("duration_ms") or 0.0)
 
     def summary(self, prices: PriceTable | None) -> dict[str, Any]:
         self.tokens["total"] = self.tokens["input"] + self.tokens["output"]
@@ -112,6 +118,14 @@ class _Tally:
             "sessions": len(self.sessions), "models": self.models,
             "cost": cost_summary(self.models, prices)}
         if self.variants:
-            summary["variants"] = {name: {**b, "sessions": len(b["sessions"])}
-                                   for name, b in self.variants.items()}
+            summary["variants"] = {name: _variant_json(b) for name, b in self.variants.items()}
         return summary
+
+
+def _variant_json(bucket: dict[str, Any]) -> dict[str, Any]:
+    """One A/B arm: sessions, tokens, errors, requests and mean turn latency (``latencyMs``)."""
+    arm = {k: v for k, v in bucket.items() if k != "latency_total_ms"}
+    arm["sessions"] = len(bucket["sessions"])
+    responses = bucket["responses"]
+    arm["latencyMs"] = round(bucket["latency_total_ms"] / responses, 1) if responses else None
+    return arm

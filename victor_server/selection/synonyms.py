@@ -1,0 +1,95 @@
+"""A small thesaurus of programming-assistant words, so keyword selection matches paraphrases.
+
+Users rarely say a tool's own words: "show me setup.cfg" wants ``read_file``, "get rid of
+tmp.log" wants ``delete_file``. Each line below is a group of words used interchangeably when
+asking for tools; every word of a group adds the group's token (``~12``) to a document or query
+at indexing time, so BM25 matches "erase" in a query against "Delete" in a description, and the
+group token is weighted by its own document frequency like any word.
+
+The groups are generic (verbs and nouns of files, version control, shells, the web, data,
+operations, messaging) and were written for that vocabulary, not for particular queries; the
+benchmark keeps a held-out query set written before this list to check that
+(docs/benchmarks.md, "Tool selection"). Words are stemmed with ``keyword.stem`` when the map is
+built, so "files"/"file" and "deleted"/"delete" share groups.
+"""
+
+from __future__ import annotations
+
+GROUPS: tuple[str, ...] = (
+    "read open view show display print cat see look inspect content inside peek",
+    "write save create store put persist overwrite",
+    "edit modify change replace update alter tweak patch swap substitute",
+    "delete remove erase rm unlink discard destroy purge",
+    "move rename relocate mv",
+    "copy duplicate clone cp",
+    "list enumerate ls",
+    "directory folder dir subfolder subdirectory",
+    "search find grep locate lookup seek scan where mention occurrence",
+    "run execute exec launch start invoke spawn kick",
+    "stop kill terminate halt abort end",
+    "process program pid job task",
+    "commit checkin snapshot",
+    "diff difference compare delta modified changed",
+    "url link http https website site page web",
+    "fetch download get grab retrieve pull",
+    "test tests spec specs pytest unittest",
+    "build compile make artifact binary",
+    "install add dependency package library lib module",
+    "error problem failure warning fault",
+    "bug issue ticket defect tracker",
+    "log logs output stdout stderr printing",
+    "image picture photo screenshot png jpg illustration",
+    "email mail inbox message note",
+    "schedule book calendar meeting appointment agenda event busy",
+    "remind reminder notify ping alert nudge page",
+    "translate translation language spanish french english german",
+    "summarize summary gist tldr digest condense",
+    "time clock date hour now today tomorrow",
+    "weather rain forecast temperature umbrella sunny",
+    "currency money dollar euro pound yen exchange",
+    "secret password token key credential vault",
+    "deploy ship release publish rollout live production prod",
+    "container docker",
+    "database db sql postgres mysql sqlite",
+    "table column row field relation schema",
+    "chart graph plot visualise visualize diagram",
+    "average mean median spread variance statistic percentile quartile",
+    "size big bytes large",
+    "undo revert rollback reverse",
+    "merge combine integrate fold",
+    "speed fast performance benchmark timing",
+    "slow hotspot profile bottleneck cycle",
+    "format indentation whitespace spacing prettier black tidy",
+    "lint linter style sloppy flake8 ruff eslint",
+    "rename refactor",
+    "function method routine helper procedure",
+    "class type struct",
+    "definition declared defined declaration",
+    "reference caller usage used invoke call",
+    "version release",
+    "upgrade outdated latest newer",
+    "vulnerability cve exploit insecure security vulnerable",
+    "archive zip tar tarball tgz bundle pack unpack",
+    "checksum hash digest fingerprint sha256 md5",
+    "uuid guid identifier id",
+    "calculate compute arithmetic math evaluate times multiply percent",
+    "convert transform turn",
+    "document doc pdf report article",
+    "wiki knowledge confluence notion",
+    "csv spreadsheet excel xlsx xls workbook sheet",
+    "json yaml toml xml ini",
+    "question ask clarify unsure",
+    "remember memory recall note",
+    "todo checklist plan step",
+    "branch line",
+    "stash shelve aside park",
+    "push publish upload origin",
+    "repository repo codebase project",
+    "terminal shell bash command",
+    "environment env variable",
+    "dns ip hostname resolve domain",
+    "certificate cert ssl tls https",
+    "metric metrics latency p99 cpu memory usage",
+    "kubernetes k8s pod pods cluster replica",
+    "cloud aws s3 gcs bucket blob",
+)
