@@ -14,6 +14,7 @@ from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
 
 from victor_server.adapters.lsp import raw_params_converter
+from victor_server.adapters.params import plain as _plain
 
 SERVER = [sys.executable, "-m", "victor_server", "lsp"]
 
@@ -51,16 +52,6 @@ class VictorClient:
     @property
     def stream_text(self) -> str:
         return "".join(d["text"] for d in self.deltas)
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 @asynccontextmanager

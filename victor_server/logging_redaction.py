@@ -12,6 +12,8 @@ _PATTERNS = [
     re.compile(r"sk-[A-Za-z0-9_\-]{16,}"),
     re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(bearer\s+)?[^\s\"',}]+"),
     re.compile(r"(?i)(x-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
+    # a client's token (LSP initializationOptions, MCP/ACP _meta), logged before auth knows it
+    re.compile(r"(?i)(auth_?token[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
 ]
 _extra_secrets: set[str] = set()
 

@@ -42,6 +42,7 @@ from victor_server.scope import DEFAULT_SCOPE, RequestScope, tenant_of
 from victor_server.selection.coordinator import SelectionResult, ToolSelectionCoordinator
 from victor_server.settings import Settings
 from victor_server.store import SessionRow, Store
+from victor_server.store.factory import make_store, uses_postgres
 from victor_server.tools.base import PermissionAsker, ToolContext, ToolSpec
 from victor_server.tools.coordinator import ToolCoordinator
 
@@ -121,7 +122,11 @@ class AgentOrchestrator:
             self.config.add_provider(_SettingsProvider(self._base_settings))
         for name, factory in iter_plugins("victor_server.config_providers"):
             self.config.add_provider(_named(instantiate(factory, {}), name))
-        base = (await self.config.resolve()).settings
+        resolved = await self.config.resolve()
+        base = resolved.settings
+        if self.store._db is None and uses_postgres(base):  # a team's shared PostgreSQL
+            self.store = make_store(base, self.store.path, resolved.sources.get("store.url"))
+            self.analytics.store = self.store
         if self.store._db is None:
             await self.store.open()
         if self.prompts is None:

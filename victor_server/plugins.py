@@ -31,6 +31,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "webhook": "victor_server.analytics.exporters:WebhookExporter",
         "websocket": "victor_server.analytics.exporters:WebSocketExporter",
         "prometheus": "victor_server.analytics.prometheus:PrometheusExporter",
+        "postgresql": "victor_server.analytics.postgresql_exporter:PostgreSQLExporter",
     },
     "victor_server.providers": {
         "anthropic": "victor_server.providers.anthropic:AnthropicProvider",

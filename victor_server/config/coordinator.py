@@ -25,6 +25,7 @@ from victor_server.settings import NESTED_SECTIONS, Settings
 logger = logging.getLogger(__name__)
 
 _SECRET_KEY = re.compile(r"(?i)(^|_)(api_?key|secret|password|authorization|auth_token|token)$")
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@/\s]+@")
 _SECRET_MAPS = {"headers", "env", "tokens"}  # every value (or, for tokens, every key) is secret
 
 
@@ -51,6 +52,8 @@ def redact(value: Any, key: str = "") -> Any:
         return [redact(v, key) for v in value]
     if value and _SECRET_KEY.search(key):
         return "***"
+    if isinstance(value, str) and "://" in value:  # postgresql://user:secret@host/db
+        return _URL_PASSWORD.sub(r"\1***@", value)
     return value
 
 

@@ -114,6 +114,10 @@ class EmbeddingService:
                                 exc)
         return self._embedder
 
+    def forget_queries(self) -> None:
+        """Empty the query-vector LRU (benchmarks time uncached queries)."""
+        self._queries.clear()
+
     async def embed_query(self, text: str) -> Matrix | None:
         cached = self._queries.get(text)
         if cached is not None:

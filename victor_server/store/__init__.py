@@ -36,7 +36,7 @@ class Store(EventQueries, AnalyticsStore):
 
     async def open(self) -> Store:
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, if ours
             if not self.path.exists():  # created 0600: conversations are private
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         try:

@@ -1,0 +1,193 @@
+"""The store interface, the same tests against SQLite and a real PostgreSQL (tests/pg_cluster.py
+starts a throwaway cluster; these skip on PostgreSQL when it is not installed)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pg_cluster import PgCluster, pg_cluster  # noqa: F401  (the session fixture)
+
+from victor_server.analytics.events import AnalyticsEvent
+from victor_server.errors import StoreUnavailable
+from victor_server.messages import Message, Usage
+from victor_server.store import Store
+from victor_server.store.postgres import PostgresStore
+
+
+async def open_backend(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    if kind == "sqlite":
+        return await Store(tmp_path / "victor.db").open()
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    return await PostgresStore(cluster.new_database()).open()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    opened = await open_backend(request.param, request, tmp_path)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def second_handle(store: Any) -> Any:
+    """Another connection to the same database, as a second server process would open."""
+    return Store(store.path) if isinstance(store, Store) else PostgresStore(store.url)
+
+
+async def test_sessions_create_list_page_delete(store: Any) -> None:
+    for n in range(5):
+        await store.create_session(f"s{n}", "acme", title=f"t{n}")
+        await store.add_message(f"s{n}", Message("user", f"hello {n}"))
+    await store.create_session("other", "globex")
+    first, cursor = await store.list_sessions("acme", limit=3)
+    assert [r.session_id for r in first] == ["s4", "s3", "s2"]
+    assert cursor is not None and first[0].message_count == 1
+    rest, end = await store.list_sessions("acme", limit=3, cursor=cursor)
+    assert [r.session_id for r in rest] == ["s1", "s0"] and end is None
+    everyone, _ = await store.list_sessions(all_tenants=True, limit=10)
+    assert len(everyone) == 6
+    assert [r.session_id for r in (await store.list_sessions(None))[0]] == []
+    assert await store.delete_session("s1") is True
+    assert await store.delete_session("s1") is False
+    assert await store.get_session("s1") is None
+    assert await store.was_deleted("s1") and not await store.was_deleted("s2")
+    assert await store.get_messages("s1") == []
+
+
+async def test_messages_round_trip_in_order_with_usage(store: Any) -> None:
+    row = await store.create_session("chat", None)
+    assert row.to_json()["messageCount"] == 0
+    blocks = [{"type": "text", "text": "nul \x00 and ünïcode"},
+              {"type": "tool_use", "id": "t1", "name": "read", "input": {"path": "a.py"}}]
+    assert await store.add_message("chat", Message("user", "first")) == 1
+    assert await store.add_message("chat", Message("assistant", blocks, pinned=True,
+                                                   complete=False)) == 2
+    await store.add_usage("chat", Usage(input_tokens=10, output_tokens=5))
+    await store.add_usage("chat", Usage(input_tokens=1, output_tokens=1))
+    messages = await store.get_messages("chat")
+    assert [(m.seq, m.role) for m in messages] == [(1, "user"), (2, "assistant")]
+    assert messages[1].content == blocks
+    assert messages[1].pinned and not messages[1].complete and messages[0].complete
+    session = await store.get_session("chat")
+    assert (session.input_tokens, session.output_tokens, session.total_tokens) == (11, 6, 17)
+    assert session.message_count == 2
+
+
+async def test_message_to_missing_session_is_a_store_error(store: Any) -> None:
+    with pytest.raises(StoreUnavailable):
+        await store.add_message("nobody", Message("user", "x"))
+
+
+async def test_two_writers_number_one_session_without_clashes(store: Any) -> None:
+    await store.create_session("shared", None)
+    other = await second_handle(store).open()
+    try:
+        writes = [s.add_message("shared", Message("user", f"m{i}"))
+                  for i in range(10) for s in (store, other)]
+        seqs = await asyncio.gather(*writes)
+    finally:
+        await other.close()
+    assert sorted(seqs) == list(range(1, 21))
+    assert [m.seq for m in await store.get_messages("shared")] == list(range(1, 21))
+
+
+async def test_search_is_a_phrase_scoped_to_tenant(store: Any) -> None:
+    await store.create_session("a", "acme")
+    await store.create_session("b", "globex")
+    await store.add_message("a", Message("user", "the walrus sat on a rock by the sea"))
+    await store.add_message("b", Message("user", "a walrus in another tenant"))
+    await store.add_message("a", Message("assistant", "nothing to see"))
+    hits = await store.search_messages("walrus", "acme")
+    assert [(h["sessionId"], h["seq"]) for h in hits] == [("a", 1)]
+    assert "[walrus]" in hits[0]["snippet"]
+    assert len(await store.search_messages("walrus", all_tenants=True)) == 2
+    assert await store.search_messages('walrus" OR "sea', "acme") == []  # text, not syntax
+    await store.delete_session("a")
+    assert await store.search_messages("walrus", "acme") == []
+
+
+def events(n: int, start: float, **data: Any) -> list[AnalyticsEvent]:
+    return [AnalyticsEvent("token_usage", f"s{i % 2}", "acme",
+                           {"model": "claude-sonnet-4-5", "input_tokens": 10,
+                            "output_tokens": 2, **data}, timestamp=start + i)
+            for i in range(n)]
+
+
+async def test_events_dedupe_summarise_tail_export_prune(store: Any) -> None:
+    jan = datetime(2025, 1, 31, 23, 59, tzinfo=UTC).timestamp()
+    batch = events(4, jan) + [AnalyticsEvent("tool_call", "s0", "acme", {"name": "read"},
+                                             timestamp=jan + 120)]  # February
+    await store.insert_events(batch)
+    await store.insert_events(batch)  # a redelivery: no duplicates
+    summary = await store.event_summary(tenant_id="acme")
+    assert summary["events"] == {"token_usage": 4, "tool_call": 1}
+    assert summary["tokens"] == {"input": 40, "output": 8, "total": 48}
+    assert summary["toolCalls"] == {"read": 1} and summary["sessions"] == 2
+    assert (await store.event_summary(tenant_id="globex"))["events"] == {}
+    assert (await store.event_summary(session_id="s1", tenant_id="acme"))["events"] == {
+        "token_usage": 2}
+    exported = await store.export_events(tenant_id="acme", since=jan + 1, until=jan + 3)
+    assert [e.id for e in exported] == [e.id for e in batch[1:4]]
+    assert exported[0].data == batch[1].data
+    recent = await store.recent_events(limit=2)
+    assert [e.id for _, e in recent] == [batch[3].id, batch[4].id]
+    tail = await store.events_after(recent[0][0])
+    assert [e.id for _, e in tail] == [batch[4].id]
+    assert await store.prune_events(before=jan + 2) == 2
+    assert len(await store.export_events(all_tenants=True)) == 3
+
+
+async def test_dead_letters_park_retry_and_clear(store: Any) -> None:
+    batch = events(3, 1_700_000_000.0)
+    assert await store.add_dead_letters("webhook", batch, "HTTP 503", 100.0) == 3
+    await store.add_dead_letters("webhook", batch[:1], "HTTP 503 again", 150.0)
+    assert await store.dead_letter_counts() == {"webhook": 3}
+    assert await store.due_dead_letters("webhook", now=120.0) == [(batch[1], 1), (batch[2], 1)]
+    await store.reschedule_dead_letters("webhook", [batch[1].id], "still down", 500.0)
+    due = await store.due_dead_letters("webhook", now=200.0)
+    assert [(e.id, tries) for e, tries in due] == [(batch[2].id, 1), (batch[0].id, 2)]
+    await store.delete_dead_letters("webhook", [batch[0].id, batch[2].id])
+    assert await store.dead_letter_counts() == {"webhook": 1}
+
+
+async def test_tenants_ab_permissions_embeddings(store: Any) -> None:
+    assert await store.get_tenant_config("acme") == {}
+    await store.set_tenant_config("acme", {"model": "claude-haiku", "tools": {"shell": False}})
+    await store.set_tenant_config("acme", {"model": "claude-opus"})
+    assert await store.get_tenant_config("acme") == {"model": "claude-opus"}
+    assert await store.get_tenant_prompt_template("acme") is None
+    await store.set_tenant_prompt_template("acme", "Answer as Acme's assistant.")
+    assert await store.get_tenant_prompt_template("acme") == "Answer as Acme's assistant."
+    other = await second_handle(store).open()
+    try:  # two servers racing for one session's variant agree on the first
+        assert await store.set_ab_assignment("s1", "exp", "control") is True
+        assert await other.set_ab_assignment("s1", "exp", "treatment") is False
+        assert await other.get_ab_assignment("s1") == ("exp", "control")
+    finally:
+        await other.close()
+    assert await store.get_ab_assignment("nope") is None
+    await store.set_tool_permission("/w", "shell", "allow_always")
+    await store.set_tool_permission("/w", "shell", "reject_always")
+    assert await store.get_tool_permission("/w", "shell") == "reject_always"
+    assert await store.get_tool_permission("/w", "read") is None
+    await store.put_embeddings("m", {"k1": b"\x00\x01", "k2": b"\x02"})
+    await store.put_embeddings("m", {"k1": b"\x09"})
+    assert await store.get_embeddings("m", ["k1", "k2", "k3"]) == {"k1": b"\x09", "k2": b"\x02"}
+    assert await store.integrity_check() == "ok"
+
+
+async def test_reopen_keeps_data_and_schema(store: Any) -> None:
+    await store.create_session("kept", "acme")
+    await store.close()
+    reopened = await second_handle(store).open()
+    try:
+        assert (await reopened.get_session("kept")).tenant_id == "acme"  # type: ignore[union-attr]
+        assert await reopened.integrity_check() == "ok"
+    finally:
+        await reopened.close()
