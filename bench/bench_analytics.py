@@ -67,8 +67,9 @@ def main() -> None:
         rates = [asyncio.run(sustained(Path(tmp) / f"rate{i}.db", args.events))
                  for i in range(3)]
         loop_ms, wall_ms = asyncio.run(flush_cost(Path(tmp) / "flush.db", args.flushes))
-    print(f"sustained: {args.events} events into SQLite, 3 runs: "
-          + ", ".join(f"{r:,.0f}" for r in rates) + f" events/s (median {statistics.median(rates):,.0f})")
+    runs = ", ".join(f"{r:,.0f}" for r in rates)
+    print(f"sustained: {args.events} events into SQLite, 3 runs: {runs} events/s "
+          f"(median {statistics.median(rates):,.0f})")
     loop_ms.sort()
     wall_ms.sort()
     p95 = int(len(loop_ms) * 0.95)

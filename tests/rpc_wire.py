@@ -49,7 +49,7 @@ class WireServer:
         self.face = face
         self.workspace = workspace
         self.stderr_path = workspace.parent / f"stderr-{face}-{os.getpid()}-{id(self)}.log"
-        self._stderr = open(self.stderr_path, "wb")  # noqa: SIM115 - closed in close()
+        self._stderr = open(self.stderr_path, "wb")  # closed in close()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "victor_server", face, "--workspace", str(workspace),
              *(args or [])],

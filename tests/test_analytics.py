@@ -105,7 +105,7 @@ async def test_dead_exporter_loses_nothing_and_retry_delivers(store: Store) -> N
     analytics = AnalyticsCoordinator(store, [SQLiteExporter(store), flaky])
     ids = [usage(analytics, "s", "claude-haiku-4-5", 5, 1).id for _ in range(3)]
     await analytics.flush()
-    assert await analytics.drain(timeout=10)
+    assert await analytics.drain(10)
     assert await store.dead_letter_counts() == {"flaky": 3}
     assert (await analytics.summary(all_tenants=True))["tokens"]["input"] == 15  # stored anyway
     # not due yet: nothing is retried before its time

@@ -50,8 +50,8 @@ class Page:
         result = await self.send("Runtime.evaluate", expression=expression, returnByValue=True)
         return result["result"].get("value")
 
-    async def wait_for(self, expression: str, timeout: float = 30) -> Any:
-        for _ in range(int(timeout / 0.1)):
+    async def wait_for(self, expression: str, seconds: float = 30) -> Any:
+        for _ in range(int(seconds / 0.1)):
             value = await self.js(expression)
             if value:
                 return value
@@ -62,7 +62,7 @@ class Page:
 @asynccontextmanager
 async def chromium(url: str, profile: Path) -> AsyncIterator[Page]:
     assert CHROMIUM is not None
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: ASYNC220 - a browser launch, not awaited work
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}",

@@ -3,10 +3,11 @@
 Each run starts ``victor-server lsp`` on one shared store, first proves the previous run's
 killed session still works (its next turn goes through the fake, which answers 400 to a
 history the API would reject: roles, tool_use without its tool_result), then starts a turn and
-kills the process at a random point: in turn, after a random number of ``victor/chatDelta``s of a slow
-stream, while a ``bash`` tool (``sleep 30``) is running, or right after the request was sent.
-After every kill the raw database passes ``PRAGMA integrity_check``, every acknowledged user
-message (its request was sent and a delta came back) is stored, and no assistant message of
+kills the process at a random point, each kind in turn: after a random number of
+``victor/chatDelta``s of a slow stream, while a ``bash`` tool (``sleep 30``) is running, or
+right after the request was sent. After every kill the raw database passes
+``PRAGMA integrity_check``, every acknowledged user message (its request was sent and a
+delta came back) is stored, and no assistant message of
 the killed turn claims to be complete. ``VICTOR_SLOW_TESTS=1`` runs 40 kills instead of 8;
 ``VICTOR_CRASH_SEED`` picks the random seed.
 """

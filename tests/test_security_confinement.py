@@ -84,7 +84,7 @@ def test_every_escape_is_an_error_result(layout: Path, fake: FakeAnthropic) -> N
     assert any("not a regular file" in r for r in reasons), reasons
     assert any("disabled" in r for r in reasons), reasons
     # the in-workspace search skips the symlink to the secret; the plain read works
-    search, read = outcomes[len(calls):]
+    _search, read = outcomes[len(calls):]
     assert not read["isError"]
     sent = json.dumps([r.body for r in fake.message_requests])
     assert SECRET not in sent.replace(f"# {SECRET[:3]}", "")

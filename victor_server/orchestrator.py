@@ -343,7 +343,8 @@ class AgentOrchestrator:
         specs = await self.tools.specs()
         result = await self.selection_for(settings).select(query, specs, max_tools, strategy)
         self.analytics.record("tool_selection", sid, tenant, strategy=result.strategy,
-                              tools=[s.spec.name for s in result.tools], candidates=len(specs))
+                              tools=[s.spec.name for s in result.tools], candidates=len(specs),
+                              fallback=result.fallback)
         return result
 
     async def context_view(self, setup: TurnSetup, tool_ctx: ToolContext | None = None) \

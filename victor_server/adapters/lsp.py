@@ -151,13 +151,13 @@ class VictorLanguageServer(LanguageServer):
 
         from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 
-        self._stop_event = threading.Event()
+        stop_event = self._stop_event = threading.Event()
         reader = StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool)
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
 
         async def serve() -> None:
             try:
-                await run_async(stop_event=self._stop_event, reader=reader,
+                await run_async(stop_event=stop_event, reader=reader,
                                 protocol=self.protocol, logger=logger,
                                 error_handler=self.report_server_error)
             finally:
@@ -170,7 +170,7 @@ class VictorLanguageServer(LanguageServer):
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:
-            self.shutdown()
+            self.shutdown()  # type: ignore[no-untyped-call]
 
     async def close_after_disconnect(self) -> None:
         current = asyncio.current_task()
@@ -192,9 +192,9 @@ def create_server(factory: Callable[[Path | None, dict[str, Any]], Any]) -> Vict
     server = VictorLanguageServer(factory)
 
     async def dispatch(method: str, params: Any) -> Any:
-        app = await server.app()
         notify = server.protocol.notify
         try:
+            app = await server.app()  # a store that cannot be opened is -32005, not -32603
             return await app.call(
                 method, params,
                 on_delta=lambda sid, text: notify("victor/chatDelta",

@@ -27,7 +27,7 @@ def answer_for(exc: Exception) -> tuple[int, str]:
     """The JSON-RPC code and message for a line the SDK could not take."""
     errors = getattr(exc, "errors", None)
     kinds = {e.get("type") for e in errors()} if callable(errors) else set()
-    if "json_invalid" in kinds or isinstance(exc, UnicodeDecodeError | ValueError) and not kinds:
+    if "json_invalid" in kinds or (not kinds and isinstance(exc, ValueError)):
         return PARSE_ERROR, "parse error: not JSON"
     return INVALID_REQUEST, "invalid request: not a JSON-RPC request, notification or response"
 

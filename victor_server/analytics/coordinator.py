@@ -219,10 +219,10 @@ class AnalyticsCoordinator:
             except Exception as exc:
                 logger.error("analytics flush failed: %s", exc)
 
-    async def drain(self, timeout: float | None = None) -> bool:
-        """Wait for background deliveries in flight; True when none is left."""
+    async def drain(self, seconds: float | None = None) -> bool:
+        """Wait up to ``seconds`` for background deliveries in flight; True when none is left."""
         if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
+            await asyncio.wait(set(self._tasks), timeout=seconds)
         return all(task.done() for task in self._tasks)
 
     async def close(self) -> None:

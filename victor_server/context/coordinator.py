@@ -242,7 +242,7 @@ class ContextCoordinator:
         sent = result.messages if result is not None else messages
         tokens = self.count(sent) + overhead_tokens
         return ContextView(sent, tokens, self.context_window,
-                           round(tokens / self.context_window, 4), result is not None)
+                           round(tokens / self.context_window, 6), result is not None)
 
     def forget(self, session_id: str) -> None:
         self._views.pop(session_id, None)

@@ -9,6 +9,8 @@ other processes read while we write.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import sqlite3
@@ -33,6 +35,7 @@ class Store(EventQueries, AnalyticsStore):
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
         self._db: aiosqlite.Connection | None = None
+        self._turn = asyncio.Lock()
 
     async def open(self) -> Store:
         if str(self.path) != ":memory:":
@@ -40,7 +43,11 @@ class Store(EventQueries, AnalyticsStore):
             if not self.path.exists():  # created 0600: conversations are private
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         try:
-            self._db = await aiosqlite.connect(str(self.path), timeout=self.busy_timeout_ms / 1000)
+            # IMMEDIATE: a write takes the lock when its transaction begins, waiting out the busy
+            # timeout; a deferred one upgrading from a stale WAL snapshot fails at once with
+            # "database is locked" when another process wrote in between.
+            self._db = await aiosqlite.connect(str(self.path), timeout=self.busy_timeout_ms / 1000,
+                                               isolation_level="IMMEDIATE")
             self._db.row_factory = aiosqlite.Row
             await self._db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             await self._db.execute("PRAGMA journal_mode = WAL")
@@ -62,23 +69,40 @@ class Store(EventQueries, AnalyticsStore):
             raise StoreUnavailable("store is not open")
         return self._db
 
-    async def _migrate(self) -> None:
+    async def _user_version(self) -> int:
         async with self.db.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()
-        version = int(row[0]) if row else 0
+        return int(row[0]) if row else 0
+
+    async def _migrate(self) -> None:
+        version = await self._user_version()
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self.db.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+            try:
+                await self.db.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+            except sqlite3.OperationalError:
+                # Processes starting together on a new file race to migrate it; the lock makes
+                # them take turns, and the losers find the step done ("already exists").
+                if self.db.in_transaction:
+                    await self.db.rollback()
+                if await self._user_version() < number:
+                    raise
 
     @asynccontextmanager
     async def guarded(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run statements, turning sqlite's "locked" and "cannot open" into -32005."""
-        try:
-            yield self.db
-        except sqlite3.OperationalError as exc:
-            raise StoreUnavailable(str(exc)) from exc
-        except sqlite3.DatabaseError as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        """Run statements, turning sqlite's "locked" and "cannot open" into -32005.
+
+        One block at a time per process: the connection is shared, and a transaction another
+        coroutine interleaved with would hold the write lock (and other processes) for longer.
+        A block that fails rolls back, so a failed commit never keeps that lock."""
+        async with self._turn:
+            try:
+                yield self.db
+            except sqlite3.DatabaseError as exc:  # OperationalError ("locked") included
+                if self._db is not None and self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        await self._db.rollback()
+                raise StoreUnavailable(str(exc)) from exc
 
     # ---- sessions -----------------------------------------------------------------------
 
