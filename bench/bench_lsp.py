@@ -3,7 +3,8 @@
 Run: python bench/bench_lsp.py [--runs 15] [--requests 300] [--write]
 
 Side by side in one run, alternating, so machine load hits both alike:
-- cold start: spawn -> ``initialize`` answer, ``victor-server lsp`` vs ``bench/bare_pygls_server.py``;
+- cold start: spawn -> ``initialize`` answer, ``victor-server lsp`` vs
+  ``bench/bare_pygls_server.py``;
 - overhead: median round trip of ``victor/selectTools`` (keyword strategy) and
   ``victor/session/get`` vs the bare server's ``bare/echo``;
 - memory: RSS after initialize and one request (idle), from /proc.
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from lsp_wire import WireClient  # noqa: E402
+from lsp_wire import WireClient
 
 ROOT = Path(__file__).resolve().parents[1]
 BARE = [sys.executable, str(ROOT / "bench" / "bare_pygls_server.py")]

@@ -11,7 +11,8 @@ from fake_anthropic import FakeAnthropic, text
 from lsp_harness import server_env
 
 
-def run(workspace: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(workspace: Path, *args: str,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "victor_server", "--workspace", str(workspace),
                            *args], capture_output=True, text=True, env=server_env(env),
                           timeout=120, check=False)

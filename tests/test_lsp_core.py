@@ -9,9 +9,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from lsprotocol import types
 from fake_anthropic import FakeAnthropic, error, slow_text, text, tool_use
 from lsp_harness import lsp_server
+from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 

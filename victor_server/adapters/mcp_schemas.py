@@ -136,11 +136,19 @@ class TokenTotals(TypedDict):
     total: int
 
 
+class CostEstimate(TypedDict):
+    usd: float
+    by_model: dict[str, float]
+    unpriced: list[str]
+
+
 class AnalyticsSummary(TypedDict):
     events: dict[str, int]
     tokens: TokenTotals
     tool_calls: dict[str, int]
     sessions: int
+    models: NotRequired[dict[str, dict[str, int]]]  # tokens per model: input, output
+    cost: NotRequired[CostEstimate]
     variants: NotRequired[dict[str, Any]]  # A/B arms: sessions, tokens, errors, latencyMs
 
 

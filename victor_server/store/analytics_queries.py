@@ -49,7 +49,9 @@ def event_filter(session_id: str | None = None, tenant_id: str | None = None,
 
 
 class AnalyticsStore:
-    db: aiosqlite.Connection
+    @property
+    def db(self) -> aiosqlite.Connection:  # the Store's open connection
+        raise NotImplementedError
 
     # ---- tailing and export ----------------------------------------------------------------
 
