@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import heapq
 import json
 import statistics
 import sys
@@ -42,6 +43,7 @@ from victor_server.selection.embedding import (
     EmbeddingService,
     MemoryEmbeddingCache,
 )
+from victor_server.selection.keyword import BM25Index, tool_document
 from victor_server.tools.base import ToolSpec
 
 STRATEGIES = ["keyword", "semantic", "hybrid", "cost_aware", "domain"]
@@ -61,7 +63,7 @@ async def run_size(tools: list[ToolSpec], cases: list[tuple[str, str]],
     started = time.perf_counter()
     await restarted.warm_up(tools)
     restart_s = time.perf_counter() - started
-    rows: dict[str, dict[str, float]] = {}
+    rows: dict[str, dict[str, float]] = {"bm25 (plain)": plain_bm25(tools, cases, repeat)}
     for name in STRATEGIES:
         await coordinator.select("warm up the " + name, tools, strategy=name)  # builds subsets
         hits1 = hits5 = 0
@@ -83,6 +85,27 @@ async def run_size(tools: list[ToolSpec], cases: list[tuple[str, str]],
             "restart_embed_s": restart_s,
             "model_encoded_on_restart": restarted.embeddings.encoded_texts,
             "strategies": rows}
+
+
+def plain_bm25(tools: list[ToolSpec], cases: list[tuple[str, str]],
+               repeat: int) -> dict[str, float]:
+    """The baseline: BM25 over name + description, no synonyms, no parameters or domain."""
+    index = BM25Index([tool_document(t.name, t.description) for t in tools], synonyms=False)
+    hits1 = hits5 = 0
+    latencies: list[float] = []
+    for query, expected in cases:
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            scores = index.scores(query)
+            best = heapq.nlargest(5, scores, key=scores.__getitem__)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        names = [tools[i].name for i in best]
+        hits1 += bool(names) and names[0] == expected
+        hits5 += expected in names
+    latencies.sort()
+    return {"recall@1": hits1 / len(cases), "recall@5": hits5 / len(cases),
+            "median_ms": statistics.median(latencies),
+            "p95_ms": latencies[int(0.95 * (len(latencies) - 1))]}
 
 
 def render(report: dict[str, object]) -> str:

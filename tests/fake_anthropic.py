@@ -315,6 +315,9 @@ class RecordedRequest:
     body: JSON
     usage: tuple[int, int] | None = None
     aborted: bool = False  # the client went away before the stream finished
+    # time.perf_counter() just before the first text/JSON delta is written to the socket;
+    # bench/bench_streaming.py runs the fake in its own process and compares the client's clock
+    first_delta_at: float | None = None
 
     @property
     def api_key(self) -> str:
@@ -622,7 +625,7 @@ class _Handler(BaseHTTPRequestHandler):
         rec.usage = (resolved.input_tokens, resolved.output_tokens)
         try:
             if body.get("stream"):
-                self._stream(resolved)
+                self._stream(resolved, rec)
             else:
                 self._send_message(resolved)
         except (BrokenPipeError, ConnectionResetError):
@@ -671,7 +674,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(data)
 
-    def _stream(self, r: _Resolved) -> None:
+    def _stream(self, r: _Resolved, rec: RecordedRequest | None = None) -> None:
         self._start(200, "text/event-stream; charset=utf-8", {"cache-control": "no-cache"})
         # Chunked framing makes an early close a protocol error for the client (a real drop),
         # where a close-delimited body would look like a clean end of stream.
@@ -680,6 +683,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, data, is_delta in _sse_events(r):
             if is_delta and r.reply.delay:
                 time.sleep(r.reply.delay)
+            if is_delta and rec is not None and rec.first_delta_at is None:
+                rec.first_delta_at = time.perf_counter()
             self._chunk(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
         if r.reply.cut:
             self.close_connection = True

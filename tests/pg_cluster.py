@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL cluster for tests and benchmarks: initdb under a temp dir, started on
-127.0.0.1 with a random port, password authentication over TCP, fsync off (speed; the data is
-thrown away).
+127.0.0.1 with a random port, password authentication over TCP, fsync off (speed: only the
+server process ever crashes here, never the machine, so the page cache keeps what it wrote;
+``synchronous_commit`` stays on, or a ``stop -m immediate`` would lose acknowledged commits).
 
 ``pg_cluster`` is a session-scoped pytest fixture that skips, saying why, when PostgreSQL's
 server binaries are not installed (``scripts/install-system-test-deps.sh`` installs Debian's
@@ -77,10 +78,13 @@ class PgCluster:
         pwfile.unlink()
         return self
 
+    durable = False  # fsync on, as a real server runs (benchmarks set it)
+
     def start(self) -> None:
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                    "-c max_connections=200")
+        if not self.durable:
+            options += " -c fsync=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-o", options,
                   "-w", "-t", "30", "start")
 
@@ -108,14 +112,19 @@ class PgCluster:
                          database, "-XAtc", sql).stdout.strip()
 
 
-def start_cluster() -> PgCluster | None:
+def start_cluster(durable: bool = False) -> PgCluster | None:
     bindir = find_bindir()
     if bindir is None:
         return None
     root = Path(tempfile.mkdtemp(prefix="victor-pg-"))
     os.chmod(root, 0o755)
-    cluster = PgCluster(bindir, root).init()
-    cluster.start()
+    cluster = PgCluster(bindir, root)
+    cluster.durable = durable
+    try:
+        cluster.init().start()
+    except BaseException:
+        remove_cluster(cluster)  # never leave a server or its files behind
+        raise
     return cluster
 
 

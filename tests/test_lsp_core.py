@@ -165,7 +165,7 @@ async def test_cancel_returns_partial_content(workspace: Path, fake: FakeAnthrop
     fake.queue(slow_text(["one ", "two ", "three ", "four ", "five "] * 10, delay=0.1))
     async with lsp_server(workspace, fake.env()) as victor:
         future = victor.send("victor/chat", {"message": "count slowly"})
-        while not victor.deltas:
+        while not victor.deltas:  # noqa: ASYNC110 - filled by the client's notification handler
             await asyncio.sleep(0.02)
         victor.client.protocol.notify("$/cancelRequest",
                                       types.CancelParams(id=_last_request_id(victor)))

@@ -131,8 +131,9 @@ async def test_second_coordinator_reads_tool_embeddings_from_the_store() -> None
     store = MemoryEmbeddingCache()
     first = fake_coordinator(store=store)
     await first.select("read a file", TOOLS)
-    assert first.embeddings.encoded_texts == len(TOOLS)
-    assert len(store.rows) == len(TOOLS)
+    # three texts per tool: "name: description", the name, the description
+    assert first.embeddings.encoded_texts == 3 * len(TOOLS)
+    assert len(store.rows) == 3 * len(TOOLS)
 
     second = fake_coordinator(store=store)
     result = await second.select("read a file", TOOLS)
@@ -146,7 +147,7 @@ async def test_changed_description_is_re_embedded() -> None:
     changed = [*TOOLS[:-1], ToolSpec("deploy_app", "Ship the application to production.")]
     coordinator = fake_coordinator(store=store)
     await coordinator.select("q", changed)
-    assert coordinator.embeddings.encoded_texts == 1
+    assert coordinator.embeddings.encoded_texts == 2  # "name: description" and the description
 
 
 class ReverseAlphabetical:

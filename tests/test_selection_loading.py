@@ -72,6 +72,8 @@ def test_synonyms_match_words_the_tool_does_not_use() -> None:
                             ("mail the report to alice", 5)]:
         scores = index.scores(query)
         assert max(scores, key=scores.__getitem__) == expected, (query, scores)
+    plain = BM25Index([tool_document(t.name, t.description) for t in TOOLS], synonyms=False)
+    assert plain.scores("execute ls in bash") == {}  # no shared word without synonyms
     # delete/remove/erase share a group token
     assert set(index_terms("erase")) & set(index_terms("delete")) == {"~3"}
 

@@ -26,13 +26,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _Parser(add_help=False)
-    common.add_argument("--workspace", type=Path, default=None,
+    # The common options are accepted before and after the subcommand. SUPPRESS keeps a
+    # subcommand's unset option from overwriting what was given before it; defaults are
+    # filled in by ``main``.
+    common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--workspace", type=Path,
                         help="workspace root (default: the current directory)")
-    common.add_argument("--config", type=Path, default=None, help="project config file")
-    common.add_argument("--db", default=None, help="SQLite store (default .victor/victor.db)")
-    common.add_argument("-v", "--verbose", action="count", default=0)
-    common.add_argument("--log-file", type=Path, default=None)
+    common.add_argument("--config", type=Path, help="project config file")
+    common.add_argument("--db", help="SQLite store or database URL (default .victor/victor.db)")
+    common.add_argument("-v", "--verbose", action="count")
+    common.add_argument("--log-file", type=Path)
 
     parser = _Parser(prog="victor-server", parents=[common],
                      description="An agent orchestrator for editors and AI clients.")
@@ -68,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+COMMON_DEFAULTS: dict[str, Any] = {"workspace": None, "config": None, "db": None, "verbose": 0,
+                                   "log_file": None}
+
+
 def setup_logging(verbose: int, log_file: Path | None) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
@@ -82,6 +89,9 @@ def setup_logging(verbose: int, log_file: Path | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for name, default in COMMON_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
     if args.command is None:
         build_parser().print_help(sys.stderr)
         return 2

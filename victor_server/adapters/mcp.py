@@ -348,9 +348,11 @@ def loopback_security(host: str) -> TransportSecuritySettings:
 
 
 def run(args: argparse.Namespace) -> int:
-    from victor_server.app import build_application
-
     async def factory() -> Any:
+        # imported here, on the first request: the core (settings, yaml, store, ...) is ~100
+        # modules that `initialize` does not need (bench/bench_startup.py)
+        from victor_server.app import build_application
+
         return await build_application("mcp", args.workspace, args.config, args.db)
 
     holder = ApplicationHolder(factory)

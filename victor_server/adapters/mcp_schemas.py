@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import types
+from functools import cache, lru_cache
 from typing import Any, NotRequired, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -155,8 +156,13 @@ class AnalyticsSummary(TypedDict):
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
+@lru_cache(maxsize=4096)  # per key of every result, on every call: the same few dozen keys
 def snake(key: str) -> str:
     return _CAMEL.sub("_", key).lower()
+
+
+# get_type_hints evaluates the annotations each time; the shapes are a fixed set of classes
+_type_hints = cache(get_type_hints)
 
 
 def snake_keys(value: Any, shape: Any) -> Any:
@@ -170,7 +176,7 @@ def snake_keys(value: Any, shape: Any) -> Any:
         (item,) = get_args(shape) or (Any,)
         return [snake_keys(v, item) for v in value]
     if _is_typed_dict(shape) and isinstance(value, dict):
-        fields = get_type_hints(shape)
+        fields = _type_hints(shape)
         renamed = {snake(k): v for k, v in value.items()}
         return {k: snake_keys(v, fields[k]) if k in fields else v for k, v in renamed.items()}
     return value

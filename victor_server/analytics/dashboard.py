@@ -164,8 +164,8 @@ def _response(connection: Any, status: int, body: bytes, content_type: str) -> A
     return response
 
 
-async def _prices(workspace: Path, config: Path | None) -> PriceTable | None:
-    """``analytics.prices`` from the project config, if any (the dashboard has no orchestrator)."""
+async def _settings(workspace: Path, config: Path | None) -> Any:
+    """The project's settings (the dashboard has no orchestrator): prices and the store."""
     from victor_server.config import (
         ConfigCoordinator,
         EnvironmentConfigProvider,
@@ -176,20 +176,22 @@ async def _prices(workspace: Path, config: Path | None) -> PriceTable | None:
         resolved = await ConfigCoordinator(
             [EnvironmentConfigProvider(), FileConfigProvider(config, workspace)]).resolve()
     except Exception as exc:
-        logger.warning("dashboard: config not read, default prices: %s", exc)
+        logger.warning("dashboard: config not read, using defaults: %s", exc)
         return None
-    prices: PriceTable | None = getattr(resolved.settings.analytics, "prices", None)
-    return prices
+    return resolved.settings
 
 
 async def serve(db: Path, host: str, port: int, workspace: Path,
                 config: Path | None = None) -> None:
-    from victor_server.store import Store
+    from victor_server.store.factory import open_store
 
-    store = await Store(db).open()
-    dashboard = Dashboard(store, host, port, prices=await _prices(workspace, config))
+    settings = await _settings(workspace, config)
+    # the same store the servers use: SQLite by default, PostgreSQL when config names it
+    store = await open_store(settings if settings is not None else str(db), db)
+    prices: PriceTable | None = getattr(getattr(settings, "analytics", None), "prices", None)
+    dashboard = Dashboard(store, host, port, prices=prices)
     await dashboard.start()
-    sys.stderr.write(f"victor-server dashboard on {dashboard.url} (store {db})\n")
+    sys.stderr.write(f"victor-server dashboard on {dashboard.url}\n")
     sys.stderr.flush()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,9 +1,10 @@
 """Tool and query embeddings: the model behind a lock, and a two-level cache for tool vectors.
 
-Tool vectors are keyed by a hash of the text embedded (name and description), so a tool whose
-description changes is re-embedded and one that does not is never embedded twice: first from an
-in-process dictionary, then from the store (``EmbeddingCache``, the ``tool_embeddings`` table),
-and only then by running the model. A restart with the same store therefore embeds nothing.
+Tool vectors are keyed by a hash of the text embedded (a tool's name and description), so a
+tool whose description changes is re-embedded and one that does not is never embedded twice:
+first from an in-process dictionary, then from the store (``EmbeddingCache``, the
+``tool_embeddings`` table), and only then by running the model. A restart with the same store
+therefore embeds nothing.
 
 The model loads on first use, in a worker thread (``asyncio.to_thread``), as does every batch of
 embedding work, so the event loop never waits on numpy. If the model cannot load, ``available``

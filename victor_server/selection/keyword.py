@@ -63,9 +63,12 @@ def index_terms(text: str) -> list[str]:
 class BM25Index:
     """An immutable BM25 index over documents given as strings."""
 
-    def __init__(self, documents: Sequence[str], k1: float = 1.5, b: float = 0.75) -> None:
+    def __init__(self, documents: Sequence[str], k1: float = 1.5, b: float = 0.75,
+                 synonyms: bool = True) -> None:
         self.size = len(documents)
-        terms = [Counter(index_terms(doc)) for doc in documents]
+        # Without synonyms: plain BM25, the benchmark's baseline.
+        self._terms = index_terms if synonyms else tokenize
+        terms = [Counter(self._terms(doc)) for doc in documents]
         lengths = [sum(t.values()) for t in terms]
         average = (sum(lengths) / self.size) if self.size else 0.0
         frequency: Counter[str] = Counter()
@@ -86,7 +89,7 @@ class BM25Index:
     def scores(self, query: str) -> dict[int, float]:
         """BM25 score per matching document index (documents that match no term are absent)."""
         result: dict[int, float] = {}
-        for term in set(index_terms(query)):
+        for term in set(self._terms(query)):
             for index, weight in self._postings.get(term, ()):
                 result[index] = result.get(index, 0.0) + weight
         return result
@@ -96,7 +99,12 @@ class BM25Index:
         says how much of the query a tool explains, so one shared verb ("show", "open") stays a
         small signal instead of being scaled up to 1.0."""
         return sum(max((w for _, w in self._postings[t]), default=0.0) if t in self._postings
-                   else self._unseen for t in set(index_terms(query)))
+                   else self._unseen for t in set(self._terms(query)))
+
+
+def tokenize_name(name: str) -> list[str]:
+    """A tool name's words: ``readFile``, ``read_file`` and ``read-file`` are "read file"."""
+    return _CAMEL.sub(" ", re.sub(r"[_.-]+", " ", name)).lower().split()
 
 
 def tool_document(name: str, description: str, input_schema: dict[str, Any] | None = None,

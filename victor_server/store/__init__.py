@@ -182,15 +182,16 @@ class Store(EventQueries, AnalyticsStore):
         now = time.time()
         content = json.dumps(message.content)
         async with self.guarded() as db:
-            async with db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM messages "
-                                  "WHERE session_id = ?", (session_id,)) as cursor:
+            # One statement picks the next seq and inserts it inside the write transaction, so
+            # two processes appending to one session never pick the same number.
+            async with db.execute(
+                    "INSERT INTO messages (session_id, seq, role, content, pinned, complete, "
+                    "created_at) SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? "
+                    "FROM messages WHERE session_id = ? RETURNING seq",
+                    (session_id, message.role, content, int(message.pinned),
+                     int(message.complete), now, session_id)) as cursor:
                 row = await cursor.fetchone()
             seq = int(row[0]) if row else 1
-            await db.execute(
-                "INSERT INTO messages (session_id, seq, role, content, pinned, complete, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (session_id, seq, message.role, content, int(message.pinned),
-                 int(message.complete), now))
             await db.execute("INSERT INTO messages_fts (text, session_id, seq) VALUES (?, ?, ?)",
                              (message.text(), session_id, seq))
             await db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
