@@ -39,14 +39,15 @@ def _mark_plugin(tool: Tool, plugin: str) -> None:
 
 
 def load_plugin_tools(options: dict[str, Any], disabled: Iterable[str] = ()) -> list[Tool]:
-    from victor_server.plugins import iter_plugins  # the one registry; it logs import failures
+    # the one registry: it logs import failures and calls factories the same way everywhere
+    from victor_server.plugins import instantiate, iter_plugins
 
     tools: list[Tool] = []
     for name, factory in iter_plugins(GROUP, list(disabled)):
         own_options = options.get(name)
         try:
-            produced = _as_tools(factory(dict(own_options) if isinstance(own_options, dict)
-                                         else {}))
+            produced = _as_tools(instantiate(
+                factory, dict(own_options) if isinstance(own_options, dict) else {}))
         except Exception as exc:
             logger.warning("tool plugin %s failed to load and is skipped: %s", name, exc)
             continue

@@ -1,0 +1,146 @@
+"""The seed recipes as plugins: an installed distribution's entry points reach a real server.
+
+A distribution is "installed" the way pip does it, as a ``*.dist-info`` folder with
+``entry_points.txt`` on the server's ``PYTHONPATH``, so discovery runs through
+``importlib.metadata`` exactly as for a user's package. Nothing in the server is edited.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from fake_anthropic import FakeAnthropic
+from lsp_harness import lsp_server
+
+PLUGIN = '''
+from victor_server.messages import Context
+
+
+class CompliancePromptContributor:  # recipe 2's shape: priority() + get_contribution(context)
+    def priority(self):
+        return 75
+
+    async def get_contribution(self, context):
+        if context.get("requires_compliance"):
+            return "## ACME compliance\\nNever log customer identifiers."
+        return ""
+
+
+class TeamConfigProvider:  # recipe 1's shape: priority() + get_config(session_id)
+    def __init__(self, **options):
+        self.options = options
+
+    def priority(self):
+        return 15
+
+    async def get_config(self, session_id):
+        return {"max_tokens": 777}
+
+
+class KeepLastTwo:  # recipe 4's shape: compact(context) -> Context
+    def __init__(self, keep_last_n=2):
+        self.keep_last_n = keep_last_n
+
+    async def compact(self, context):
+        return Context(messages=context.messages[-self.keep_last_n:])
+
+
+class ReadOnlyFirst:  # recipe 8's shape: select_tools(query, tools, coordinator)
+    def __init__(self, options=None):
+        self.options = options
+
+    async def select_tools(self, query, available_tools, selection_coordinator):
+        return [t for t in available_tools if t.cost_tier in ("free", "low") and not t.writes]
+
+
+class Shout:  # a tool plugin
+    def __init__(self, **options):
+        from victor_server.tools.base import ToolSpec
+        self.spec = ToolSpec("shout", "Repeat the text in capitals", {
+            "type": "object", "properties": {"text": {"type": "string"}},
+            "required": ["text"]})
+
+    async def run(self, tool_input, ctx):
+        from victor_server.tools.base import ToolResult
+        return ToolResult(tool_input["text"].upper())
+
+
+class CountingMiddleware:  # recipe 5: wraps every method
+    calls = 0
+
+    def __init__(self, **options):
+        self.header = options.get("header", "x")
+
+    async def __call__(self, call, call_next):
+        CountingMiddleware.calls += 1
+        result = await call_next(call)
+        if call.method == "victor/getConfig":
+            result["middlewareCalls"] = CountingMiddleware.calls
+        return result
+'''
+
+ENTRY_POINTS = """
+[victor_server.prompt_contributors]
+acme_compliance = victor_demo_plugin:CompliancePromptContributor
+
+[victor_server.config_providers]
+acme_team = victor_demo_plugin:TeamConfigProvider
+
+[victor_server.compaction_strategies]
+keep_last_two = victor_demo_plugin:KeepLastTwo
+
+[victor_server.tool_selection_strategies]
+read_only_first = victor_demo_plugin:ReadOnlyFirst
+
+[victor_server.tools]
+shout = victor_demo_plugin:Shout
+
+[victor_server.middleware]
+counting = victor_demo_plugin:CountingMiddleware
+"""
+
+
+def install_plugin(site: Path) -> None:
+    site.mkdir()
+    (site / "victor_demo_plugin.py").write_text(PLUGIN)
+    dist = site / "victor_demo_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: victor-demo-plugin\n"
+                                   "Version: 0.1\n")
+    (dist / "entry_points.txt").write_text(ENTRY_POINTS)
+
+
+async def test_every_kind_of_plugin_reaches_the_server(workspace: Path, tmp_path: Path,
+                                                       fake: FakeAnthropic) -> None:
+    install_plugin(tmp_path / "site")
+    (workspace / ".victor" / "config.yml").write_text(
+        "middleware: [counting]\ntool_selection: {strategy: read_only_first}\n")
+    env = {**fake.env(), "PYTHONPATH": os.pathsep.join(
+        [str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")]),
+        "VICTOR_TOOL_SELECTION__STRATEGY": "read_only_first"}
+    async with lsp_server(workspace, env) as victor:
+        config = await victor.request("victor/getConfig", {})
+        assert config["config"]["max_tokens"] == 777
+        assert config["sources"]["max_tokens"] == "acme_team"
+        assert config["middlewareCalls"] >= 1
+
+        prompt = await victor.request("victor/buildPrompt",
+                                      {"context": {"requiresCompliance": True}})
+        assert "Never log customer identifiers." in prompt["systemPrompt"]
+        assert "acme_compliance" in [c["name"] for c in prompt["contributions"]]
+
+        selected = await victor.request("victor/selectTools", {"query": "shout this"})
+        names = [t["name"] for t in selected["tools"]]
+        assert "shout" in names and "write" not in names and "edit" not in names
+
+        sid = (await victor.request("victor/chat", {"message": "one"}))["sessionId"]
+        for text in ("two", "three"):
+            await victor.request("victor/chat", {"message": text, "sessionId": sid})
+        compacted = await victor.request("victor/compactContext",
+                                         {"sessionId": sid, "strategy": "keep_last_two"})
+        assert compacted["strategy"] == "keep_last_two"
+        assert compacted["after"]["messages"] <= 3 < compacted["before"]["messages"]
+        sent = json.dumps(fake.message_requests[-1].body)
+        assert '"max_tokens": 777' in sent or '"max_tokens":777' in sent
