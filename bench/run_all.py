@@ -59,8 +59,6 @@ SECTIONS = [
     Section("profile", "Profile of the slowest request path",
             (("bench/profile_requests.py", "--seconds", "8"),),
             (("bench/profile_requests.py", "--seconds", "3"),)),
-    Section("lsp", "LSP face", (("bench/bench_lsp.py", "--runs", "10", "--requests", "300"),),
-            (("bench/bench_lsp.py", "--runs", "3", "--requests", "50"),)),
     Section("mcp", "MCP face", (("bench/bench_mcp.py", "--calls", "500"),),
             (("bench/bench_mcp.py", "--calls", "50"),)),
     Section("acp", "ACP face", (("bench/bench_acp.py", "--runs", "10"),),
