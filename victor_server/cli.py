@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import logging
 import sys
@@ -105,9 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "lsp":
         return run_lsp(args)
     if args.command == "mcp":
-        from victor_server.adapters import mcp
-
-        return int(mcp.run(args))
+        return run_mcp(args)
     if args.command == "acp":
         from victor_server.adapters import acp
 
@@ -139,6 +138,34 @@ def run_lsp(args: argparse.Namespace) -> int:
 
     create_server(factory).start_io()
     return 0
+
+
+def run_mcp(args: argparse.Namespace) -> int:
+    if args.http:
+        from victor_server.adapters import mcp
+
+        return int(mcp.run(args))
+    # The SDK imports (about a second) in a thread while the first frame is read and, when it
+    # is an initialize we have answered before, answered from the cache at once.
+    import threading
+
+    from victor_server.adapters.mcp_fast_start import start_reading
+
+    loaded: dict[str, Any] = {}
+
+    def load() -> None:
+        try:
+            loaded["module"] = importlib.import_module("victor_server.adapters.mcp")
+        except BaseException as exc:  # re-raised in the main thread below
+            loaded["error"] = exc
+
+    loader = threading.Thread(target=load, name="victor-mcp-import", daemon=True)
+    loader.start()
+    first = start_reading()
+    loader.join()
+    if "error" in loaded:
+        raise loaded["error"]
+    return int(loaded["module"].run(args, first))
 
 
 def print_json(value: Any) -> None:

@@ -347,7 +347,8 @@ def loopback_security(host: str) -> TransportSecuritySettings:
         allowed_origins=[f"http://{h}" for h in hosts])
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, first: Any = None) -> int:
+    """Serve MCP; ``first`` is a frame ``mcp_fast_start`` read (and maybe answered) already."""
     async def factory() -> Any:
         # imported here, on the first request: the core (settings, yaml, store, ...) is ~100
         # modules that `initialize` does not need (bench/bench_startup.py)
@@ -368,7 +369,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 from victor_server.adapters.mcp_stdio import serve_stdio
 
-                await serve_stdio(server)  # run_stdio_async, answering malformed frames
+                # run_stdio_async, answering malformed frames
+                await serve_stdio(server, first)
         finally:
             with anyio.CancelScope(shield=True):
                 await holder.close()
