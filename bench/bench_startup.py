@@ -177,8 +177,8 @@ def report(starts: dict[str, dict[str, list[float]]], lsp: dict[str, list[float]
     for face, sides in starts.items():
         b, v = ms(sides["bare"]), ms(sides["victor"])
         lines.append(f"| {face} (bare: {bare_names[face]}) | {b:.0f} | {v:.0f} | {v / b:.2f}x |")
-    lines += ["", "The MCP row starts with an empty start-up cache, as on first use, so it waits for "
-              "the MCP SDK's import like the bare server; on every later start `initialize` is "
+    lines += ["", "The MCP row starts with an empty start-up cache, as on first use, so it waits "
+              "for the MCP SDK's import like the bare server; on every later start `initialize` is "
               "answered from the cache while the SDK imports (the warm row; "
               "`victor_server/adapters/mcp_fast_start.py`)."]
     lines += ["", f"Per request over stdio, {requests} interleaved round trips each after a "
