@@ -26,8 +26,8 @@ from victor_server.providers.openai import (
     DEFAULT_BASE_URL,
     OpenAIProvider,
     _retry_after,
-    to_openai_messages,
 )
+from victor_server.providers.openai_messages import to_openai_messages
 from victor_server.settings import Settings
 
 READ_TOOL = {"name": "read_file", "description": "Read a file",

@@ -37,13 +37,18 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from victor_server.errors import ProviderUnavailable
-from victor_server.messages import Usage, tool_result_text
+from victor_server.messages import Usage
 from victor_server.providers.base import (
     MessageComplete,
     ModelRequest,
     ProviderEvent,
     TextDelta,
     ToolUseStarted,
+)
+from victor_server.providers.openai_messages import (
+    parse_arguments,
+    to_openai_messages,
+    to_openai_tools,
 )
 
 if TYPE_CHECKING:  # httpx is imported on the first request, keeping server start lean
@@ -274,7 +279,7 @@ class _StreamReader:
         for index in sorted(self.calls):
             call = self.calls[index]
             blocks.append({"type": "tool_use", "id": call["id"], "name": call["name"],
-                           "input": _parse_arguments(call["name"], call["arguments"])})
+                           "input": parse_arguments(call["name"], call["arguments"])})
         stop = STOP_REASONS.get(self.finish or "", "end_turn")
         if self.calls and stop == "end_turn":  # Ollama answers "stop" even when calling tools
             stop = "tool_use"
@@ -289,82 +294,6 @@ class _StreamReader:
         sent = json.dumps([body.get("messages"), body.get("tools")])
         logger.debug("%s: the server sent no usage; estimating 4 characters per token", provider)
         return Usage(len(sent) // 4 + 1, len(out) // 4 + 1)
-
-
-# -- translation: Anthropic shape -> chat completions -----------------------------------------
-
-
-def to_openai_messages(system: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
-    for message in messages:
-        content = message.get("content")
-        role = message.get("role", "user")
-        if isinstance(content, str):
-            out.append({"role": role, "content": content})
-        elif role == "assistant":
-            out.append(_assistant_message(content or []))
-        else:
-            out.extend(_user_messages(role, content or []))
-    return out
-
-
-def _assistant_message(blocks: list[dict[str, Any]]) -> dict[str, Any]:
-    text = "".join(str(b.get("text", "")) for b in blocks if b.get("type") == "text")
-    calls = [{"id": b["id"], "type": "function",
-              "function": {"name": b["name"], "arguments": json.dumps(b.get("input") or {})}}
-             for b in blocks if b.get("type") == "tool_use"]
-    message: dict[str, Any] = {"role": "assistant", "content": text or None}
-    if calls:
-        message["tool_calls"] = calls
-    elif message["content"] is None:
-        message["content"] = ""  # thinking-only turns: keep the turn, drop what cannot cross
-    return message
-
-
-def _user_messages(role: str, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    parts: list[dict[str, Any]] = []
-    for block in blocks:
-        kind = block.get("type")
-        if kind == "tool_result":
-            result = tool_result_text(block)
-            if block.get("is_error"):
-                result = f"Error: {result}"
-            out.append({"role": "tool", "tool_call_id": block.get("tool_use_id", ""),
-                        "content": result})
-        elif kind == "text":
-            parts.append({"type": "text", "text": str(block.get("text", ""))})
-        elif kind == "image" and (block.get("source") or {}).get("type") == "base64":
-            source = block["source"]
-            url = f"data:{source.get('media_type', 'image/png')};base64,{source.get('data', '')}"
-            parts.append({"type": "image_url", "image_url": {"url": url}})
-    if any(p["type"] != "text" for p in parts):
-        out.append({"role": role, "content": parts})
-    elif parts:  # plain strings: local servers handle them more reliably than part lists
-        out.append({"role": role, "content": "\n".join(p["text"] for p in parts)})
-    return out
-
-
-def to_openai_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"type": "function", "function": {
-        "name": tool["name"], "description": tool.get("description", ""),
-        "parameters": tool.get("input_schema") or {"type": "object", "properties": {}}}}
-        for tool in tools]
-
-
-# -- small parsers ----------------------------------------------------------------------------
-
-
-def _parse_arguments(name: str, raw: str) -> dict[str, Any]:
-    """The tool input; malformed JSON is passed on raw so the tool's error reaches the model."""
-    if not raw.strip():
-        return {}
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        logger.warning("openai: tool %s arguments are not valid JSON", name)
-        return {"_raw_arguments": raw}
-    return value if isinstance(value, dict) else {"_raw_arguments": raw}
 
 
 def _error_message(raw: str) -> str:
