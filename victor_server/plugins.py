@@ -8,6 +8,7 @@ that fails to load is logged and skipped; asking for a name nobody registered is
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 from importlib import import_module
@@ -94,11 +95,25 @@ def iter_plugins(group: str, disabled: list[str] | None = None) -> list[tuple[st
 
 
 def instantiate(factory: Callable[..., Any], options: dict[str, Any] | None) -> Any:
-    """Call a plugin's class or factory with its options dict (empty when none)."""
+    """Call a plugin's class or factory with its options (empty when none).
+
+    Options go in as keyword arguments when the signature takes them (``Strategy(keep=2)``,
+    the seed's classes), and as one dict when it takes a single positional parameter
+    (``factory(options)``). Errors raised by the plugin itself propagate unchanged.
+    """
     options = options or {}
     try:
+        params = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):  # no signature to read: builtins, some C types
         return factory(**options)
-    except TypeError:
-        if options:
-            return factory(options)
-        raise
+    by_keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    names = {p.name for p in params if p.kind in by_keyword}
+    takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+    required = {p.name for p in params if p.kind in by_keyword and p.default is p.empty}
+    if (takes_kwargs or set(options) <= names) and required <= set(options):
+        return factory(**options)
+    positional = [p for p in params if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                                   inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    if len(positional) == 1:
+        return factory(options)
+    return factory(**options)
