@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,20 +11,13 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import register_lsp_features
+from server_env import server_env
 
 from victor_server.adapters.lsp import raw_params_converter
 from victor_server.adapters.params import plain as _plain
 
 SERVER = [sys.executable, "-m", "victor_server", "lsp"]
 
-
-def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("VICTOR_", "ANTHROPIC_", "OPENAI_"))}
-    # semantic selection loads an embedding model (seconds); its own tests cover it
-    env["VICTOR_TOOL_SELECTION__STRATEGY"] = "keyword"
-    env.update(extra or {})
-    return env
 
 
 class VictorClient:

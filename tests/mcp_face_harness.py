@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -14,17 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mcp import Client, StdioServerParameters
-
-# Keyword selection keeps the tests off the embedding model; the face is what is under test.
-BASE_ENV = {"VICTOR_TOOL_SELECTION__STRATEGY": "keyword"}
-
-
-def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("VICTOR_", "ANTHROPIC_", "OPENAI_"))}
-    env.update(BASE_ENV)
-    env.update(extra or {})
-    return env
+from server_env import server_env
 
 
 def server_args(workspace: Path, db: Path, *more: str) -> list[str]:

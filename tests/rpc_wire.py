@@ -23,16 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from server_env import server_env
+
 JSON = dict[str, Any]
 
-
-def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("VICTOR_", "ANTHROPIC_", "OPENAI_"))}
-    # keyword selection keeps every run off the embedding model; selection has its own tests
-    env["VICTOR_TOOL_SELECTION__STRATEGY"] = "keyword"
-    env.update(extra or {})
-    return env
 
 
 def frame(face: str, body: bytes) -> bytes:
