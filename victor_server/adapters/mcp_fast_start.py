@@ -14,6 +14,7 @@ first frame (the 2026 ``server/discover``, garbage, an unknown version) goes to 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -37,12 +38,23 @@ class FirstFrame:
 
 
 def cache_path() -> Path:
+    """Keyed by our version, the SDK's, and the face's own source files: an edited server
+    (new instructions or capabilities) never gets an answer recorded before the edit."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     try:
         sdk = version("mcp")
     except PackageNotFoundError:
         sdk = "unknown"
-    return Path(base) / "victor-server" / f"mcp-initialize-{__version__}-sdk{sdk}.json"
+    here = Path(__file__).parent
+    stamp = hashlib.sha256()
+    for name in ("mcp.py", "mcp_schemas.py"):
+        try:
+            info = (here / name).stat()
+            stamp.update(f"{name}:{info.st_size}:{info.st_mtime_ns};".encode())
+        except OSError:
+            stamp.update(name.encode())
+    key = stamp.hexdigest()[:12]
+    return Path(base) / "victor-server" / f"mcp-initialize-{__version__}-sdk{sdk}-{key}.json"
 
 
 def _load(path: Path) -> dict[str, Any]:
