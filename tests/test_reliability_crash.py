@@ -39,6 +39,8 @@ def fake() -> Iterator[FakeAnthropic]:
 def store_rows(db: Path, session: str) -> list[tuple[str, str, int]]:
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'messages'").fetchone():
+            return []  # killed before the first migration committed: nothing was stored yet
         return [(r[0], r[1], r[2]) for r in conn.execute(
             "SELECT role, content, complete FROM messages WHERE session_id = ? ORDER BY seq",
             (session,))]
