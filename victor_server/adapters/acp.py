@@ -331,6 +331,9 @@ async def serve(args: argparse.Namespace) -> None:
     # The SDK's receive loop ends the process on a frame that is not a JSON object (a batch,
     # a number): LineGuard answers such frames -32700/-32600 before the SDK sees them.
     reader, writer = await stdio_streams(limit=50 * 1024 * 1024)
+    from victor_server.adapters.shutdown import close_on_sigterm
+
+    close_on_sigterm(agent.close)
     try:
         # a subset of Agent: the SDK answers -32601 for the rest
         await run_agent(cast("Agent", agent), writer, LineGuard(reader, writer))

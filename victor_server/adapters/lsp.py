@@ -110,26 +110,13 @@ class VictorLanguageServer(LanguageServer):
         return self._app
 
     def _close_on_sigterm(self) -> None:
-        """SIGTERM (an editor or supervisor stopping us) flushes analytics and closes the store
-        before exiting; the stdin reader thread cannot be interrupted, hence ``os._exit``."""
-        import os
-        import signal
+        from victor_server.adapters.shutdown import close_on_sigterm
 
-        async def close_and_exit() -> None:
-            try:
-                if self._app is not None:
-                    await self._app.close()
-            finally:
-                logging.shutdown()
-                os._exit(0)
+        async def close() -> None:
+            if self._app is not None:
+                await self._app.close()
 
-        def on_sigterm() -> None:
-            self._closing = asyncio.get_running_loop().create_task(close_and_exit())
-
-        try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_sigterm)
-        except (NotImplementedError, RuntimeError):  # not on Windows, or not the main thread
-            pass
+        close_on_sigterm(close)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):

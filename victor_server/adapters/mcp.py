@@ -360,6 +360,9 @@ def run(args: argparse.Namespace, first: Any = None) -> int:
     server = create_server(holder)
 
     async def serve() -> None:
+        from victor_server.adapters.shutdown import close_on_sigterm
+
+        close_on_sigterm(holder.close)
         try:
             if args.http:
                 if args.host not in ("127.0.0.1", "localhost", "::1"):
