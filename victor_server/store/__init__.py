@@ -27,7 +27,7 @@ from victor_server.errors import StoreUnavailable
 from victor_server.messages import Message, Usage
 from victor_server.store.analytics_queries import AnalyticsStore
 from victor_server.store.migrations import MIGRATIONS
-from victor_server.store.queries import EventQueries, SessionRow
+from victor_server.store.queries import EventQueries, SessionRow, page, parse_cursor
 
 
 class Store(EventQueries, AnalyticsStore):
@@ -141,18 +141,14 @@ class Store(EventQueries, AnalyticsStore):
             clauses.append("s.tenant_id IS ?")
             args.append(tenant_id)
         if cursor:
-            updated, _, last_id = cursor.partition("|")
+            updated, last_id = parse_cursor(cursor)
             clauses.append("(s.updated_at < ? OR (s.updated_at = ? AND s.id < ?))")
-            args += [float(updated), float(updated), last_id]
+            args += [updated, updated, last_id]
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"{SessionRow.SELECT}{where} ORDER BY s.updated_at DESC, s.id DESC LIMIT ?"
         async with self.guarded() as db, db.execute(sql, (*args, limit + 1)) as cur:
             rows = [SessionRow.from_row(r) for r in await cur.fetchall()]
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = f"{rows[-1].updated_at!r}|{rows[-1].session_id}"
-        return rows, next_cursor
+        return page(rows, limit)
 
     async def delete_session(self, session_id: str) -> bool:
         async with self.guarded() as db:

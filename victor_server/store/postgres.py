@@ -33,7 +33,7 @@ from victor_server.logging_redaction import redact_text
 from victor_server.messages import Message, Usage
 from victor_server.store.postgres_events import EventWriter, PostgresAnalyticsQueries, pg_text
 from victor_server.store.postgres_migrations import apply_migrations
-from victor_server.store.queries import SessionRow
+from victor_server.store.queries import SessionRow, page, parse_cursor
 
 
 def describe(url: str) -> str:
@@ -128,19 +128,14 @@ class PostgresStore(PostgresAnalyticsQueries):
             args.append(tenant_id)
             clauses.append(f"s.tenant_id IS NOT DISTINCT FROM ${len(args)}")
         if cursor:
-            updated, _, last_id = cursor.partition("|")
-            args += [float(updated), last_id]
+            args += list(parse_cursor(cursor))
             clauses.append(f"(s.updated_at, s.id) < (${len(args) - 1}, ${len(args)})")
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         args.append(limit + 1)
         sql = f"{SessionRow.SELECT}{where} ORDER BY s.updated_at DESC, s.id DESC LIMIT ${len(args)}"
         async with self.connection() as conn:
             rows = [SessionRow.from_row(r) for r in await conn.fetch(sql, *args)]
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = f"{rows[-1].updated_at!r}|{rows[-1].session_id}"
-        return rows, next_cursor
+        return page(rows, limit)
 
     async def delete_session(self, session_id: str) -> bool:
         async with self.connection() as conn, conn.transaction():

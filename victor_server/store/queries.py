@@ -43,6 +43,21 @@ class SessionRow:
                           "totalTokens": self.total_tokens}}
 
 
+def parse_cursor(cursor: str) -> tuple[float, str]:
+    """A ``victor/session/list`` cursor: ``updated_at|id`` of the last row of the page before
+    (opaque to clients, the same on every store backend)."""
+    updated, _, last_id = cursor.partition("|")
+    return float(updated), last_id
+
+
+def page(rows: list[SessionRow], limit: int) -> tuple[list[SessionRow], str | None]:
+    """The first ``limit`` of ``limit + 1`` fetched rows, and the cursor for the next page."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, f"{rows[-1].updated_at!r}|{rows[-1].session_id}"
+
+
 class EventQueries:
     @property
     def db(self) -> aiosqlite.Connection:  # the Store's open connection
