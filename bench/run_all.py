@@ -63,7 +63,7 @@ SECTIONS = [
             (("bench/bench_mcp.py", "--calls", "50"),)),
     Section("acp", "ACP face", (("bench/bench_acp.py", "--runs", "10"),),
             (("bench/bench_acp.py", "--runs", "3"),)),
-    Section("selection", "Tool selection", (("bench/bench_selection.py", "--repeat", "1"),),
+    Section("selection", "Tool selection", (("bench/bench_selection.py", "--repeat", "3"),),
             (("bench/bench_selection.py", "--repeat", "1", "--sizes", "catalogue"),)),
     Section("context", "Context compaction",
             (("bench/bench_context.py", "--hashing"),
@@ -77,7 +77,7 @@ SECTIONS = [
 # helpers and baselines, not benchmarks
 NOT_BENCHMARKS = {"run_all.py", "lsp_wire.py", "ndjson_wire.py", "bare_pygls_server.py",
                   "mcp_bare_server.py", "bare_acp_agent.py", "selection_catalogue.py",
-                  "selection_heldout.py"}
+                  "selection_heldout.py", "selection_blind.py", "selection_metadata.py"}
 
 
 def discovered() -> list[Section]:

@@ -288,9 +288,14 @@ _STOP = set("a an the to of in on and or for with from by at is are be it its as
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def catalogue() -> list[ToolSpec]:
-    """The hand-written tools."""
-    return [ToolSpec(name=n, description=d, cost_tier=c, domain=dom)
+def catalogue(hints: bool = True) -> list[ToolSpec]:
+    """The hand-written tools, with their selection metadata (``selection_metadata``) unless
+    ``hints`` is False."""
+    from selection_metadata import HINTS
+
+    return [ToolSpec(name=n, description=d, cost_tier=c, domain=dom,
+                     keywords=tuple(HINTS[n]["keywords"]) if hints else (),
+                     examples=tuple(HINTS[n]["examples"]) if hints else ())
             for n, dom, c, d, _ in _CATALOGUE]
 
 
@@ -299,13 +304,61 @@ def queries() -> list[tuple[str, str]]:
     return [(q, n) for n, _, _, _, qs in _CATALOGUE for q in qs]
 
 
-def distractors(count: int, seed: int = 7) -> list[ToolSpec]:
-    """SaaS-style tools (``hubspot_archive_deal``) to pad the catalogue; none answers a query."""
+# Selection metadata for the distractors, as rich as the catalogue's (6 examples, ~8 keywords
+# each), so that hints help the hand-written tools no more than the ones padding the catalogue.
+_ACTION_WORDS = {
+    "create": ["create", "add", "new", "make", "set up", "register"],
+    "update": ["update", "edit", "change", "modify", "set field", "correct"],
+    "delete": ["delete", "remove", "erase", "drop", "get rid of", "discard"],
+    "list": ["list", "show all", "browse", "enumerate", "see every", "records"],
+    "get": ["get", "fetch", "look up", "retrieve", "show one", "details"],
+    "archive": ["archive", "retire", "shelve", "hide old", "put away", "close out"],
+    "export": ["export", "report", "download", "spreadsheet", "csv", "dump"],
+    "assign": ["assign", "owner", "hand over", "delegate", "give to", "reassign"],
+}
+_ACTION_EXAMPLES = {
+    "create": ["add a {r} in {b} for the Acme account", "make a fresh {r} record on {b}",
+               "set up a {r} in {b} named Q3 launch", "register another {r} with {b}",
+               "can you open a new {r} over in {b}?", "new {r} in {b} please"],
+    "update": ["change the {r} in {b} to say net 30", "fix the typo on that {b} {r}",
+               "set the status of {r} 4417 in {b} to pending", "modify the {b} {r} owner email",
+               "edit {r} 881 on {b}", "correct the amount on the {r} in {b}"],
+    "delete": ["remove {r} 5512 from {b}", "erase the duplicate {r} in {b}",
+               "drop that test {r} out of {b}", "get rid of the {b} {r} we made by mistake",
+               "discard the old {r} on {b}", "delete {r} 77 in {b}"],
+    "list": ["show all {r}s in {b}", "what {r}s do we have on {b}?",
+             "browse the {b} {r} records", "enumerate every {r} in {b} this month",
+             "give me the list of {r}s from {b}", "see every open {r} on {b}"],
+    "get": ["look up {r} 3021 in {b}", "pull the details of that {b} {r}",
+            "retrieve {r} 19 from {b}", "what does {r} 640 say in {b}?",
+            "show me one {r} from {b} by its id", "fetch the {b} {r} for Globex"],
+    "archive": ["archive last year's {r}s in {b}", "shelve the stale {b} {r}",
+                "put away {r} 208 in {b}", "retire the old {r} on {b}",
+                "hide the closed {r}s in {b}", "close out the {b} {r} from March"],
+    "export": ["export the {b} {r}s to csv", "download a report of {r}s from {b}",
+               "dump every {r} in {b} to a spreadsheet", "make a {b} {r} report for finance",
+               "get me a csv of the {r}s on {b}", "export this quarter's {r}s from {b}"],
+    "assign": ["assign {r} 90 in {b} to Priya", "hand the {b} {r} over to the night shift",
+               "make Tom the owner of that {r} in {b}", "delegate the {r} to sales in {b}",
+               "reassign the {b} {r} from Ana to Li", "give {r} 12 on {b} to the support team"],
+}
+
+
+def distractors(count: int, seed: int = 7, hints: bool = True) -> list[ToolSpec]:
+    """SaaS-style tools (``hubspot_archive_deal``) to pad the catalogue; none answers a query.
+    With ``hints`` they carry keywords and examples like the catalogue's tools."""
     combos = [(s, a, r) for s in _SERVICES for a in _ACTIONS for r in _RESOURCES]
     random.Random(seed).shuffle(combos)
-    return [ToolSpec(name=f"{s}_{a}_{r}", description=_ACTIONS[a].format(r=r, s=_SERVICES[s]),
-                     cost_tier="low", domain="business", source="bench")
-            for s, a, r in combos[:count]]
+    tools = []
+    for s, a, r in combos[:count]:
+        brand = _SERVICES[s].split()[0]
+        keywords = (s, r, *_ACTION_WORDS[a]) if hints else ()
+        examples = tuple(e.format(r=r, b=brand) for e in _ACTION_EXAMPLES[a]) if hints else ()
+        tools.append(ToolSpec(name=f"{s}_{a}_{r}",
+                              description=_ACTIONS[a].format(r=r, s=_SERVICES[s]),
+                              cost_tier="low", domain="business", source="bench",
+                              keywords=keywords, examples=examples))
+    return tools
 
 
 def _stems(text: str) -> set[str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -54,3 +56,86 @@ async def test_paraphrases_find_their_tool(strategy: str) -> None:
         result = await coordinator.select(query, TOOLS, max_tools=3)
         assert result.fallback is None
         assert result.tools[0].spec.name == expected, (query, result.tools)
+
+
+QUERIES = ["delete the stale build log", "what's in the docs folder?",
+           "run the unit tests and tell me what fails", "A man is eating food.",
+           "bump the timeout from 30 to 60 seconds in settings.py " * 3]
+
+
+def test_onnxruntime_engine_gives_the_numpy_engines_vectors() -> None:
+    from victor_server.selection.minilm import load_minilm
+
+    fast, reference = load_minilm("onnxruntime"), load_minilm("numpy")
+    assert (fast.engine, reference.engine) == ("onnxruntime", "numpy")
+    # one batch with padding (texts of different lengths): same arithmetic, same vectors
+    assert np.abs(fast.encode(QUERIES) - reference.encode(QUERIES)).max() < 1e-5
+
+
+def test_int8_query_vectors_agree_with_float32() -> None:
+    from victor_server.selection.minilm import load_minilm
+
+    model = load_minilm("onnxruntime")
+    assert model.quantized_queries
+    full = model.encode(QUERIES)
+    for query, row in zip(QUERIES, full, strict=True):
+        quick = model.encode_query(query)
+        assert quick.shape == (384,)
+        assert float(quick @ row) > 0.98, query
+
+
+def test_auto_engine_falls_back_to_numpy_without_onnxruntime(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from victor_server.selection.minilm import ModelUnavailable, load_minilm
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime -> ImportError
+    model = load_minilm()
+    assert model.engine == "numpy"
+    assert "onnxruntime unavailable" in caplog.text and "numpy" in caplog.text
+    with pytest.raises(ModelUnavailable, match="onnxruntime"):
+        load_minilm("onnxruntime")
+
+
+def test_int8_graph_that_cannot_be_built_leaves_float32_queries(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from victor_server.selection.minilm import load_minilm
+
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # the child cannot create its cache
+    model = load_minilm("onnxruntime")
+    assert not model.quantized_queries
+    assert "int8 query model not built" in caplog.text
+    reference = load_minilm("numpy").encode(["erase build.log"])[0]
+    assert float(model.encode_query("erase build.log") @ reference) > 0.99999
+
+
+async def test_examples_find_a_tool_its_description_does_not() -> None:
+    tools = [*TOOLS, ToolSpec("tz_convert", "Convert between zones.",
+                              examples=("what time is it in Tokyo when it's 9am in Berlin?",
+                                        "3pm PST in UTC"))]
+    query = "if it's noon in Chicago, what's the hour in Sydney?"
+    bare = ToolSelectionCoordinator("hybrid", wait_for_model=True)
+    hinted = ToolSelectionCoordinator("hybrid", wait_for_model=True)
+    hinted_rank = await hinted.select(query, tools, max_tools=3)
+    assert hinted_rank.tools[0].spec.name == "tz_convert"
+    # the examples are what found it: without them the description alone scores lower
+    plain = [ToolSpec("tz_convert", "Convert between zones."), *TOOLS]
+    plain_rank = await bare.select(query, plain, max_tools=len(plain))
+    scores = {s.spec.name: s.score for s in plain_rank.tools}
+    assert hinted_rank.tools[0].score > scores["tz_convert"]
+
+
+async def test_tool_hints_from_config_reach_tools_by_name() -> None:
+    query = "convert this temperature, 451 degrees Fahrenheit, to Celsius"
+    tools = [*TOOLS, ToolSpec("units", "Units.")]
+    without = await ToolSelectionCoordinator("hybrid", wait_for_model=True).select(
+        query, tools, max_tools=1)
+    assert without.tools[0].spec.name != "units"
+    coordinator = ToolSelectionCoordinator("hybrid", {"tool_hints": {"units": {
+        "keywords": ["convert", "units"],
+        "examples": ["how many kilometres is 26.2 miles?", "72 F in C"]}}},
+        wait_for_model=True)
+    chosen = await coordinator.select(query, tools, max_tools=1)
+    assert chosen.tools[0].spec.name == "units"

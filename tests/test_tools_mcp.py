@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -163,3 +164,35 @@ async def test_server_dying_mid_session_is_an_error_naming_it(tmp_path: Path) ->
     finally:
         await coordinator.aclose()
     assert not any(s.name.startswith("flaky__") for s in await coordinator.specs())
+
+
+# --- selection metadata for MCP tools, from the project's config, through the real server ---
+
+async def test_config_tool_hints_make_an_mcp_tool_findable(workspace: Path) -> None:
+    from lsp_harness import lsp_server
+
+    server = echo_server()
+    (workspace / ".victor" / "config.yml").write_text(yaml.safe_dump({
+        "mcp_servers": {"echo": server},
+        "tool_selection": {"strategy": "keyword", "tool_hints": {
+            "echo__add": {"keywords": ["sum", "total"],
+                          "examples": ["what do 19 and 23 make together?"]}}}}))
+    async with lsp_server(workspace) as victor:
+        query = {"query": "the sum of these invoices", "maxTools": 3}
+        found = await victor.request("victor/selectTools", query)
+        assert found["tools"][0]["name"] == "echo__add"
+        assert found["tools"][0]["score"] > 0
+
+        # the same server without the hint: the tool's own text ("add") does not match
+        (workspace / ".victor" / "config.yml").write_text(yaml.safe_dump({
+            "mcp_servers": {"echo": server}, "tool_selection": {"strategy": "keyword"}}))
+        plain = await victor.request("victor/selectTools", query)
+        assert "echo__add" not in [t["name"] for t in plain["tools"] if t["score"] > 0]
+
+        # a malformed hint is reported with its key, and the rest of the config still applies
+        (workspace / ".victor" / "config.yml").write_text(yaml.safe_dump({
+            "mcp_servers": {"echo": server}, "tool_selection": {
+                "strategy": "keyword", "tool_hints": {"echo__add": {"examples": 7}}}}))
+        config = await victor.request("victor/getConfig", {})
+        assert any("tool_hints" in str(error) for error in config["errors"]), config["errors"]
+        assert config["config"]["tool_selection"]["strategy"] == "keyword"

@@ -16,12 +16,22 @@ SelectionStrategyName = str  # keyword|semantic|hybrid|cost_aware|domain|all or 
 CompactionStrategyName = str  # recent|recent_important|semantic|task_aware|summarize or a plugin
 
 
+class ToolHints(BaseModel):
+    """Selection metadata added to a tool by name (MCP tools carry none of their own)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keywords: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)
+
+
 class ToolSelectionSettings(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     strategy: SelectionStrategyName = "hybrid"
-    hybrid_alpha: float = Field(0.7, ge=0.0, le=1.0)
+    hybrid_alpha: float = Field(0.6, ge=0.0, le=1.0)
     max_tools: int = Field(8, ge=1, le=128)
+    tool_hints: dict[str, ToolHints] = Field(default_factory=dict)
 
 
 class AnalyticsSettings(BaseModel):

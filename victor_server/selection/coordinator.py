@@ -75,15 +75,59 @@ _call: ContextVar[_CallState | None] = ContextVar("victor_selection_call", defau
 
 
 class _ToolIndex:
-    def __init__(self, tools: list[ToolSpec]) -> None:
+    def __init__(self, tools: list[ToolSpec], hints: dict[str, Any] | None = None) -> None:
         self.tools = tools
+        hinted = [_hinted(t, (hints or {}).get(t.name)) for t in tools]
+        # Per tool: its three description views, then one text per example request. Rows of
+        # one tool are contiguous; ``starts[i]`` is tool i's first example row in ``views``.
         self.texts = [text for t in tools for text in tool_views(t)]
-        self.bm25 = BM25Index([tool_document(t.name, t.description, t.input_schema, t.domain)
-                               for t in tools])
-        self.vectors: Matrix | None = None
+        self.examples = [list(examples) for _, examples in hinted]
+        self.texts += [e for examples in self.examples for e in examples]
+        self.bm25 = BM25Index([
+            " ".join([tool_document(t.name, t.description, t.input_schema, t.domain),
+                      *keywords, *examples])
+            for t, (keywords, examples) in zip(tools, hinted, strict=True)])
+        self.vectors: Matrix | None = None  # one per tool: the mean of its description views
+        self.views: Matrix | None = None  # per tool: that mean, then its examples' vectors
+        self.starts: Any = None
         self.embedding: asyncio.Task[Matrix | None] | None = None
         self.domains: DomainClassifier | None = None
         self.keyword_domains: DomainClassifier | None = None
+
+    def set_vectors(self, rows: Matrix) -> None:
+        import numpy as np
+
+        count = len(self.tools)
+        self.vectors = _mean_of_views(rows[:_VIEWS * count], count)
+        examples = rows[_VIEWS * count:]
+        blocks, starts, at = [], [], 0
+        for i, tool_examples in enumerate(self.examples):
+            starts.append(at)
+            blocks.append(self.vectors[i:i + 1])
+            blocks.append(examples[:len(tool_examples)])
+            examples = examples[len(tool_examples):]
+            at += 1 + len(tool_examples)
+        self.views = np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)
+        self.starts = np.asarray(starts, dtype=np.intp)
+
+    def semantic(self, query_vector: Matrix) -> Matrix:
+        """Per tool, the cosine of its closest view: its description (mean of the three views)
+        or one of its example requests."""
+        import numpy as np
+
+        assert self.views is not None
+        best: Matrix = np.maximum.reduceat(self.views @ query_vector, self.starts)
+        return best
+
+
+def _hinted(tool: ToolSpec, hint: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The tool's keywords and examples plus those config adds (``tool_selection.tool_hints``)."""
+    if not hint:
+        return tool.keywords, tool.examples
+    if not isinstance(hint, dict):  # a validated ``ToolHints`` dumped, or a plain dict
+        hint = dict(hint)
+    return (tool.keywords + tuple(hint.get("keywords") or ()),
+            tool.examples + tuple(hint.get("examples") or ()))
 
 
 class ToolSelectionCoordinator:
@@ -95,7 +139,8 @@ class ToolSelectionCoordinator:
         self.store = store
         cache = store if isinstance(store, EmbeddingCache) else None
         self.embeddings = embeddings or EmbeddingService(cache)
-        self._indexes: OrderedDict[tuple[tuple[str, str], ...], _ToolIndex] = OrderedDict()
+        self._indexes: OrderedDict[tuple[Any, ...], _ToolIndex] = OrderedDict()
+        self._by_identity: dict[tuple[int, ...], _ToolIndex] = {}
         self._strategies: dict[str, object] = {}
         self.wait_for_model = wait_for_model
         self.model_grace_s = model_grace_s
@@ -157,18 +202,29 @@ class ToolSelectionCoordinator:
         if not tools:
             return []
         index = self._index(tools)
-        keyword = self._keyword_scores(index, query)
-        scores = keyword
-        if method != "keyword":
-            semantic = await self._semantic_scores(index, query)  # None: keyword, reason noted
-            if semantic is not None and method == "semantic":
-                scores = semantic
-            elif semantic is not None:
-                a = float(self.options.get("hybrid_alpha", 0.7)) if alpha is None else alpha
-                scores = [a * s + (1 - a) * k for s, k in zip(semantic, keyword, strict=True)]
         count = len(tools) if max_tools is None else min(max_tools, len(tools))
-        best = heapq.nlargest(count, range(len(tools)), key=scores.__getitem__)
-        ranked = [ScoredTool(tools[i], round(scores[i], 6)) for i in best]
+        semantic = None
+        if method != "keyword":
+            semantic = await self._semantic_array(index, query)  # None: keyword, reason noted
+        if semantic is None:  # pure Python: the keyword path never imports numpy
+            scores = self._keyword_scores(index, query)
+            best = heapq.nlargest(count, range(len(tools)), key=scores.__getitem__)
+            ranked = [ScoredTool(tools[i], round(scores[i], 6)) for i in best]
+        else:
+            import numpy as np
+
+            blended = semantic
+            if method != "semantic":
+                a = float(self.options.get("hybrid_alpha", 0.6)) if alpha is None else alpha
+                keyword = np.zeros(len(tools), dtype=np.float32)
+                sparse = index.bm25.scores(query)
+                if sparse:
+                    keyword[list(sparse)] = list(sparse.values())
+                    keyword /= index.bm25.best_possible(query)
+                blended = a * semantic + (1 - a) * keyword
+            best = np.argsort(-blended, kind="stable")[:count].tolist()
+            values = blended[best].tolist()
+            ranked = [ScoredTool(tools[i], round(v, 6)) for i, v in zip(best, values, strict=True)]
         state = _call.get()
         if state is not None:
             state.scores.update((s.spec.name, s.score) for s in ranked)
@@ -179,8 +235,10 @@ class ToolSelectionCoordinator:
         return self._keyword_scores(self._index(tools), query)
 
     async def semantic_scores(self, query: str, tools: list[ToolSpec]) -> list[float] | None:
-        """Cosine similarity per tool, or None when no embedding model is available."""
-        return await self._semantic_scores(self._index(tools), query)
+        """Cosine similarity per tool (its closest view), or None when no embedding model is
+        available."""
+        scores = await self._semantic_array(self._index(tools), query)
+        return None if scores is None else list(scores.tolist())
 
     async def classify_domain(self, query: str, tools: list[ToolSpec]) -> str | None:
         index = self._index(tools)
@@ -212,14 +270,23 @@ class ToolSelectionCoordinator:
     # -- internals -------------------------------------------------------------------------
 
     def _index(self, tools: list[ToolSpec]) -> _ToolIndex:
-        key = tuple((t.name, t.description) for t in tools)
+        # The same spec objects as a recent call: found by identity, without hashing every
+        # tool's texts (a fifth of a 1,000-tool selection). The index holds those specs, so
+        # their ids cannot be reused while it is kept.
+        same = self._by_identity.get(tuple(map(id, tools)))
+        if same is not None:
+            return same
+        key = tuple((t.name, t.description, t.keywords, t.examples) for t in tools)
         index = self._indexes.get(key)
         if index is None:
-            index = self._indexes[key] = _ToolIndex(list(tools))
+            index = self._indexes[key] = _ToolIndex(list(tools), self.options.get("tool_hints"))
             while len(self._indexes) > _INDEXES_KEPT:
                 self._indexes.popitem(last=False)
         else:
             self._indexes.move_to_end(key)
+        if len(self._by_identity) >= _INDEXES_KEPT:
+            self._by_identity.clear()
+        self._by_identity[tuple(map(id, index.tools))] = index
         return index
 
     @staticmethod
@@ -242,7 +309,7 @@ class ToolSelectionCoordinator:
         try:
             rows = await self.embeddings.embed_tools(index.texts)
             if rows is not None:
-                index.vectors = _mean_of_views(rows, len(index.tools))
+                index.set_vectors(rows)
         except Exception:  # e.g. a store failure: keyword for now, retried by the next selection
             log.exception("embedding %d tools failed; selecting by keyword", len(index.texts))
             index.embedding = None
@@ -269,7 +336,7 @@ class ToolSelectionCoordinator:
             self._note_fallback("keyword")
         return index.vectors
 
-    async def _semantic_scores(self, index: _ToolIndex, query: str) -> list[float] | None:
+    async def _semantic_array(self, index: _ToolIndex, query: str) -> Matrix | None:
         vectors = await self._ready_vectors(index)
         if vectors is None:
             return None
@@ -277,8 +344,7 @@ class ToolSelectionCoordinator:
         if query_vector is None:
             self._note_fallback("keyword")
             return None
-        result: list[float] = (vectors @ query_vector).tolist()
-        return result
+        return index.semantic(query_vector)
 
     @staticmethod
     def _note_fallback(reason: str) -> None:

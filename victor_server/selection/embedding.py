@@ -56,6 +56,16 @@ class Embedder(Protocol):
     def encode(self, texts: list[str]) -> Matrix: ...
 
 
+def _encode_query(embedder: Embedder, text: str) -> Matrix:
+    """The embedder's query path when it has one (the int8 graph), else ``encode``."""
+    encode_query = getattr(embedder, "encode_query", None)
+    if encode_query is not None:
+        row: Matrix = encode_query(text)
+        return row
+    first: Matrix = embedder.encode([text])[0]
+    return first
+
+
 def _load_default() -> Embedder:
     from victor_server.selection.minilm import load_minilm
 
@@ -127,8 +137,7 @@ class EmbeddingService:
         embedder = await self.embedder()
         if embedder is None:
             return None
-        rows = await asyncio.to_thread(embedder.encode, [text])
-        row: Matrix = rows[0]
+        row = await asyncio.to_thread(_encode_query, embedder, text)
         self._queries[text] = row
         while len(self._queries) > _QUERIES_KEPT:
             self._queries.popitem(last=False)

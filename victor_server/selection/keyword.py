@@ -78,6 +78,7 @@ class BM25Index:
         # A query term no tool uses still counts in ``best_possible``, at the weight it would
         # have had in one document: unmatched words make every match count for less.
         self._unseen = math.log(1 + (self.size + 0.5) / 0.5)
+        self._best: dict[str, float] | None = None  # each term's highest weight, on first use
         for index, counts in enumerate(terms):
             norm = k1 * (1 - b + b * lengths[index] / (average or 1.0))
             for term, tf in counts.items():
@@ -98,8 +99,9 @@ class BM25Index:
         """An upper bound of ``scores(query)``: each term at its highest weight. Dividing by it
         says how much of the query a tool explains, so one shared verb ("show", "open") stays a
         small signal instead of being scaled up to 1.0."""
-        return sum(max((w for _, w in self._postings[t]), default=0.0) if t in self._postings
-                   else self._unseen for t in set(self._terms(query)))
+        if self._best is None:
+            self._best = {t: max(w for _, w in postings) for t, postings in self._postings.items()}
+        return sum(self._best.get(t, self._unseen) for t in set(self._terms(query)))
 
 
 def tokenize_name(name: str) -> list[str]:

@@ -21,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
+import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ DIMENSION = 384
 _MAX_TOKENS = 128  # the tokenizer.json truncation length
 
 Matrix = npt.NDArray[np.float32]
+log = logging.getLogger(__name__)
 
 
 class ModelUnavailable(RuntimeError):
@@ -113,6 +116,8 @@ class MiniLMEncoder:
     name = MODEL_NAME
     dimension = DIMENSION
 
+    engine = "numpy"
+
     def __init__(self, weights: dict[str, Any], tokenizer: Any, config: dict[str, Any]) -> None:
         self._tokenizer = tokenizer
         self._heads = int(config["num_attention_heads"])
@@ -148,7 +153,15 @@ class MiniLMEncoder:
         with _one_blas_thread():
             return self._encode(texts, batch_size)
 
-    def _encode(self, texts: list[str], batch_size: int) -> Matrix:
+    def encode_query(self, text: str) -> Matrix:
+        """One query's vector (the onnxruntime engine runs queries through an int8 graph)."""
+        row: Matrix = self.encode([text])[0]
+        return row
+
+    def _encode(self, texts: list[str], batch_size: int,
+                forward: Callable[[npt.NDArray[np.int64], Matrix], Matrix] | None = None
+                ) -> Matrix:
+        forward = forward or self._forward
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         if not texts:
             return out
@@ -163,7 +176,7 @@ class MiniLMEncoder:
                 n = len(encodings[i].ids)
                 ids[row, :n] = encodings[i].ids
                 mask[row, :n] = 1.0
-            out[chunk] = self._forward(ids, mask)
+            out[chunk] = forward(ids, mask)
         return out
 
     def _forward(self, ids: npt.NDArray[np.int64], mask: Matrix) -> Matrix:
@@ -187,14 +200,23 @@ class MiniLMEncoder:
             hidden = _gelu(x @ layer.up_w + layer.up_b)
             x = _layer_norm(x + hidden @ layer.down_w + layer.down_b,
                             layer.ln2_w, layer.ln2_b, self._eps)
+        return self._pool(x, mask)
+
+    @staticmethod
+    def _pool(x: Matrix, mask: Matrix) -> Matrix:
+        """Mean over the unmasked tokens, then L2 normalisation (sentence-transformers')."""
         pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)[:, None]
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         result: Matrix = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
         return result
 
 
-def load_minilm() -> MiniLMEncoder:
-    """Load the model from the installed package; ``ModelUnavailable`` on any failure."""
+def load_minilm(engine: str = "auto") -> MiniLMEncoder:
+    """Load the model from the installed package; ``ModelUnavailable`` on any failure.
+
+    ``engine``: ``"onnxruntime"`` (3-4 ms a query), ``"numpy"`` (11-15 ms, no extra library), or
+    ``"auto"``: onnxruntime when it and ``onnx`` import and the graph builds, else numpy, with
+    the reason logged once."""
     directory = model_dir()
     try:
         from safetensors.numpy import load_file
@@ -204,7 +226,21 @@ def load_minilm() -> MiniLMEncoder:
         tokenizer.no_padding()  # tokenizer.json pads every input to 128; we pad per batch
         tokenizer.enable_truncation(_MAX_TOKENS)
         config = json.loads((directory / "config.json").read_text())
-        return MiniLMEncoder(load_file(str(directory / "model.safetensors")), tokenizer, config)
+        weights = load_file(str(directory / "model.safetensors"))
+    except Exception as exc:  # ImportError, corrupt files: all mean "no model"
+        raise ModelUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    if engine in ("auto", "onnxruntime"):
+        try:
+            from victor_server.selection.minilm_onnx import OnnxMiniLMEncoder
+
+            return OnnxMiniLMEncoder(weights, tokenizer, config, directory)
+        except Exception as exc:  # onnxruntime or onnx missing, or a graph it cannot run
+            if engine == "onnxruntime":
+                raise ModelUnavailable(f"onnxruntime: {type(exc).__name__}: {exc}") from exc
+            log.warning("onnxruntime unavailable (%s: %s); running %s in numpy, ~3x slower "
+                        "per query", type(exc).__name__, exc, MODEL_NAME)
+    try:
+        return MiniLMEncoder(weights, tokenizer, config)
     except ModelUnavailable:
         raise
     except Exception as exc:  # ImportError, corrupt files, shape mismatches: all mean "no model"

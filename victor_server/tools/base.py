@@ -1,9 +1,10 @@
 """What a tool is, to the model and to the selection strategies.
 
-``ToolSpec`` is the metadata (name, description, JSON schema, cost tier, domain) that selection
-strategies rank and that the provider offers to the model. ``Tool`` adds ``run``. Tool failures
-are results with ``is_error=True`` and go back to the model; they are never exceptions that end
-a turn.
+``ToolSpec`` is the metadata (name, description, JSON schema, cost tier, domain, and the
+selection hints ``keywords`` and ``examples``) that selection strategies rank and that the
+provider offers to the model (all but the hints). ``Tool`` adds ``run``. Tool failures are
+results with ``is_error=True`` and go back to the model; they are never exceptions that end a
+turn.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ class ToolSpec:
     domain: str = "coding"
     writes: bool = False  # writes files or runs commands: needs permission where the face can ask
     source: str = "builtin"  # "builtin", "plugin", or the MCP server's name
+    # Selection metadata, as a tool author documents a tool (victor-ai's ToolMetadata): words a
+    # user says when they need it, and example requests it answers. Never shown to the model;
+    # strategies index them (docs/selection.md). Config can add them to any tool by name.
+    keywords: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
 
     def to_anthropic(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description,

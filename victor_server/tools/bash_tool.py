@@ -104,7 +104,11 @@ class BashTool:
         input_schema={"type": "object", "properties": {
             "command": {"type": "string", "minLength": 1, "description": "The shell command"},
         }, "required": ["command"], "additionalProperties": False},
-        cost_tier="medium", domain="coding", writes=True)
+        cost_tier="medium", domain="coding", writes=True,
+        keywords=("run", "execute", "shell", "command", "terminal", "test", "build",
+                  "install"),
+        examples=("run the tests", "execute make build", "pip install requests",
+                  "what does git log say?", "run npm run lint in the terminal"))
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         options = options or {}

@@ -100,7 +100,10 @@ class ReadTool:
             "offset": {"type": "integer", "minimum": 1, "description": "First line, 1-based"},
             "limit": {"type": "integer", "minimum": 1, "description": "Number of lines"},
         }, "required": ["path"], "additionalProperties": False},
-        cost_tier="free", domain="coding")
+        cost_tier="free", domain="coding",
+        keywords=("read", "open", "view", "show", "cat", "contents", "look at", "print"),
+        examples=("show me what's in setup.cfg", "open src/app.py", "cat the README",
+                  "what does config.yaml say?", "lines 40-80 of models.py"))
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         paths = WorkspacePaths(ctx.workspace)
@@ -136,7 +139,10 @@ class WriteTool:
             "path": _path_prop("File to write"),
             "content": {"type": "string", "description": "The whole new content of the file"},
         }, "required": ["path", "content"], "additionalProperties": False},
-        cost_tier="low", domain="coding", writes=True)
+        cost_tier="low", domain="coding", writes=True,
+        keywords=("write", "create", "new file", "save", "overwrite", "generate", "scaffold"),
+        examples=("create notes.md with a summary", "save this script as tools/run.sh",
+                  "make a Dockerfile for the app", "write the fixture to tests/data.json"))
 
     def precheck(self, tool_input: dict[str, Any], ctx: ToolContext) -> None:
         WorkspacePaths(ctx.workspace).resolve(tool_input["path"], kind="file", must_exist=False)
@@ -172,7 +178,12 @@ class EditTool:
             "old": {"type": "string", "minLength": 1, "description": "Exact text to replace"},
             "new": {"type": "string", "description": "Replacement text"},
         }, "required": ["path", "old", "new"], "additionalProperties": False},
-        cost_tier="low", domain="coding", writes=True)
+        cost_tier="low", domain="coding", writes=True,
+        keywords=("edit", "change", "replace", "fix", "modify", "rename", "tweak", "patch"),
+        examples=("change the port from 8080 to 9090 in server.py",
+                  "fix the typo in the docstring of utils.py",
+                  "rename the variable cnt to count in main.py",
+                  "bump the timeout to 60 in settings.py"))
 
     def precheck(self, tool_input: dict[str, Any], ctx: ToolContext) -> None:
         WorkspacePaths(ctx.workspace).resolve(tool_input["path"], kind="file",
@@ -208,7 +219,10 @@ class LsTool:
         input_schema={"type": "object", "properties": {
             "path": _path_prop("Directory to list (default '.')"),
         }, "additionalProperties": False},
-        cost_tier="free", domain="coding")
+        cost_tier="free", domain="coding",
+        keywords=("list", "ls", "directory", "folder", "files", "tree", "contents of"),
+        examples=("what's in the src folder?", "list the files under tests/",
+                  "show me the project layout", "which files are in docs?"))
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         paths = WorkspacePaths(ctx.workspace)

@@ -128,7 +128,11 @@ class SearchTool:
                      "description": "File or directory to search, relative to the workspace "
                                     "root (default: the whole workspace)"},
         }, "required": ["pattern"], "additionalProperties": False},
-        cost_tier="low", domain="coding")
+        cost_tier="low", domain="coding",
+        keywords=("search", "grep", "find", "where", "occurrences", "usages", "regex",
+                  "mentions"),
+        examples=("where is parse_config used?", "find every TODO in the repo",
+                  "grep for 'api_key' across the code", "which files mention Redis?"))
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         paths = WorkspacePaths(ctx.workspace)
