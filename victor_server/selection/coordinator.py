@@ -1,9 +1,11 @@
 """ToolSelectionCoordinator: which tools (at most ``max_tools``) the model is offered for a query.
 
 The coordinator owns the scoring machinery and a strategy decides how to use it (see
-``strategies``). Per distinct tool set it keeps a ``_ToolIndex``: the BM25 index, the tool
-embedding matrix and the domain classifier, built on first use and reused while the tool set is
-unchanged, so a selection costs one query embedding, one matrix-vector product and a BM25 lookup.
+``strategies``). Per distinct tool set it keeps a ``_ToolIndex``: the BM25 index (over each
+tool's text, keywords and examples), the tool views (each tool's description vector, then one
+vector per example request) and the domain classifier, built on first use and reused while the
+tool set is unchanged, so a selection costs one query embedding, one matrix-vector product and a
+BM25 lookup. A tool's semantic score is the cosine of its closest view.
 
 Hybrid score: ``alpha * cosine + (1 - alpha) * bm25 / best_possible_bm25(query)``. Cosines of
 this model live in about [0, 1] for related text; BM25 is unbounded, so it is divided by the score
@@ -216,11 +218,7 @@ class ToolSelectionCoordinator:
             blended = semantic
             if method != "semantic":
                 a = float(self.options.get("hybrid_alpha", 0.6)) if alpha is None else alpha
-                keyword = np.zeros(len(tools), dtype=np.float32)
-                sparse = index.bm25.scores(query)
-                if sparse:
-                    keyword[list(sparse)] = list(sparse.values())
-                    keyword /= index.bm25.best_possible(query)
+                keyword = np.asarray(self._keyword_scores(index, query), dtype=np.float32)
                 blended = a * semantic + (1 - a) * keyword
             best = np.argsort(-blended, kind="stable")[:count].tolist()
             values = blended[best].tolist()
