@@ -175,10 +175,10 @@ def quantize_to(target: Path) -> None:
 
     from victor_server.selection.minilm import model_dir
 
+    target.parent.mkdir(parents=True, exist_ok=True)  # fail before the slow part
     directory = model_dir()
     config = json.loads((directory / "config.json").read_text())
     graph = _graph(load_file(str(directory / "model.safetensors")), config)
-    target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="victor-minilm-", dir=target.parent) as tmp:
         source, result = Path(tmp, "model.onnx"), Path(tmp, "model.int8.onnx")
         source.write_bytes(graph)
