@@ -185,8 +185,7 @@ class MiniLMEncoder:
         heads, head_dim = self._heads, DIMENSION // self._heads
         x = self._word[ids] + self._position[:width] + self._token_type
         x = _layer_norm(x, *self._emb_ln, self._eps)
-        # Padding positions get -1e9 before the softmax so they receive no attention.
-        bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
+        bias = self._mask_bias(mask)
         scale = np.float32(1 / math.sqrt(head_dim))
         for layer in self._layers:
             qkv = x @ layer.qkv_w + layer.qkv_b
@@ -202,6 +201,13 @@ class MiniLMEncoder:
             x = _layer_norm(x + hidden @ layer.down_w + layer.down_b,
                             layer.ln2_w, layer.ln2_b, self._eps)
         return self._pool(x, mask)
+
+    @staticmethod
+    def _mask_bias(mask: Matrix) -> Matrix:
+        """Added to the attention scores: padding positions get -1e9 before the softmax so they
+        receive no attention. Shape (batch, 1, 1, tokens)."""
+        bias: Matrix = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :].astype(np.float32)
+        return bias
 
     @staticmethod
     def _pool(x: Matrix, mask: Matrix) -> Matrix:

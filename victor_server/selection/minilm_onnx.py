@@ -48,9 +48,9 @@ log = logging.getLogger(__name__)
 def _graph(weights: dict[str, Any], config: dict[str, Any],
            external: dict[str, Any] | None = None) -> bytes:
     """The serialised graph. With ``external``, the weight matrices are not written into it but
-    declared as inputs and collected in ``external`` (name -> array), for
-    ``SessionOptions.add_initializer``: onnxruntime then uses our arrays in place instead of
-    holding a parsed copy of a 90 MB model."""
+    declared as inputs and collected in ``external`` (name -> array), to be fed on every run:
+    onnxruntime then reads our arrays in place instead of holding a parsed copy of a 90 MB
+    model. Without it (the int8 build), they are written in as initializers."""
     from onnx import TensorProto, helper, numpy_helper
 
     weights = dict(weights)  # fused Q/K/V matrices are added below; the caller's dict stays
@@ -275,7 +275,7 @@ class OnnxMiniLMEncoder(MiniLMEncoder):
 
     def _run(self, session: Any, ids: npt.NDArray[np.int64], mask: Matrix,
              weights: dict[str, Any]) -> Matrix:
-        bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :].astype(np.float32)
+        bias = self._mask_bias(mask)
         positions = np.arange(ids.shape[1], dtype=np.int64)
         hidden = session.run(["hidden"], {"input_ids": ids, "positions": positions,
                                           "mask_bias": bias, **weights})[0]
