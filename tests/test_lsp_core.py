@@ -220,3 +220,16 @@ async def test_api_key_never_stored(workspace: Path, fake: FakeAnthropic) -> Non
     assert b"very-secret" not in raw
     db = sqlite3.connect(workspace / ".victor" / "victor.db")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+async def test_empty_array_params_are_no_params(workspace: Path) -> None:
+    # Neovim encodes an empty Lua table as `[]`; every method without required params takes it
+    async with lsp_server(workspace, {"VICTOR_PROVIDER": "scripted"}) as victor:
+        assert await victor.request("victor/session/list", []) == {"sessions": []}
+        config = await victor.request("victor/getConfig", [])
+        assert config["config"]["provider"] == "scripted"
+        summary = await victor.request("victor/analytics/summary", [])
+        assert summary["sessions"] == 0
+        with pytest.raises(JsonRpcException) as listed_params:
+            await victor.request("victor/session/list", [1])
+        assert listed_params.value.code == -32602

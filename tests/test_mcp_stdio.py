@@ -29,6 +29,11 @@ async def test_both_eras_list_tools_resources_and_prompt(workspace: Path, tmp_pa
         for tool in tools.values():
             assert tool.output_schema is not None and tool.output_schema["type"] == "object"
             assert tool.description
+            # clients skip the permission prompt for read-only tools only if we say so
+            read_only = tool.name not in ("chat", "compact_context")
+            assert tool.annotations is not None
+            assert tool.annotations.read_only_hint is read_only, tool.name
+            assert tool.annotations.destructive_hint is (tool.name == "chat"), tool.name
         chat = tools["chat"]
         assert chat.input_schema["required"] == ["message"]
         assert {"message", "session_id", "context", "stream", "pin"} <= set(
@@ -167,6 +172,10 @@ async def test_resources_and_prompt(workspace: Path, tmp_path: Path) -> None:
         with pytest.raises(MCPError) as no_prompt:
             await client.get_prompt("no_such_prompt", {})
         assert no_prompt.value.error.code == -32602
+        with pytest.raises(MCPError) as no_task:
+            await client.get_prompt("victor_system", {})
+        assert no_task.value.error.code == -32602 and "task" in no_task.value.error.message
+        assert no_task.value.error.data == {"name": "victor_system", "missing": ["task"]}
 
 
 async def test_errors_are_results_naming_the_spec_code(workspace: Path, tmp_path: Path) -> None:

@@ -34,6 +34,10 @@ from victor_server.methods import LSP_METHODS
 
 logger = logging.getLogger(__name__)
 
+# What a client may notify (no result type) in the LSP 3.17 schema.
+ORDINARY_NOTIFICATIONS = frozenset(
+    method for method, (_, result, *_) in types.METHOD_TO_TYPES.items() if result is None)
+
 COMMANDS = {"victor.chat": "victor/chat", "victor.selectTools": "victor/selectTools",
             "victor.compactContext": "victor/compactContext",
             "victor.buildPrompt": "victor/buildPrompt",
@@ -69,6 +73,25 @@ class VictorProtocol(LanguageServerProtocol):
                 message, "id", None), "method": method}))
             return
         super().handle_message(message)
+
+    def _handle_notification(self, method_name: str, params: Any) -> None:
+        # Editors send the ordinary document and workspace notifications to every server they
+        # start; pygls warns for each one it has no handler for. They need nothing from us.
+        if method_name in ORDINARY_NOTIFICATIONS and not self._has_handler(method_name):
+            logger.debug("ignored %s", method_name)
+            return
+        super()._handle_notification(method_name, params)
+
+    def _has_handler(self, method_name: str) -> bool:
+        return method_name in self.fm.features or method_name in self.fm.builtin_features
+
+    @lsp_method(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    def lsp_work_done_progress_cancel(self, params: types.WorkDoneProgressCancelParams) -> None:
+        future = self.progress.tokens.get(params.token)
+        if future is None:  # we start no progress of our own: nothing to cancel, nothing to say
+            logger.debug("work done progress cancel for unknown token %s", params.token)
+        else:
+            future.cancel()
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Any:

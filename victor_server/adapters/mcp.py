@@ -32,6 +32,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
+from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from victor_server import __version__
@@ -62,6 +63,15 @@ INSTRUCTIONS = (
     "victor-server: an agent orchestrator. `chat` runs a turn with tool use in a stored session "
     "(pass session_id to continue one); `select_tools`, `compact_context`, `get_context` and "
     "`build_prompt` expose its parts; sessions and analytics are also resources under victor://.")
+
+# Hints for clients deciding whether to ask the user: only `chat` (which runs the agent, its
+# tools and the model) and `compact_context` (which rewrites a session's context) change state.
+READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True,
+                            openWorldHint=False)
+CHAT = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=False,
+                       openWorldHint=True)
+COMPACT = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False,
+                          openWorldHint=False)
 
 SessionId = Annotated[str, Field(description="session id; `tenant:rest` belongs to a tenant")]
 OptionalSessionId = Annotated[str | None, Field(description="session id (optional)")]
@@ -176,8 +186,16 @@ class VictorMCPServer(MCPServer[Any]):
                          context: Context | None = None) -> Any:
         # The SDK turns an unknown prompt into a ValueError, which goes out as error code 0;
         # MCP says an invalid prompt name is -32602.
-        if self._prompt_manager.get_prompt(name) is None:
+        prompt = self._prompt_manager.get_prompt(name)
+        if prompt is None:
             raise MCPError(code=-32602, message=f"unknown prompt: {name}", data={"name": name})
+        # Missing arguments would also be a ValueError (code 0) with a traceback in the log.
+        given = arguments or {}
+        missing = sorted(a.name for a in prompt.arguments or []
+                         if a.required and a.name not in given)
+        if missing:
+            raise MCPError(code=-32602, message=f"{name}: missing required argument "
+                           f"{', '.join(missing)}", data={"name": name, "missing": missing})
         token = _REQUEST_CREDENTIALS.set(credentials_of(context))
         try:
             return await super().get_prompt(name, arguments, context)
@@ -195,7 +213,7 @@ def create_server(holder: ApplicationHolder) -> MCPServer[Any]:
 
 
 def register_tools(server: MCPServer[Any], bridge: Bridge) -> None:
-    @server.tool()
+    @server.tool(annotations=CHAT)
     async def chat(
         message: Annotated[str, Field(description="the user's message")],
         ctx: Context,
@@ -214,7 +232,7 @@ def register_tools(server: MCPServer[Any], bridge: Bridge) -> None:
             "victor/chat", params, ctx, ChatResult,
             on_delta=progress.on_delta, on_tool=progress.on_tool)))
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def select_tools(
         query: Annotated[str, Field(description="what the tools are needed for")],
         ctx: Context,
@@ -229,7 +247,7 @@ def register_tools(server: MCPServer[Any], bridge: Bridge) -> None:
         return cast(SelectToolsResult,
                     await bridge.tool("victor/selectTools", params, ctx, SelectToolsResult))
 
-    @server.tool()
+    @server.tool(annotations=COMPACT)
     async def compact_context(
         session_id: SessionId,
         ctx: Context,
@@ -244,13 +262,13 @@ def register_tools(server: MCPServer[Any], bridge: Bridge) -> None:
         return cast(CompactContextResult, await bridge.tool(
             "victor/compactContext", params, ctx, CompactContextResult))
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def get_context(session_id: SessionId, ctx: Context) -> GetContextResult:
         """The messages the next turn of this session would send, and their token count."""
         return cast(GetContextResult, await bridge.tool(
             "victor/getContext", {"session_id": session_id}, ctx, GetContextResult))
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def build_prompt(
         ctx: Context,
         context: Annotated[PromptContext | None, Field(description="task, language, ...")] = None,
@@ -261,7 +279,7 @@ def register_tools(server: MCPServer[Any], bridge: Bridge) -> None:
         return cast(BuildPromptResult,
                     await bridge.tool("victor/buildPrompt", params, ctx, BuildPromptResult))
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def list_sessions(
         ctx: Context,
         tenant_id: Annotated[str | None, Field(description="only this tenant's")] = None,
@@ -273,13 +291,13 @@ def register_tools(server: MCPServer[Any], bridge: Bridge) -> None:
         return cast(SessionList,
                     await bridge.tool("victor/session/list", params, ctx, SessionList))
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def get_session(session_id: SessionId, ctx: Context) -> SessionWithMessages:
         """A stored session with its messages."""
         return cast(SessionWithMessages, await bridge.tool(
             "victor/session/get", {"session_id": session_id}, ctx, SessionWithMessages))
 
-    @server.tool()
+    @server.tool(annotations=READ_ONLY)
     async def analytics_summary(
         ctx: Context,
         session_id: OptionalSessionId = None,

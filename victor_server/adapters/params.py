@@ -92,7 +92,8 @@ def plain(value: Any) -> Any:
 
 def validate_params(model: type[P], raw: Any) -> P:
     data = plain(raw)
-    if data is None:
+    if data is None or data == []:
+        # Neovim encodes an empty Lua table as `[]`: any client may send it for "no params"
         data = {}
     if not isinstance(data, dict):
         raise InvalidParams("params", "an object is required")
