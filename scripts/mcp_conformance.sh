@@ -19,13 +19,13 @@ work="$(mktemp -d)"
 port="${VICTOR_CONFORMANCE_PORT:-8787}"
 mkdir -p "$work/ws/.victor"
 VICTOR_PROVIDER=scripted VICTOR_TOOL_SELECTION__STRATEGY=keyword \
-  python3 -m victor_server mcp --http --port "$port" --workspace "$work/ws" --db "$work/v.db" \
+  "${PYTHON:-python3}" -m victor_server mcp --http --port "$port" --workspace "$work/ws" --db "$work/v.db" \
   2>"$work/server.log" &
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"; }
 trap 'cleanup; exit 130' INT TERM
 for _ in $(seq 1 100); do
-  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
+  "${PYTHON:-python3}" -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
   sleep 0.2
 done
 

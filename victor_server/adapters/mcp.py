@@ -24,6 +24,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, cast
 
@@ -102,12 +103,18 @@ class Bridge:
 
     def __init__(self, holder: ApplicationHolder) -> None:
         self.holder = holder
+        self.subscriptions: Any = None  # mcp_features.ResourceSubscriptions, set by create_server
 
     async def call(self, method: str, params: dict[str, Any], ctx: Context | None = None,
                    **extra: Any) -> Any:
         app = await self.holder.get()
         credentials = credentials_of(ctx) if ctx is not None else _REQUEST_CREDENTIALS.get()
-        return await app.call(method, _drop_none(params), credentials=credentials, **extra)
+        started = time.perf_counter()
+        try:
+            return await app.call(method, _drop_none(params), credentials=credentials, **extra)
+        finally:  # what a client that asked for `logging/setLevel debug` sees of each call
+            logger.debug("%s session=%s %.0f ms", method, params.get("session_id") or "-",
+                         (time.perf_counter() - started) * 1000)
 
     async def tool(self, method: str, params: dict[str, Any], ctx: Context | None,
                    shape: Any, **extra: Any) -> Any:
@@ -129,6 +136,10 @@ def credentials_of(ctx: Context | None) -> dict[str, Any] | None:
         meta = ctx.request_context.meta if ctx is not None else None
     except (AttributeError, ValueError, LookupError):  # a Context made outside a request
         meta = None
+    return meta_credentials(meta)
+
+
+def meta_credentials(meta: Any) -> dict[str, Any] | None:
     token = meta.get("authToken") if meta else None
     return {"auth_token": token} if isinstance(token, str) and token else None
 
@@ -204,9 +215,21 @@ class VictorMCPServer(MCPServer[Any]):
 
 
 def create_server(holder: ApplicationHolder) -> MCPServer[Any]:
+    from victor_server.adapters.mcp_features import install
+
     server = VictorMCPServer("victor-server", version=__version__, instructions=INSTRUCTIONS,
                              log_level="WARNING")
     bridge = Bridge(holder)
+
+    async def session_ids(request: Any, prefix: str) -> list[str]:
+        token = _REQUEST_CREDENTIALS.set(meta_credentials(request.meta))
+        try:
+            listed = await bridge.call("victor/session/list", {"limit": 1000})
+        finally:
+            _REQUEST_CREDENTIALS.reset(token)
+        return [s["sessionId"] for s in listed["sessions"] if s["sessionId"].startswith(prefix)]
+
+    bridge.subscriptions = install(server, session_ids)
     register_tools(server, bridge)
     register_resources(server, bridge)
     return server
@@ -228,9 +251,11 @@ def register_tools(server: MCPServer[Any], bridge: Bridge) -> None:
         progress = ChatProgress(ctx)
         params = {"message": message, "session_id": session_id, "context": _context(context),
                   "stream": stream, "pin": pin}
-        return cast(ChatResult, await run_turn(bridge.tool(
+        result = cast(ChatResult, await run_turn(bridge.tool(
             "victor/chat", params, ctx, ChatResult,
             on_delta=progress.on_delta, on_tool=progress.on_tool)))
+        await bridge.subscriptions.turn_stored(result["session_id"])
+        return result
 
     @server.tool(annotations=READ_ONLY)
     async def select_tools(
@@ -357,6 +382,9 @@ def contribution_text(built: dict[str, Any], name: str) -> str:
     return ""
 
 
+RETRY_MS = 1000  # the SSE `retry` hint: how soon a dropped client reconnects and resumes
+
+
 def loopback_security(host: str) -> TransportSecuritySettings:
     """DNS-rebinding protection on: only loopback (and the host we bound) may be named."""
     hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", f"{host}:*"]
@@ -385,8 +413,11 @@ def run(args: argparse.Namespace, first: Any = None) -> int:
             if args.http:
                 if args.host not in ("127.0.0.1", "localhost", "::1"):
                     logger.warning("serving MCP on %s: not loopback", args.host)
+                from victor_server.adapters.mcp_events import BoundedEventStore
+
                 await server.run_streamable_http_async(
-                    host=args.host, port=args.port, transport_security=loopback_security(args.host))
+                    host=args.host, port=args.port, transport_security=loopback_security(args.host),
+                    event_store=BoundedEventStore(), retry_interval=RETRY_MS)
             else:
                 from victor_server.adapters.mcp_stdio import serve_stdio
 
