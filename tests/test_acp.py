@@ -243,7 +243,9 @@ async def test_embedded_context_and_unknown_session(shared: Shared) -> None:
     assert sent[0] == {"type": "text", "text": "explain"}
     assert sent[1]["text"].startswith('<context uri="file:///x/main.py">')
     assert "print(1)" in sent[1]["text"]
-    assert missing.value.code == unknown.value.code == -32001
+    # ACP's own "resource not found"; our code rides along in data
+    assert missing.value.code == unknown.value.code == -32002
+    assert missing.value.data["victorCode"] == unknown.value.data["victorCode"] == -32001
 
 
 async def test_allow_always_is_remembered_and_load_replays(workspace: Path,
@@ -266,7 +268,8 @@ async def test_allow_always_is_remembered_and_load_replays(workspace: Path,
     assert loaded is not None and loaded.config_options
     kinds = [type(u).__name__ for u in replayed]
     assert kinds == ["UserMessageChunk", "AgentMessageChunk", "ToolCallStart",
-                     "ToolCallProgress", "AgentMessageChunk", "UsageUpdate"]
+                     "ToolCallProgress", "AgentMessageChunk", "UsageUpdate",
+                     "AvailableCommandsUpdate"]
     assert replayed[0].content.text == "write a"
     assert replayed[2].title == "Write a.txt" and replayed[3].status == "completed"
     assert replayed[4].content.text == "Done with a."

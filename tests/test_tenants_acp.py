@@ -42,9 +42,9 @@ async def test_tenants_over_acp(workspace: Path, fake: FakeAnthropic) -> None:
     async with acp.spawn_agent_process(client, sys.executable, "-m", "victor_server", "acp",
                                        "--workspace", cwd, env=env) as (conn, _process):
         await conn.initialize(protocol_version=1)
-        assert await code_of(conn.new_session(cwd=cwd, mcp_servers=[])) == -32004
+        assert await code_of(conn.new_session(cwd=cwd, mcp_servers=[])) == -32000
         assert await code_of(conn.new_session(cwd=cwd, mcp_servers=[],
-                                              authToken="token-for-nobody")) == -32004
+                                              authToken="token-for-nobody")) == -32000
 
         acme = (await conn.new_session(cwd=cwd, mcp_servers=[], authToken=ACME)).session_id
         globex = (await conn.new_session(cwd=cwd, mcp_servers=[], authToken=GLOBEX)).session_id
@@ -55,9 +55,9 @@ async def test_tenants_over_acp(workspace: Path, fake: FakeAnthropic) -> None:
         assert "You serve ACME's engineers." in fake.message_requests[-1].body["system"]
 
         assert await code_of(conn.prompt(session_id=acme, prompt=[acp.text_block("x")],
-                                         authToken=GLOBEX)) == -32001
+                                         authToken=GLOBEX)) == -32002
         assert await code_of(conn.load_session(cwd=cwd, session_id=acme, mcp_servers=[],
-                                               authToken=GLOBEX)) == -32001
+                                               authToken=GLOBEX)) == -32002
         listed = await conn.list_sessions(cwd=cwd, authToken=GLOBEX)
         assert [s.session_id for s in listed.sessions] == [globex]
         listed = await conn.list_sessions(cwd=cwd, authToken=ACME)

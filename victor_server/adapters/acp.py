@@ -42,6 +42,7 @@ from acp import PROTOCOL_VERSION, RequestError, run_agent, schema
 from acp.helpers import update_agent_message_text
 
 from victor_server import __version__
+from victor_server.adapters import acp_commands
 from victor_server.adapters.acp_permissions import EditorFiles, PermissionGate
 from victor_server.adapters.acp_updates import (
     history_updates,
@@ -50,7 +51,12 @@ from victor_server.adapters.acp_updates import (
     tool_finished,
     tool_started,
 )
-from victor_server.errors import VictorError
+from victor_server.errors import (
+    ProviderUnavailable,
+    SessionNotFound,
+    Unauthorized,
+    VictorError,
+)
 
 if TYPE_CHECKING:
     from acp import Agent
@@ -82,6 +88,7 @@ class VictorAcpAgent:
         self._auth_token: str | None = None
         self._app_task: asyncio.Task[Application] | None = None
         self._sessions: dict[str, AcpSession] = {}
+        self._background: set[asyncio.Task[None]] = set()
 
     # ---- the application -------------------------------------------------------------------
 
@@ -135,7 +142,8 @@ class VictorAcpAgent:
             protocol_version=PROTOCOL_VERSION,
             agent_capabilities=schema.AgentCapabilities(
                 load_session=True,
-                prompt_capabilities=schema.PromptCapabilities(embedded_context=True),
+                prompt_capabilities=schema.PromptCapabilities(embedded_context=True,
+                                                              image=True),
                 mcp_capabilities=schema.McpCapabilities(http=False, sse=False),
                 session_capabilities=schema.SessionCapabilities(
                     list=schema.SessionListCapabilities())),
@@ -156,8 +164,9 @@ class VictorAcpAgent:
         _add_mcp_servers(app, mcp_servers)
         row = await self._call(app, "victor/session/create", {}, meta)
         session = self._session(row["sessionId"])
-        return schema.NewSessionResponse(session_id=session.session_id,
-                                         config_options=await self._options(app, session, meta))
+        options = await self._options(app, session, meta)
+        self._advertise_commands(session.session_id)
+        return schema.NewSessionResponse(session_id=session.session_id, config_options=options)
 
     async def load_session(self, cwd: str, session_id: str,
                            mcp_servers: list[Any] | None = None,
@@ -170,6 +179,8 @@ class VictorAcpAgent:
         for update in history_updates(app.orchestrator.workspace, stored["messages"]):
             await self._client.session_update(session_id=session_id, update=update)
         await self._send_usage(app, session, meta)
+        await self._client.session_update(session_id=session_id,
+                                          update=acp_commands.commands_update())
         return schema.LoadSessionResponse(config_options=await self._options(app, session, meta))
 
     async def list_sessions(self, cwd: str | None = None, cursor: str | None = None,
@@ -198,6 +209,19 @@ class VictorAcpAgent:
         return schema.SetSessionConfigOptionResponse(
             config_options=await self._options(app, session, meta))
 
+    def _advertise_commands(self, session_id: str) -> None:
+        """``available_commands_update`` for a new session, sent once the answer naming the
+        session has gone out (an update for an id the client has not seen yet may be dropped)."""
+        async def send() -> None:
+            for _ in range(3):  # the SDK writes our answer in the loop turns after we return
+                await asyncio.sleep(0)
+            await self._client.session_update(session_id=session_id,
+                                              update=acp_commands.commands_update())
+
+        task = asyncio.get_running_loop().create_task(send())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def _session(self, session_id: str) -> AcpSession:
         return self._sessions.setdefault(session_id, AcpSession(session_id))
 
@@ -222,12 +246,16 @@ class VictorAcpAgent:
         app = await self.app()
         session = self._sessions.get(session_id)
         if session is None:
-            raise RequestError(-32001, "session not found: call session/new or session/load "
-                               "first", {"sessionId": session_id})
+            raise RequestError(ACP_RESOURCE_NOT_FOUND, "session not found: call session/new or "
+                               "session/load first", {"sessionId": session_id,
+                                                      "victorCode": SessionNotFound.code})
         if session.turn is not None and not session.turn.done():
             raise RequestError.invalid_request({"reason": "a prompt is already running",
                                                 "sessionId": session_id})
         message, extra_blocks = prompt_to_message(prompt)
+        command = acp_commands.parse(message) if not extra_blocks else None
+        if command is not None:
+            return await self._command(app, session, *command, meta)
         session.turn = asyncio.get_running_loop().create_task(
             self._turn(app, session, message, extra_blocks, meta))
         try:
@@ -245,6 +273,18 @@ class VictorAcpAgent:
             usage=schema.Usage(input_tokens=usage.get("inputTokens", 0),
                                output_tokens=usage.get("outputTokens", 0),
                                total_tokens=usage.get("totalTokens", 0)))
+
+    async def _command(self, app: Application, session: AcpSession, name: str, argument: str,
+                       meta: dict[str, Any]) -> schema.PromptResponse:
+        async def call(method: str, params: dict[str, Any]) -> Any:
+            return await self._call(app, method, params, meta)
+
+        text = await acp_commands.run(name, argument, session.session_id, call, session.override)
+        await self._client.session_update(session_id=session.session_id,
+                                          update=update_agent_message_text(text))
+        if name == "compact":
+            await self._send_usage(app, session, meta)
+        return schema.PromptResponse(stop_reason="end_turn")
 
     async def _turn(self, app: Application, session: AcpSession, message: str,
                     extra_blocks: list[dict[str, Any]], meta: dict[str, Any]) -> Any:
@@ -311,8 +351,29 @@ def _workspace_for(cwd: str | None) -> Path:
     return (path if path.is_absolute() and path.is_dir() else Path.cwd()).resolve()
 
 
+# ACP gives -32000 and -32002 meanings of its own (authentication required, resource not
+# found), which this server's codes for "provider unavailable" and "session not found" would
+# contradict. On this face, errors use ACP's codes; ``data.victorCode`` keeps ours.
+ACP_AUTH_REQUIRED, ACP_RESOURCE_NOT_FOUND, INTERNAL_ERROR = -32000, -32002, -32603
+
+
 def _rpc_error(exc: VictorError) -> RequestError:
-    return RequestError(exc.code, exc.message, exc.data)
+    data = {**(exc.data or {}), "victorCode": exc.code}
+    if isinstance(exc, SessionNotFound):
+        return RequestError(ACP_RESOURCE_NOT_FOUND, exc.message, data)
+    if isinstance(exc, Unauthorized):
+        return RequestError(ACP_AUTH_REQUIRED, exc.message, data)
+    if isinstance(exc, ProviderUnavailable):
+        # no key (or a refused one) is the user's to fix, as ACP's "authentication required";
+        # anything else went wrong on the way to the model
+        refused = exc.data is not None and _is_credentials_problem(str(exc.data.get("reason")))
+        return RequestError(ACP_AUTH_REQUIRED if refused else INTERNAL_ERROR, exc.message, data)
+    return RequestError(exc.code, exc.message, data)
+
+
+def _is_credentials_problem(reason: str) -> bool:
+    lowered = reason.lower()
+    return lowered.startswith("no api key") or "http 401" in lowered
 
 
 def _iso(timestamp: Any) -> str | None:

@@ -132,7 +132,7 @@ def prompt_to_message(blocks: list[Any]) -> tuple[str, list[dict[str, Any]]]:
 
     Text and resource links (``@file`` mentions) form the message; embedded text resources (an
     editor's selection or open buffer) travel as extra text blocks so the model sees where each
-    came from without them being mistaken for the user's words.
+    came from without them being mistaken for the user's words; images travel as image blocks.
     """
     words: list[str] = []
     extra: list[dict[str, Any]] = []
@@ -141,6 +141,11 @@ def prompt_to_message(blocks: list[Any]) -> tuple[str, list[dict[str, Any]]]:
             words.append(block.text)
         elif isinstance(block, schema.ResourceContentBlock):
             words.append(f"[@{block.name}]({block.uri})")
+        elif isinstance(block, schema.ImageContentBlock):
+            # the providers take base64 images (Anthropic as is, OpenAI as a data URL)
+            extra.append({"type": "image", "source": {"type": "base64",
+                                                      "media_type": block.mime_type,
+                                                      "data": block.data}})
         elif isinstance(block, schema.EmbeddedResourceContentBlock):
             resource = block.resource
             if isinstance(resource, schema.TextResourceContents):
@@ -171,6 +176,12 @@ def _block_updates(workspace: Path, role: Any, block: dict[str, Any],
         text = str(block["text"])
         return [update_user_message_text(text) if role == "user"
                 else update_agent_message_text(text)]
+    source = block.get("source") or {}
+    if kind == "image" and role == "user" and source.get("type") == "base64":
+        return [schema.UserMessageChunk(session_update="user_message_chunk",
+                                        content=schema.ImageContentBlock(
+                                            type="image", mime_type=str(source.get("media_type")),
+                                            data=str(source.get("data"))))]
     if kind == "thinking" and block.get("thinking"):
         return [update_agent_thought_text(str(block["thinking"]))]
     if kind == "tool_use":
