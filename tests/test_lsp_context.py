@@ -79,3 +79,30 @@ async def test_compact_on_demand_and_bad_params(workspace: Path, fake: FakeAnthr
                 await victor.request("victor/compactContext", params)
             assert caught.value.code == -32602
             assert caught.value.data["field"] == field
+
+
+async def test_manual_compaction_works_on_the_current_context(workspace: Path,
+                                                              fake: FakeAnthropic) -> None:
+    # after an automatic compaction, the current context is the compacted view plus what came
+    # since: a manual compaction measures and halves that, not the whole stored history
+    filler = "lorem ipsum dolor sit amet " * 12
+    async with lsp_server(workspace, {**fake.env(), **ENV}) as victor:
+        sid = (await victor.request("victor/chat", {"message": "start"}))["sessionId"]
+        compacted = False
+        for turn in range(30):
+            result = await victor.request("victor/chat", {
+                "message": f"turn {turn}: {filler}", "sessionId": sid})
+            compacted = compacted or result["compacted"]
+        assert compacted
+        stored = await victor.request("victor/session/get", {"sessionId": sid})
+        current = await victor.request("victor/getContext", {"sessionId": sid})
+        assert len(current["messages"]) < stored["messageCount"]
+
+        result = await victor.request("victor/compactContext", {
+            "sessionId": sid, "strategy": "recent", "targetRatio": 0.5})
+        assert result["before"]["messages"] == len(current["messages"])
+        assert result["after"]["tokens"] <= result["before"]["tokens"] * 0.5 + 200
+        after = await victor.request("victor/getContext", {"sessionId": sid})
+        assert len(after["messages"]) == result["after"]["messages"] < len(current["messages"])
+        await victor.request("victor/chat", {"message": "and now", "sessionId": sid})
+        assert len(fake.message_requests[-1].body["messages"]) <= result["after"]["messages"] + 1

@@ -184,11 +184,17 @@ class ContextCoordinator:
                       metadata: dict[str, Any] | None = None, *,
                       target_ratio: float | None = None, limit_tokens: int | None = None,
                       overhead_tokens: int = 0) -> CompactionResult:
-        """Compact ``messages`` with ``strategy`` (default: the configured one) towards
-        ``target_tokens`` (or ``target_ratio`` of their current tokens, default 0.5). The result
-        always fits ``context_window - overhead_tokens``."""
+        """Compact the session's current context with ``strategy`` (default: the configured
+        one) towards ``target_tokens`` (or ``target_ratio`` of the context's current tokens,
+        default 0.5). The result always fits ``context_window - overhead_tokens``.
+
+        The current context is what the next turn would send: after an earlier compaction, that
+        compacted view plus the messages stored since, not the whole stored history."""
         name = strategy or self.strategy
         impl = self.resolve(name)
+        history = messages
+        carried = self._carried(metadata, messages)
+        messages = carried if carried is not None else messages
         before = self.count(messages)
         if target_tokens is None:
             ratio = validate_ratio(target_ratio if target_ratio is not None else 0.5,
@@ -206,7 +212,7 @@ class ContextCoordinator:
         notes = "; ".join(n for n in (note, fit_note) if n) or None
         result = CompactionResult(name, len(messages), before, len(kept), self.count(kept), kept,
                                   notes)
-        self._remember(metadata, messages, kept)
+        self._remember(metadata, history, kept)
         return result
 
     async def prepare(self, messages: list[Message], overhead_tokens: int = 0,
