@@ -122,7 +122,7 @@ def test_bash_allow_list_and_acp_permission(tmp_path: Path, fake: FakeAnthropic)
     texts = [str(b["content"]) for b in results if b.get("type") == "tool_result"]
     assert all(b["is_error"] for b in results if b.get("type") == "tool_result"), results
     assert "'rm' is not in the allow-list" in texts[0], texts
-    assert "substitution" in texts[1], texts
+    assert "`$` is shell syntax" in texts[1], texts
     assert "permission denied" in texts[2], texts
     assert not (workspace / "rejected.txt").exists()
     assert not (workspace / "sub").exists()

@@ -408,40 +408,84 @@ async def test_bash_runs_allowed_commands_in_the_workspace(ws: Path) -> None:
     coordinator = make(ws, bash_options())
     spec = next(s for s in await coordinator.specs() if s.name == "bash")
     assert spec.writes and spec.cost_tier == "medium"
-    result = await coordinator.execute("bash", {"command": "cat notes.txt | cat && echo done"},
-                                       ctx_for(ws))
-    assert not result.is_error and result.content.endswith("line 10\ndone\n")
+    result = await coordinator.execute("bash", {"command": "cat notes.txt"}, ctx_for(ws))
+    assert not result.is_error and result.content.endswith("line 9\nline 10\n")
     assert result.data["exit_code"] == 0
+
+
+async def test_bash_quoted_shell_characters_are_plain_arguments(ws: Path) -> None:
+    result = await run(ws, "bash", {"command": """echo "a;b" 'c|d $HOME' x\\&y"""},
+                       bash_options())
+    assert not result.is_error and result.content == "a;b c|d $HOME x&y\n"
+
+
+async def test_bash_full_shell_is_an_explicit_opt_in(ws: Path) -> None:
+    result = await run(ws, "bash", {"command": "cat notes.txt | cat && echo done"},
+                       bash_options(shell=True))
+    assert not result.is_error and result.content.endswith("line 10\ndone\n")
 
 
 @pytest.mark.parametrize("command, message", [
     ("rm -rf src", "'rm' is not in the allow-list"),
-    ("echo hi; rm -rf src", "'rm' is not in the allow-list"),
-    ("echo hi && (rm -rf src)", "'rm' is not in the allow-list"),
+    ("echo hi; rm -rf src", "`;` is shell syntax"),
+    ("echo hi && (rm -rf src)", "`&` is shell syntax"),
     ("git push", "'git' is not in the allow-list"),
-    ("echo $(rm -rf src)", "substitution"),
-    ("echo `rm -rf src`", "substitution"),
-    ("echo hi\nrm -rf src", "multi-line"),
+    ("git statuses", "'git' is not in the allow-list"),
+    ("echo $(rm -rf src)", "`$` is shell syntax"),
+    ("echo `rm -rf src`", "is shell syntax"),
+    ('echo "$(rm -rf src)"', "`$` is shell syntax"),
+    ("echo hi\nrm -rf src", "a newline is shell syntax"),
     ("PATH=/tmp echo hi", "variable assignment"),
-    ("echo pwned > ../escape.txt", "outside the workspace"),
+    ("echo pwned > ../escape.txt", "`>` is shell syntax"),
     ("echo 'unbalanced", "cannot parse"),
+    ("ls a#b; touch touched", "`#` is shell syntax"),
+    ("echo a#b", "`#` is shell syntax"),
+    ("cat *.txt", "`*` is shell syntax"),
 ])
 async def test_bash_refuses_what_the_allow_list_does_not_cover(ws: Path, command: str,
                                                                message: str) -> None:
-    result = await run(ws, "bash", {"command": command}, bash_options())
-    assert result.is_error and message in result.content
+    result = await run(ws, "bash", {"command": command},
+                       bash_options(allow=["echo", "cat", "git status", "ls"]))
+    assert result.is_error and message in result.content, result.content
     assert (ws / "src" / "app.py").exists()
     assert not (ws.parent / "escape.txt").exists()
+    assert not (ws / "touched").exists()
 
 
-async def test_bash_allow_list_prefix_and_redirect_inside(ws: Path) -> None:
-    result = await run(ws, "bash", {"command": "echo kept > out.txt 2>&1"}, bash_options())
+async def test_bash_full_shell_redirects_stay_inside_and_off_protected_paths(ws: Path) -> None:
+    result = await run(ws, "bash", {"command": "echo kept > out.txt 2>&1"},
+                       bash_options(shell=True))
     assert not result.is_error and (ws / "out.txt").read_text() == "kept\n"
+    (ws / ".git" / "hooks").mkdir(parents=True)
+    for target, message in [("../escape.txt", "outside the workspace"),
+                            (".git/hooks/pre-commit", "protected by `.git/`"),
+                            (".victor/config.yml", "protected by `.victor/`")]:
+        refused = await run(ws, "bash", {"command": f"echo pwned >> {target}"},
+                            bash_options(shell=True))
+        assert refused.is_error and message in refused.content, refused.content
+    assert not (ws.parent / "escape.txt").exists()
+    assert not (ws / ".git" / "hooks" / "pre-commit").exists()
 
 
-async def test_bash_star_allows_anything(ws: Path) -> None:
+async def test_bash_star_allows_any_program(ws: Path) -> None:
     result = await run(ws, "bash", {"command": "printf '%s' star"}, bash_options(allow=["*"]))
     assert result.content == "star"
+
+
+async def test_bash_child_environment_is_an_allow_list(ws: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-leak")
+    monkeypatch.setenv("VICTOR_STORE__URL", "postgresql://u:pw@db/x")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_leak")
+    monkeypatch.setenv("EXTRA_SETTING", "wanted")
+    monkeypatch.setenv("LC_ALL", "C")
+    result = await run(ws, "bash", {"command": "env"},
+                       bash_options(allow=["env"], env=["EXTRA_SETTING", "GITHUB_TOKEN"]))
+    assert not result.is_error
+    seen = dict(line.split("=", 1) for line in result.content.splitlines() if "=" in line)
+    assert seen["EXTRA_SETTING"] == "wanted" and seen["LC_ALL"] == "C" and "PATH" in seen
+    assert "leak" not in result.content and "pw@" not in result.content
+    assert not {"ANTHROPIC_API_KEY", "VICTOR_STORE__URL", "GITHUB_TOKEN"} & set(seen)
 
 
 async def test_bash_nonzero_exit_is_an_error_with_output(ws: Path) -> None:
@@ -450,9 +494,14 @@ async def test_bash_nonzero_exit_is_an_error_with_output(ws: Path) -> None:
     assert result.data["exit_code"] == 1 and "[exit code 1]" in result.content
 
 
+async def test_bash_missing_program_is_an_error(ws: Path) -> None:
+    result = await run(ws, "bash", {"command": "no-such-program-x1"}, bash_options(allow=["*"]))
+    assert result.is_error and "cannot run 'no-such-program-x1'" in result.content
+
+
 async def test_bash_timeout_kills_the_command(ws: Path) -> None:
     result = await run(ws, "bash", {"command": "echo started; sleep 30"},
-                       bash_options(timeout=0.5))
+                       bash_options(timeout=0.5, shell=True))
     assert result.is_error and result.data["timed_out"] is True
     assert result.content.startswith("started\n") and "timed out" in result.content
 
@@ -467,7 +516,7 @@ async def test_bash_output_is_capped(ws: Path) -> None:
 
 async def test_bash_asks_permission(ws: Path) -> None:
     asker = Asker(False)
-    result = await run(ws, "bash", {"command": "echo hi > said.txt"}, bash_options(),
+    result = await run(ws, "bash", {"command": "echo hi > said.txt"}, bash_options(shell=True),
                        ask_permission=asker)
     assert result.content == PERMISSION_DENIED and not (ws / "said.txt").exists()
 

@@ -137,8 +137,9 @@ class AgentOrchestrator(SessionOperations):
                 options = getattr(base.plugins, name, None)
                 self.prompts.add_contributor(_named(instantiate(factory, options), name))
         if self.tools is None:
-            options = {**base.tools, "mcp_servers": {
-                name: server.model_dump() for name, server in base.mcp_servers.items()}}
+            options = {**base.tools, "store_path": getattr(self.store, "path", None),
+                       "mcp_servers": {name: server.model_dump()
+                                       for name, server in base.mcp_servers.items()}}
             self.tools = ToolCoordinator(self.workspace, options)
         from victor_server.tenancy import install_tenancy
 

@@ -62,6 +62,8 @@ class ToolContext:
     ask_permission: PermissionAsker | None = None
     client_fs: Any = None  # a face may offer the editor's file system (ACP fs/*)
     options: dict[str, Any] = field(default_factory=dict)
+    # the protected-path rules (a ``protected_paths.Protection``), set by the coordinator
+    protection: Any = None
 
 
 @runtime_checkable

@@ -1,20 +1,27 @@
-"""The ``bash`` built-in: a shell command in the workspace, off unless config enables it.
+"""The ``bash`` built-in: a command in the workspace, off unless config enables it.
 
-Config (``bash:`` under the tools options)::
+Config (``tools.bash``)::
 
-    bash: {enabled: false, allow: [git, ls, "npm test"], timeout: 30, max_output: 30000}
+    bash: {enabled: false, allow: [git status, ls, "npm test"], shell: false, env: [],
+           timeout: 30, max_output: 30000}
 
-The allow-list is a guard against a model wandering, not a sandbox: the command is split with
-``shlex`` on the shell's operators (``;`` ``&&`` ``||`` ``|`` ``&`` and parentheses) and every
-command in it must start with an allowed entry (an entry of several words must match that many
-leading words; ``"*"`` allows anything). What the split cannot see through is refused outright:
-command and process substitution (`` ` `` ``$(`` ``<(`` ``>(``), multi-line commands and leading
-``VAR=value`` assignments (``PATH=... git`` would run another program). A redirection target
-must be ``/dev/null`` or a path inside the workspace. The tool is ``writes=True``, so faces that
-can ask the user (ACP) do so before every command.
+What runs is what was checked: by default the line is split into argv by
+``bash_command.parse_argv`` (the module says which characters count as shell syntax and are
+refused) and that argv is executed directly, with no shell in between, only when an ``allow``
+rule covers it (argv-prefix rules, ``"*"`` for any program). ``shell: true`` opts into a full
+shell: the line then runs under ``/bin/sh -c`` and ``allow`` is not consulted (a prefix rule
+cannot bound a shell line), so enable it only where every command is reviewed. In that mode
+redirect targets are still checked, best effort: a target outside the workspace or on a
+protected path (``.git``, ``.victor``, ``tools.protected_paths``) is refused.
 
-The command runs under ``/bin/sh -c`` in the workspace with stdin closed, in its own process
-group so a timeout kills everything it started. stdout and stderr are merged; output beyond
+The child's environment is built from an allow-list (``CHILD_ENV_NAMES``, ``LC_*``, plus the
+names in ``tools.bash.env``), never copied from the server's: provider keys, auth tokens and
+database URLs the server holds never reach a command or its output. A listed name that looks
+like a secret (``SECRET_NAME``: ``VICTOR_*``, ``*_KEY``, ``*TOKEN*``, ...) is still left out.
+``PATH`` loses empty and relative entries so a file the model wrote cannot shadow a program.
+
+The command runs in the workspace with stdin closed, in its own process group so a timeout or
+a cancelled turn kills everything it started. stdout and stderr are merged; output beyond
 ``max_output`` characters is dropped (the pipe is still drained so the command cannot block on
 it). A non-zero exit or a timeout is an ``is_error`` result carrying the output so far.
 """
@@ -22,66 +29,64 @@ it). A non-zero exit or a timeout is an ``is_error`` result carrying the output 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import re
 import shlex
 import signal
 from typing import Any
 
 from victor_server.tools.base import ToolContext, ToolError, ToolResult, ToolSpec
+from victor_server.tools.bash_command import CommandRefused, first_match, parse_argv
 from victor_server.tools.workspace_paths import WorkspacePaths
 
+logger = logging.getLogger(__name__)
+
+CHILD_ENV_NAMES = ("PATH", "HOME", "LANG", "LANGUAGE", "TERM", "TZ", "USER", "LOGNAME",
+                   "SHELL", "TMPDIR", "COLUMNS", "LINES", "NO_COLOR")
+SECRET_NAME = re.compile(r"^(VICTOR_|ANTHROPIC_|OPENAI_|AWS_|PG)|KEY|TOKEN|SECRET|PASSW|"
+                         r"CREDENTIAL|AUTH(?!OR)|DATABASE|_DSN$|_URL$|COOKIE|SESSION",
+                         re.IGNORECASE)
 SEPARATORS = {";", "&&", "||", "|", "&", "|&", ";;", "(", ")"}
 REDIRECTS = {">", ">>", "<", ">|", "&>", "&>>", "<>", ">&", "<&"}
-UNSEEABLE = ("`", "$(", "<(", ">(")
 
 
-def _commands(command: str) -> list[tuple[list[str], list[str]]]:
-    """Split into simple commands: each is (words, redirect targets)."""
-    for marker in UNSEEABLE:
-        if marker in command:
-            raise ToolError(f"bash: {marker!r} (substitution) is not allowed; run the inner "
-                            "command on its own")
-    if "\n" in command or "\r" in command:
-        raise ToolError("bash: multi-line commands are not allowed; join them with ';' or '&&'")
+def child_environment(extra_names: list[str], source: dict[str, str] | None = None,
+                      ) -> dict[str, str]:
+    """The environment a bash child gets: allow-listed names only, secrets never."""
+    source = dict(os.environ) if source is None else source
+    wanted = set(CHILD_ENV_NAMES) | {str(name) for name in extra_names}
+    env: dict[str, str] = {}
+    for name, value in source.items():
+        if name not in wanted and not name.startswith("LC_"):
+            continue
+        if name not in CHILD_ENV_NAMES and SECRET_NAME.search(name):
+            logger.warning("tools.bash.env: %s looks like a secret; not passed to commands",
+                           name)
+            continue
+        env[name] = value
+    path = [p for p in env.get("PATH", os.defpath).split(os.pathsep) if os.path.isabs(p)]
+    env["PATH"] = os.pathsep.join(path) or os.defpath
+    return env
+
+
+def redirect_targets(command: str) -> list[str]:
+    """Best-effort list of redirection targets in a shell line (full-shell mode only)."""
     lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
+    lexer.commenters = ""
     try:
         tokens = list(lexer)
-    except ValueError as exc:  # unbalanced quotes
-        raise ToolError(f"bash: cannot parse command: {exc}") from exc
-    commands: list[tuple[list[str], list[str]]] = [([], [])]
-    pending_redirect = False
+    except ValueError as exc:
+        raise CommandRefused(f"bash: cannot parse command: {exc}") from exc
+    targets, pending = [], False
     for token in tokens:
-        if pending_redirect:
-            commands[-1][1].append(token)
-            pending_redirect = False
-        elif token in SEPARATORS:
-            commands.append(([], []))
-        elif token in REDIRECTS or set(token) <= set("<>&|"):
-            pending_redirect = True
-        else:
-            commands[-1][0].append(token)
-    return [c for c in commands if c[0] or c[1]]
-
-
-def check_allowed(command: str, allow: list[str], paths: WorkspacePaths) -> None:
-    """Raise ``ToolError`` unless every simple command in ``command`` is allowed."""
-    entries = [entry.split() for entry in allow if entry.strip()]
-    for words, targets in _commands(command):
-        for target in targets:
-            if target.isdigit() or target in ("-", "/dev/null"):
-                continue  # 2>&1, >&-, discard
-            paths.resolve(target, must_exist=False)  # raises PathRefused when it leaves
-        if not words:
-            continue
-        if "=" in words[0] and not words[0].startswith("="):
-            raise ToolError(f"bash: variable assignment {words[0]!r} before a command is not "
-                            "allowed")
-        if ["*"] in entries:
-            continue
-        if not any(words[:len(entry)] == entry for entry in entries):
-            allowed = ", ".join(allow) or "nothing"
-            raise ToolError(f"bash: {words[0]!r} is not in the allow-list (allowed: {allowed})")
+        if pending:
+            targets.append(token)
+            pending = False
+        elif token not in SEPARATORS and (token in REDIRECTS or set(token) <= set("<>&|")):
+            pending = True
+    return targets
 
 
 async def _read_capped(stream: asyncio.StreamReader, cap: int, sink: list[bytes]) -> bool:
@@ -113,20 +118,39 @@ class BashTool:
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         options = options or {}
         self.allow = [str(entry) for entry in options.get("allow", [])]
+        self.shell = bool(options.get("shell", False))
+        self.env_names = [str(name) for name in options.get("env", [])]
         self.timeout = float(options.get("timeout", 30))
         self.max_output = int(options.get("max_output", 30000))
 
+    def program(self, command: str, paths: WorkspacePaths) -> list[str]:
+        """The argv to execute for ``command``; raises ``ToolError`` when it may not run."""
+        if self.shell:
+            for target in redirect_targets(command):
+                if target.isdigit() or target in ("-", "/dev/null"):
+                    continue  # 2>&1, >&-, discard
+                paths.resolve(target, must_exist=False, purpose="write")
+            return ["/bin/sh", "-c", command]
+        argv = parse_argv(command)
+        if first_match(self.allow, argv) is None:
+            allowed = ", ".join(self.allow) or "nothing"
+            raise ToolError(f"bash: {argv[0]!r} is not in the allow-list (allowed: {allowed}; "
+                            "config tools.bash.allow)")
+        return argv
+
     def precheck(self, tool_input: dict[str, Any], ctx: ToolContext) -> None:
-        check_allowed(tool_input["command"], self.allow, WorkspacePaths(ctx.workspace))
+        self.program(tool_input["command"], WorkspacePaths.for_context(ctx))
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
-        command = tool_input["command"]
-        paths = WorkspacePaths(ctx.workspace)
-        check_allowed(command, self.allow, paths)
-        proc = await asyncio.create_subprocess_exec(
-            "/bin/sh", "-c", command, cwd=paths.root, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True)
+        paths = WorkspacePaths.for_context(ctx)
+        argv = self.program(tool_input["command"], paths)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, cwd=paths.root, env=child_environment(self.env_names),
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+        except OSError as exc:  # no such program, not executable
+            raise ToolError(f"bash: cannot run {argv[0]!r}: {exc.strerror or exc}") from exc
         assert proc.stdout is not None
         sink: list[bytes] = []
         timed_out, dropped = False, False

@@ -13,7 +13,9 @@ Where tools come from, in order (a later one with the same name replaces an earl
 
 Names listed in ``disabled`` are neither offered nor run. ``options`` is shaped like the
 ``tools`` config section plus the servers: ``{"bash": {...}, "disabled": [...],
-"mcp_servers": {...}, "mcp_timeout": 60, "<plugin>": {...}}``.
+"mcp_servers": {...}, "mcp_timeout": 60, "protected_paths": [...], "store_path": ...,
+"<plugin>": {...}}``; the coordinator hands every call the protected-path rules built from
+``protected_paths`` and ``store_path`` (``protected_paths.Protection``).
 
 ``execute`` is the single gate every call passes: unknown or disabled name, input against the
 tool's JSON schema, then the user's permission for tools that write or run commands (after the
@@ -25,6 +27,7 @@ anyway: a path outside the workspace, a command off the allow-list), then the to
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,7 @@ from victor_server.tools.mcp_tools import (
     mcp_tool_name,
 )
 from victor_server.tools.plugin_tools import load_plugin_tools
+from victor_server.tools.protected_paths import Protection
 from victor_server.tools.search_tool import SearchTool
 
 logger = logging.getLogger(__name__)
@@ -68,6 +72,7 @@ class ToolCoordinator:
         self.workspace = workspace
         self.options = options or {}
         self.disabled = set(self.options.get("disabled") or [])
+        self.protection = Protection.from_options(workspace, self.options)
         self.mcp_timeout = float(self.options.get("mcp_timeout", DEFAULT_TIMEOUT))
         self.mcp_errors: dict[str, str] = {}  # server -> why it is not available
         self._tools: dict[str, Tool] = {}
@@ -108,6 +113,8 @@ class ToolCoordinator:
         if self._pending_servers and name not in self._tools:
             await self._start_pending_servers()
         tool = self._tools.get(name)
+        if ctx.protection is None:
+            ctx = dataclasses.replace(ctx, protection=self.protection)
         if tool is None or name in self.disabled:
             return ToolResult(self._why_unavailable(name), is_error=True)
         problem = self._validator.problem(tool.spec, tool_input)

@@ -1,11 +1,14 @@
 """The file built-ins: ``read``, ``write``, ``edit`` and ``ls``.
 
-Each tool resolves its path through ``WorkspacePaths`` first (the confinement rules live there)
-and raises ``ToolError`` for anything the model should hear about; the coordinator turns that
-into an ``is_error`` result. File text goes through ``TextFiles``, which uses the editor's file
-system when the face offers one (ACP ``fs/read_text_file`` / ``fs/write_text_file``, so unsaved
+Each tool resolves its path through ``WorkspacePaths`` first (the confinement and
+protected-path rules live there, for the call's purpose: reads, writes, listings) and raises
+``ToolError`` for anything the model should hear about; the coordinator turns that into an
+``is_error`` result. File text goes through ``TextFiles``, which uses the editor's file system
+when the face offers one (ACP ``fs/read_text_file`` / ``fs/write_text_file``, so unsaved
 buffers are seen and edits land in the editor) and the local disk otherwise. Local files are
-read and written with ``newline=""`` so an edit never rewrites a CRLF file's line endings.
+opened through ``WorkspacePaths.open_file`` (no symlink followed, no second hard link written
+through) and their bytes kept as they are, so an edit never rewrites a CRLF file's line
+endings. Blocking disk work runs in a worker thread, never on the event loop.
 
 ``write`` and ``edit`` return ``data = {path, abs_path, old_text, new_text, diff}`` so a face can
 show the change (ACP diff content) without reading the file again.
@@ -35,8 +38,9 @@ def _path_prop(what: str) -> dict[str, Any]:
 class TextFiles:
     """Reads and writes text through the editor's file system when given, else the disk."""
 
-    def __init__(self, ctx: ToolContext) -> None:
+    def __init__(self, ctx: ToolContext, paths: WorkspacePaths) -> None:
         self.client_fs = ctx.client_fs
+        self.paths = paths
 
     async def read(self, real: Path, shown: str, *, strict: bool = False) -> str:
         """The file's text; ``strict`` refuses non-UTF-8 files (an edit must not mangle them)."""
@@ -45,7 +49,7 @@ class TextFiles:
                 return str(await self.client_fs.read_text_file(str(real)))
             except Exception as exc:  # the editor's error text is the useful part
                 raise ToolError(f"{shown}: editor could not read the file: {exc}") from exc
-        return await asyncio.to_thread(_read_local, real, shown, strict)
+        return await asyncio.to_thread(_read_local, self.paths, real, shown, strict)
 
     async def write(self, real: Path, shown: str, content: str) -> None:
         if self.client_fs is not None:
@@ -54,18 +58,20 @@ class TextFiles:
             except Exception as exc:
                 raise ToolError(f"{shown}: editor could not write the file: {exc}") from exc
             return
-        await asyncio.to_thread(_write_local, real, content)
+        await asyncio.to_thread(_write_local, self.paths, real, content)
 
 
-def _read_local(real: Path, shown: str, strict: bool) -> str:
+def _read_local(paths: WorkspacePaths, real: Path, shown: str, strict: bool) -> str:
+    fd = paths.open_file(real)
     try:
-        if real.stat().st_size > LOCAL_MAX_BYTES:
-            raise ToolError(f"{shown}: file is larger than {LOCAL_MAX_BYTES} bytes")
-        raw = real.read_bytes()
-    except FileNotFoundError:
-        raise ToolError(f"{shown}: no such file") from None
+        with open(fd, "rb", closefd=False) as fh:
+            if os.fstat(fd).st_size > LOCAL_MAX_BYTES:
+                raise ToolError(f"{shown}: file is larger than {LOCAL_MAX_BYTES} bytes")
+            raw = fh.read(LOCAL_MAX_BYTES + 1)
     except OSError as exc:
         raise ToolError(f"{shown}: cannot read: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
     if b"\x00" in raw[:8192]:
         raise ToolError(f"{shown}: binary file, not shown")
     try:
@@ -76,10 +82,16 @@ def _read_local(real: Path, shown: str, strict: bool) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
-def _write_local(real: Path, content: str) -> None:
-    real.parent.mkdir(parents=True, exist_ok=True)
-    with open(real, "w", encoding="utf-8", newline="") as fh:
-        fh.write(content)
+def _write_local(paths: WorkspacePaths, real: Path, content: str) -> None:
+    fd = paths.open_file(real, write=True)
+    try:
+        os.ftruncate(fd, 0)
+        with open(fd, "wb", closefd=False) as fh:
+            fh.write(content.encode("utf-8"))
+    except OSError as exc:
+        raise ToolError(f"{paths.relative(real)}: cannot write: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
 
 
 def unified_diff(old: str, new: str, path: str) -> str:
@@ -88,6 +100,17 @@ def unified_diff(old: str, new: str, path: str) -> str:
     # difflib leaves a last line without "\n" glued to the next one; mark it as git does
     return "".join(ln if ln.endswith("\n") else ln + "\n\\ No newline at end of file\n"
                    for ln in lines)
+
+
+def _list_dir(paths: WorkspacePaths, real: Path) -> list[str]:
+    """The directory's entries, the store's files left out; opened without following links."""
+    fd = paths.open_dir(real)
+    try:
+        with os.scandir(fd) as it:
+            return sorted(e.name + ("/" if e.is_dir(follow_symlinks=False) else "")
+                          for e in it if not paths.protection.is_store_file(real / e.name))
+    finally:
+        os.close(fd)
 
 
 class ReadTool:
@@ -106,10 +129,11 @@ class ReadTool:
                   "what does config.yaml say?", "lines 40-80 of models.py"))
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
-        paths = WorkspacePaths(ctx.workspace)
+        paths = WorkspacePaths.for_context(ctx)
         real = paths.resolve(tool_input["path"], kind="file", must_exist=ctx.client_fs is None)
         shown = paths.relative(real)
-        lines = (await TextFiles(ctx).read(real, shown)).splitlines(keepends=True)
+        text = await TextFiles(ctx, paths).read(real, shown)
+        lines = await asyncio.to_thread(str.splitlines, text, True)
         first = int(tool_input.get("offset", 1))
         limit = int(tool_input.get("limit", READ_DEFAULT_LIMIT))
         if lines and first > len(lines):
@@ -145,13 +169,14 @@ class WriteTool:
                   "make a Dockerfile for the app", "write the fixture to tests/data.json"))
 
     def precheck(self, tool_input: dict[str, Any], ctx: ToolContext) -> None:
-        WorkspacePaths(ctx.workspace).resolve(tool_input["path"], kind="file", must_exist=False)
+        WorkspacePaths.for_context(ctx).resolve(tool_input["path"], kind="file",
+                                                must_exist=False, purpose="write")
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
-        paths = WorkspacePaths(ctx.workspace)
-        real = paths.resolve(tool_input["path"], kind="file", must_exist=False)
+        paths = WorkspacePaths.for_context(ctx)
+        real = paths.resolve(tool_input["path"], kind="file", must_exist=False, purpose="write")
         shown = paths.relative(real)
-        files = TextFiles(ctx)
+        files = TextFiles(ctx, paths)
         old: str | None = None
         if ctx.client_fs is not None or real.exists():
             try:
@@ -161,10 +186,10 @@ class WriteTool:
         content = tool_input["content"]
         await files.write(real, shown, content)
         verb = "created" if old is None else "wrote"
+        diff = await asyncio.to_thread(unified_diff, old or "", content, shown)
         return ToolResult(f"{verb} {shown} ({len(content.encode())} bytes)",
                           data={"path": shown, "abs_path": str(real), "old_text": old,
-                                "new_text": content,
-                                "diff": unified_diff(old or "", content, shown)})
+                                "new_text": content, "diff": diff})
 
 
 class EditTool:
@@ -186,15 +211,17 @@ class EditTool:
                   "bump the timeout to 60 in settings.py"))
 
     def precheck(self, tool_input: dict[str, Any], ctx: ToolContext) -> None:
-        WorkspacePaths(ctx.workspace).resolve(tool_input["path"], kind="file",
-                                              must_exist=ctx.client_fs is None)
+        WorkspacePaths.for_context(ctx).resolve(tool_input["path"], kind="file",
+                                                must_exist=ctx.client_fs is None,
+                                                purpose="write")
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
-        paths = WorkspacePaths(ctx.workspace)
-        real = paths.resolve(tool_input["path"], kind="file", must_exist=ctx.client_fs is None)
+        paths = WorkspacePaths.for_context(ctx)
+        real = paths.resolve(tool_input["path"], kind="file", must_exist=ctx.client_fs is None,
+                             purpose="write")
         shown = paths.relative(real)
         old_snippet, new_snippet = tool_input["old"], tool_input["new"]
-        files = TextFiles(ctx)
+        files = TextFiles(ctx, paths)
         before = await files.read(real, shown, strict=True)
         count = before.count(old_snippet)
         if count == 0:
@@ -205,7 +232,7 @@ class EditTool:
                             "surrounding lines so it matches once")
         after = before.replace(old_snippet, new_snippet, 1)
         await files.write(real, shown, after)
-        diff = unified_diff(before, after, shown)
+        diff = await asyncio.to_thread(unified_diff, before, after, shown)
         return ToolResult(f"edited {shown}\n{diff}",
                           data={"path": shown, "abs_path": str(real), "old_text": before,
                                 "new_text": after, "diff": diff})
@@ -225,11 +252,10 @@ class LsTool:
                   "show me the project layout", "which files are in docs?"))
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
-        paths = WorkspacePaths(ctx.workspace)
-        real = paths.resolve(tool_input.get("path") or ".", kind="dir")
+        paths = WorkspacePaths.for_context(ctx)
+        real = paths.resolve(tool_input.get("path") or ".", kind="dir", purpose="list")
         shown = paths.relative(real)
-        with os.scandir(real) as it:
-            entries = sorted((e.name + ("/" if e.is_dir() else "")) for e in it)
+        entries = await asyncio.to_thread(_list_dir, paths, real)
         more = len(entries) - LS_MAX_ENTRIES
         text = "\n".join(entries[:LS_MAX_ENTRIES]) if entries else "(empty directory)"
         if more > 0:
