@@ -17,6 +17,9 @@ Endpoints:
   (``stop_reason``, cumulative ``usage.output_tokens``) and ``message_stop``. Streams use chunked
   transfer encoding so that a connection closed mid-stream (``cut_stream``) is a protocol error
   for the client, exactly like a dropped connection, instead of a clean end of body.
+  ``ended_early`` is the other failure: the body ends cleanly (last chunk sent) after the text
+  deltas, with no ``message_delta`` or ``message_stop``, so only a client that waits for the end
+  event notices the message is unfinished.
 * ``POST /v1/messages/count_tokens`` - ``{"input_tokens": N}``.
 
 Token rule (deterministic, so tests can assert totals equal what the fake reported):
@@ -89,6 +92,8 @@ class MessageReply:
     delay: float = 0.0
     cut: bool = False
     stream_error: JSON | None = None
+    # End the stream cleanly (the body's last chunk is sent) but before ``message_stop``.
+    end_early: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,12 @@ def cut_stream(text_before: str = "") -> MessageReply:
     return MessageReply((Block("text", text=text_before),), cut=True)
 
 
+def ended_early(text_before: str = "") -> MessageReply:
+    """Stream ``text_before`` and end the body cleanly without ``message_delta`` or
+    ``message_stop``: a well-formed HTTP response that is not a finished message."""
+    return MessageReply((Block("text", text=text_before),), end_early=True)
+
+
 def stream_error(
     error_type: str = "overloaded_error", message: str = "Overloaded", text_before: str = ""
 ) -> MessageReply:
@@ -201,6 +212,7 @@ def reply_from_json(spec: JSON) -> Reply:
         "error": error,
         "slow_text": slow_text,
         "cut_stream": cut_stream,
+        "ended_early": ended_early,
         "stream_error": stream_error,
     }
     args = dict(spec)
@@ -550,7 +562,7 @@ def _sse_events(r: _Resolved) -> Iterator[tuple[str, JSON, bool]]:
                 },
                 True,
             )
-        if r.reply.cut or r.reply.stream_error:
+        if r.reply.cut or r.reply.stream_error or r.reply.end_early:
             return
         yield "content_block_stop", {"type": "content_block_stop", "index": index}, False
     yield (

@@ -1,8 +1,9 @@
 """Provider faults through the real server and the real anthropic SDK: 429/529 with
 retry-after, 500, a reply that hangs past the configured timeout, connection refused, and a
 stream cut mid-way. Retries are bounded (``anthropic: {max_retries: 2}``), then the chat
-answers -32002 with a reason; a cut stream keeps the partial answer, marked incomplete, and the
-session's next turn is valid for the API (the fake rejects a broken history with 400)."""
+answers -32002 with a reason; a cut stream, or one that ends cleanly before its ``message_stop``,
+keeps the partial answer, marked incomplete, and the session's next turn is valid for the API
+(the fake rejects a broken history with 400)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_anthropic import FakeAnthropic, cut_stream, error, slow_text, text
+from fake_anthropic import (
+    Block,
+    FakeAnthropic,
+    MessageReply,
+    cut_stream,
+    ended_early,
+    error,
+    slow_text,
+    text,
+)
 from rpc_wire import WireServer
 
 CONFIG = "anthropic: {timeout: 1.5, max_retries: 2}\n"
@@ -85,6 +95,33 @@ def test_cut_stream_keeps_partial_marked_incomplete(lsp: WireServer, fake: FakeA
     assert follow["result"]["content"] == "echo: go on"  # the fake validated the history
     summary = lsp.call("victor/analytics/summary", {"sessionId": "cut"})
     assert summary["events"]["error"] == 1
+
+
+def test_stream_ended_before_its_end_event_is_32002_not_end_turn(
+        lsp: WireServer, fake: FakeAnthropic) -> None:
+    fake.queue(ended_early("half an answer, then silence"))
+    answer = chat(lsp, "early", "tell me everything")
+    assert answer["error"]["code"] == -32002, answer
+    assert answer["error"]["data"]["reason"] == "stream ended before its end event"
+    stored = lsp.call("victor/session/get", {"sessionId": "early"})["messages"]
+    assert [m["role"] for m in stored] == ["user", "assistant"]
+    assert stored[1]["complete"] is False
+    assert "half an answer" in str(stored[1]["content"])
+    follow = chat(lsp, "early", "go on")
+    assert follow["result"]["content"] == "echo: go on"
+
+
+def test_a_tool_call_in_an_unfinished_stream_never_runs(lsp: WireServer,
+                                                       fake: FakeAnthropic) -> None:
+    planted = lsp.workspace / "planted.txt"
+    fake.queue(MessageReply((Block("tool_use", name="write",
+                                   input={"path": "planted.txt", "content": "x"}),),
+                            stop_reason="tool_use", end_early=True))
+    answer = chat(lsp, "early-tool", "write it")
+    assert answer["error"]["code"] == -32002, answer
+    assert not planted.exists()
+    follow = chat(lsp, "early-tool", "again")
+    assert "result" in follow, follow
 
 
 def closed_port() -> int:

@@ -3,6 +3,12 @@
 ``import anthropic`` costs about a second, so it happens on the first request, not at start.
 The client honours ``ANTHROPIC_BASE_URL`` as the SDK does. The Messages API of the current SDK
 takes no ``temperature``, so it is never sent.
+
+A stream is complete only when its ``message_stop`` event arrived. One that ends cleanly before
+it (a proxy that closes the response early, a server that stops writing) is not an answer with
+a made-up ``end_turn``: it raises ``ProviderUnavailable`` ("stream ended before its end
+event"), and the agent loop keeps what was said so far, marked incomplete, as it does for a
+stream cut mid-way.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from victor_server.providers.base import (
     ToolUseStarted,
 )
 
+STREAM_NOT_FINISHED = "stream ended before its end event"
 NO_KEY_REASON = ("no API key: set ANTHROPIC_API_KEY, or choose an offline provider with "
                  "VICTOR_PROVIDER=scripted")
 
@@ -64,14 +71,19 @@ class AnthropicProvider:
         import anthropic
         import httpx2  # the transport the SDK vendors: a stream cut mid-way raises its errors
 
+        finished = False
         try:
             async with client.messages.stream(**self._params(request)) as stream:
                 async for event in stream:
-                    if event.type == "text":
+                    if event.type == "message_stop":
+                        finished = True
+                    elif event.type == "text":
                         yield TextDelta(event.text)
                     elif event.type == "content_block_start" and \
                             event.content_block.type == "tool_use":
                         yield ToolUseStarted(event.content_block.id, event.content_block.name)
+                if not finished:
+                    raise ProviderUnavailable(self.name, STREAM_NOT_FINISHED)
                 final = await stream.get_final_message()
         except anthropic.APIStatusError as exc:
             raise ProviderUnavailable(self.name, _status_reason(exc)) from exc
@@ -84,7 +96,9 @@ class AnthropicProvider:
                       getattr(final.usage, "cache_read_input_tokens", None) or 0,
                       getattr(final.usage, "cache_creation_input_tokens", None) or 0)
         blocks = [_block(b) for b in final.content]
-        yield MessageComplete(blocks, final.stop_reason or "end_turn", usage)
+        if not final.stop_reason:  # message_stop came, but no message_delta with the reason
+            raise ProviderUnavailable(self.name, f"{STREAM_NOT_FINISHED} (no stop reason)")
+        yield MessageComplete(blocks, final.stop_reason, usage)
 
     async def count_tokens(self, request: ModelRequest) -> int | None:
         client = self._get_client()
