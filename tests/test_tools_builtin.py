@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import textwrap
@@ -388,6 +389,29 @@ async def test_client_fs_carries_read_write_edit(ws: Path) -> None:
     assert not (ws / "fresh.txt").exists()
     missing = await coordinator.execute("read", {"path": "nope.txt"}, ctx)
     assert missing.is_error and "editor could not read" in missing.content
+
+
+async def test_search_worker_stops_at_the_cancel_flag(ws: Path) -> None:
+    from victor_server.tools.search_tool import SearchCancelled, _SearchRun, compile_pattern
+    from victor_server.tools.workspace_paths import WorkspacePaths
+
+    regex, _ = compile_pattern("line")
+    paths = WorkspacePaths(ws)
+    search = _SearchRun(paths, regex)
+    search.cancelled.set()
+    with pytest.raises(SearchCancelled):
+        await asyncio.to_thread(search.walk, paths.root)
+    assert search.files_searched == 0 and search.matches == []
+
+
+async def test_search_refuses_what_re2_cannot_run_and_reads_text_literally(ws: Path) -> None:
+    backref = await run(ws, "search", {"pattern": r"(l)\1"})
+    assert backref.is_error and "backreferences or lookaround" in backref.content
+    lookahead = await run(ws, "search", {"pattern": r"line(?= 1)"})
+    assert lookahead.is_error and "RE2" in lookahead.content
+    literal = await run(ws, "search", {"pattern": "main("})
+    assert not literal.is_error and literal.data["literal"] is True
+    assert "src/app.py:1: def main():" in literal.content
 
 
 # --- bash ------------------------------------------------------------------------------------
