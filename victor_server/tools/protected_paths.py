@@ -42,7 +42,9 @@ class Protection:
     def __init__(self, root: Path, patterns: list[str] | None = None,
                  store_path: Path | str | None = None) -> None:
         self.root = root.resolve()
-        self.lines = [*DEFAULT_PROTECTED, *(str(p) for p in patterns or [])]
+        # blank lines and comments dropped, so a match's index names its line
+        self.lines = [line for line in (*DEFAULT_PROTECTED, *(str(p) for p in patterns or []))
+                      if line.strip() and not line.startswith("#")]
         self._spec: Any = None
         store = Path(store_path) if store_path else self.root / ".victor" / "victor.db"
         if not store.is_absolute():

@@ -22,7 +22,7 @@ file is searched only when it resolves inside the workspace (then opened through
 
 The walk and the matching run in a worker thread, never on the event loop, so other requests
 and ``$/cancelRequest`` are answered while a search runs; a cancelled call sets a flag the
-worker checks between files and every few thousand lines, so the thread stops soon after.
+worker checks between files and between matches, so the thread stops soon after.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import os
 import re
 import stat
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ MAX_LINE_CHARS = 300
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_FILES = 20_000
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
-CANCEL_CHECK_LINES = 4096
+CANCEL_CHECK_MATCHES = 16
 RE2_MAX_MEM = 64 * 1024 * 1024
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
@@ -61,8 +62,9 @@ def compile_pattern(pattern: str) -> tuple[Any, bool]:
     options = re2.Options()
     options.log_errors = False  # its own stderr logging; the error text comes back to us
     options.max_mem = RE2_MAX_MEM
+    options.never_nl = True  # a match stays on one line, as in a per-line search
     try:
-        return re2.compile(pattern, options), False
+        return re2.compile("(?m)" + pattern, options), False
     except re2.error as exc:
         try:
             re.compile(pattern)
@@ -73,6 +75,28 @@ def compile_pattern(pattern: str) -> tuple[Any, bool]:
         raise ToolError(f"search: the pattern uses a feature the linear-time regex engine "
                         f"(RE2) does not support, such as backreferences or lookaround "
                         f"({reason}); rewrite it without them") from exc
+
+
+def matching_lines(regex: Any, data: bytes) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) for each line of ``data`` the pattern matches.
+
+    One RE2 search over the whole file instead of one per line: the pattern is compiled with
+    ``never_nl`` and multi-line anchors, so a match never spans lines and the lines found are
+    those a per-line search finds, without a Python call (and a UTF-8 encode) per line.
+    """
+    pos, lineno, counted = 0, 1, 0
+    while pos <= len(data):
+        found = regex.search(data, pos)
+        if found is None:
+            return
+        start = found.start()
+        lineno += data.count(b"\n", counted, start)
+        line_start = data.rfind(b"\n", 0, start) + 1
+        line_end = data.find(b"\n", start)
+        line_end = len(data) if line_end < 0 else line_end
+        yield lineno, data[line_start:line_end]
+        pos = counted = line_end + 1
+        lineno += 1
 
 
 @dataclass
@@ -131,15 +155,14 @@ class _SearchRun:
             return
         self.files_searched += 1
         self.bytes_searched += len(raw)
-        search = self.regex.search
-        for lineno, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1):
-            if lineno % CANCEL_CHECK_LINES == 0 and self.cancelled.is_set():
+        for lineno, line in matching_lines(self.regex, raw):
+            if len(self.matches) >= MAX_MATCHES:
+                self.truncated = True
+                return
+            if len(self.matches) % CANCEL_CHECK_MATCHES == 0 and self.cancelled.is_set():
                 raise SearchCancelled
-            if search(line):
-                if len(self.matches) >= MAX_MATCHES:
-                    self.truncated = True
-                    return
-                self.matches.append(f"{shown}:{lineno}: {line[:MAX_LINE_CHARS]}")
+            text = line.decode("utf-8", errors="replace").rstrip("\r")
+            self.matches.append(f"{shown}:{lineno}: {text[:MAX_LINE_CHARS]}")
 
     def search_path(self, real: Path) -> None:
         """Search one resolved file, opened without following links."""
