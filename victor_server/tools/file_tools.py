@@ -130,7 +130,8 @@ class ReadTool:
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         paths = WorkspacePaths.for_context(ctx)
-        real = paths.resolve(tool_input["path"], kind="file", must_exist=ctx.client_fs is None)
+        real = await asyncio.to_thread(paths.resolve, tool_input["path"], kind="file",
+                                       must_exist=ctx.client_fs is None)
         shown = paths.relative(real)
         text = await TextFiles(ctx, paths).read(real, shown)
         lines = await asyncio.to_thread(str.splitlines, text, True)
@@ -174,11 +175,12 @@ class WriteTool:
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         paths = WorkspacePaths.for_context(ctx)
-        real = paths.resolve(tool_input["path"], kind="file", must_exist=False, purpose="write")
+        real = await asyncio.to_thread(paths.resolve, tool_input["path"], kind="file",
+                                       must_exist=False, purpose="write")
         shown = paths.relative(real)
         files = TextFiles(ctx, paths)
         old: str | None = None
-        if ctx.client_fs is not None or real.exists():
+        if ctx.client_fs is not None or await asyncio.to_thread(real.exists):
             try:
                 old = await files.read(real, shown)
             except ToolError:
@@ -217,20 +219,20 @@ class EditTool:
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         paths = WorkspacePaths.for_context(ctx)
-        real = paths.resolve(tool_input["path"], kind="file", must_exist=ctx.client_fs is None,
-                             purpose="write")
+        real = await asyncio.to_thread(paths.resolve, tool_input["path"], kind="file",
+                                       must_exist=ctx.client_fs is None, purpose="write")
         shown = paths.relative(real)
         old_snippet, new_snippet = tool_input["old"], tool_input["new"]
         files = TextFiles(ctx, paths)
         before = await files.read(real, shown, strict=True)
-        count = before.count(old_snippet)
+        count = await asyncio.to_thread(before.count, old_snippet)
         if count == 0:
             raise ToolError(f"{shown}: `old` text not found (it must match exactly, "
                             "whitespace included); read the file and retry")
         if count > 1:
             raise ToolError(f"{shown}: `old` text occurs {count} times; include more "
                             "surrounding lines so it matches once")
-        after = before.replace(old_snippet, new_snippet, 1)
+        after = await asyncio.to_thread(before.replace, old_snippet, new_snippet, 1)
         await files.write(real, shown, after)
         diff = await asyncio.to_thread(unified_diff, before, after, shown)
         return ToolResult(f"edited {shown}\n{diff}",
@@ -253,7 +255,8 @@ class LsTool:
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         paths = WorkspacePaths.for_context(ctx)
-        real = paths.resolve(tool_input.get("path") or ".", kind="dir", purpose="list")
+        real = await asyncio.to_thread(paths.resolve, tool_input.get("path") or ".", kind="dir",
+                                       purpose="list")
         shown = paths.relative(real)
         entries = await asyncio.to_thread(_list_dir, paths, real)
         more = len(entries) - LS_MAX_ENTRIES

@@ -235,11 +235,11 @@ class SearchTool:
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         paths = WorkspacePaths.for_context(ctx)
-        start = paths.resolve(tool_input.get("path") or ".", kind="any")
+        start = await asyncio.to_thread(paths.resolve, tool_input.get("path") or ".", kind="any")
         pattern = tool_input["pattern"]
         regex, literal = await asyncio.to_thread(compile_pattern, pattern)
         run = _SearchRun(paths, regex)
-        is_dir = start.is_dir()
+        is_dir = await asyncio.to_thread(start.is_dir)
         try:
             await asyncio.to_thread(run.walk if is_dir else run.search_path, start)
         except asyncio.CancelledError:
