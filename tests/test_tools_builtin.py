@@ -391,6 +391,24 @@ async def test_client_fs_carries_read_write_edit(ws: Path) -> None:
     assert missing.is_error and "editor could not read" in missing.content
 
 
+async def test_a_store_inside_the_workspace_is_never_read_written_or_listed(ws: Path) -> None:
+    data = ws / "data"
+    data.mkdir()
+    for name in ("app.db", "app.db-wal", "app.db-shm", "notes.txt"):
+        (data / name).write_text("STORE-ROW marker\n")
+    options = {"store_path": str(data / "app.db")}
+    for name in ("app.db", "app.db-wal", "app.db-shm", "app.db-journal"):
+        read = await run(ws, "read", {"path": f"data/{name}"}, options)
+        assert read.is_error and "is the server's store" in read.content, read.content
+        write = await run(ws, "write", {"path": f"data/{name}", "content": "x"}, options)
+        assert write.is_error and "is the server's store" in write.content
+    listing = await run(ws, "ls", {"path": "data"}, options)
+    assert listing.content == "notes.txt"
+    found = await run(ws, "search", {"pattern": "STORE-ROW"}, options)
+    assert found.content == "data/notes.txt:1: STORE-ROW marker"
+    assert (data / "app.db").read_text() == "STORE-ROW marker\n"
+
+
 async def test_search_worker_stops_at_the_cancel_flag(ws: Path) -> None:
     from victor_server.tools.search_tool import SearchCancelled, _SearchRun, compile_pattern
     from victor_server.tools.workspace_paths import WorkspacePaths
