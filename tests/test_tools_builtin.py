@@ -391,6 +391,17 @@ async def test_client_fs_carries_read_write_edit(ws: Path) -> None:
     assert missing.is_error and "editor could not read" in missing.content
 
 
+@pytest.mark.parametrize("path, rule", [
+    (".git/hooks/pre-commit", ".git/"), (".GIT/hooks/pre-commit", ".git/"),
+    ("sub/.Victor/config.yml", ".victor/"), ("certs/site.PEM", "*.pem"),
+])
+async def test_protected_paths_ignore_case(ws: Path, path: str, rule: str) -> None:
+    result = await run(ws, "write", {"path": path, "content": "x"},
+                       {"protected_paths": ["*.pem"]})
+    assert result.is_error and f"is protected by `{rule}`" in result.content, result.content
+    assert not (ws / path.split("/")[0]).exists()
+
+
 async def test_a_store_inside_the_workspace_is_never_read_written_or_listed(ws: Path) -> None:
     data = ws / "data"
     data.mkdir()

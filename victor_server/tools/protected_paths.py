@@ -11,7 +11,9 @@ path: ``DEFAULT_PROTECTED`` (``.git`` and ``.victor`` at any depth, file or dire
 nested repository and a worktree's ``.git`` file count too) followed by the config list
 ``tools.protected_paths``. As in a ``.gitignore`` the last matching line decides, so a user opts
 a path back in with a negated line: ``tools.protected_paths: ["!.victor/standards.md"]`` lets
-the model edit the standards file. Reads stay allowed for everything but the store.
+the model edit the standards file. Matching ignores case, because on a case-insensitive file
+system (macOS, Windows) ``.GIT/hooks`` is ``.git/hooks``. Reads stay allowed for everything but
+the store.
 
 The store's files (the SQLite database, default ``.victor/victor.db``, or wherever ``--db``
 points inside the workspace, with its ``-wal``, ``-shm`` and ``-journal`` files) can be neither
@@ -92,8 +94,9 @@ class Protection:
         if self._spec is None:
             import pathspec  # lazy: the first tool call pays for it, not the start
 
-            self._spec = pathspec.GitIgnoreSpec.from_lines(self.lines)
-        result = self._spec.check_file(rel)
+            self._spec = pathspec.GitIgnoreSpec.from_lines(
+                [line.casefold() for line in self.lines])
+        result = self._spec.check_file(rel.casefold())
         if not result.include or result.index is None:
             return None
         line = self.lines[result.index]
