@@ -461,6 +461,7 @@ async def test_bash_runs_allowed_commands_in_the_workspace(ws: Path) -> None:
     coordinator = make(ws, bash_options())
     spec = next(s for s in await coordinator.specs() if s.name == "bash")
     assert spec.writes and spec.cost_tier == "medium"
+    assert "without a shell" in spec.description  # the model is told before it tries
     result = await coordinator.execute("bash", {"command": "cat notes.txt"}, ctx_for(ws))
     assert not result.is_error and result.content.endswith("line 9\nline 10\n")
     assert result.data["exit_code"] == 0

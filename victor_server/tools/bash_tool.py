@@ -29,6 +29,7 @@ it). A non-zero exit or a timeout is an ``is_error`` result carrying the output 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import re
@@ -122,6 +123,11 @@ class BashTool:
         self.env_names = [str(name) for name in options.get("env", [])]
         self.timeout = float(options.get("timeout", 30))
         self.max_output = int(options.get("max_output", 30000))
+        if not self.shell:  # tell the model up front, so it does not learn by refusals
+            self.spec = dataclasses.replace(self.spec, description=self.spec.description + (
+                " It runs without a shell: one program and its arguments; pipes, redirects, "
+                "`;`, `&&`, globs and `$VARS` are refused (quote such characters meant as "
+                "text)."))
 
     def program(self, command: str, paths: WorkspacePaths) -> list[str]:
         """The argv to execute for ``command``; raises ``ToolError`` when it may not run."""
