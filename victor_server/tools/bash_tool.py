@@ -48,6 +48,7 @@ CHILD_ENV_NAMES = ("PATH", "HOME", "LANG", "LANGUAGE", "TERM", "TZ", "USER", "LO
 SECRET_NAME = re.compile(r"^(VICTOR_|ANTHROPIC_|OPENAI_|AWS_|PG)|KEY|TOKEN|SECRET|PASSW|"
                          r"CREDENTIAL|AUTH(?!OR)|DATABASE|_DSN$|_URL$|COOKIE|SESSION",
                          re.IGNORECASE)
+_WARNED: set[str] = set()  # names already reported, so the log says it once
 SEPARATORS = {";", "&&", "||", "|", "&", "|&", ";;", "(", ")"}
 REDIRECTS = {">", ">>", "<", ">|", "&>", "&>>", "<>", ">&", "<&"}
 
@@ -62,8 +63,10 @@ def child_environment(extra_names: list[str], source: dict[str, str] | None = No
         if name not in wanted and not name.startswith("LC_"):
             continue
         if name not in CHILD_ENV_NAMES and SECRET_NAME.search(name):
-            logger.warning("tools.bash.env: %s looks like a secret; not passed to commands",
-                           name)
+            if name not in _WARNED:
+                _WARNED.add(name)
+                logger.warning("tools.bash.env: %s looks like a secret; not passed to "
+                               "commands", name)
             continue
         env[name] = value
     path = [p for p in env.get("PATH", os.defpath).split(os.pathsep) if os.path.isabs(p)]

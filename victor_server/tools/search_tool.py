@@ -85,7 +85,7 @@ def matching_lines(regex: Any, data: bytes) -> Iterator[tuple[int, bytes]]:
     those a per-line search finds, without a Python call (and a UTF-8 encode) per line.
     """
     pos, lineno, counted = 0, 1, 0
-    while pos <= len(data):
+    while pos < len(data):
         found = regex.search(data, pos)
         if found is None:
             return
