@@ -560,6 +560,12 @@ async def test_bash_timeout_kills_the_command(ws: Path) -> None:
     assert result.content.startswith("started\n") and "timed out" in result.content
 
 
+async def test_bash_timeout_kills_a_command_run_without_a_shell(ws: Path) -> None:
+    result = await run(ws, "bash", {"command": "sleep 30"}, bash_options(timeout=0.5))
+    assert result.is_error and result.data["timed_out"] is True
+    assert result.data["exit_code"] == -9  # SIGKILL to the process group
+
+
 async def test_bash_output_is_capped(ws: Path) -> None:
     big = ws / "big.txt"
     big.write_text("x" * 50_000)
