@@ -3,8 +3,8 @@ hostile arguments and every attack comes back to the model as an ``is_error`` re
 
 * protected paths: the store (``.victor/victor.db`` and its WAL), ``.victor/config.yml``,
   ``.victor/standards.md``, ``.git/config``, ``.git/hooks/pre-commit`` (directly, through a
-  symlink, in a nested repository), a ``tools.protected_paths`` glob; a negated line opts a path
-  back in; on LSP, MCP and ACP;
+  symlink, in a nested repository), a ``tools.protected_paths`` glob, a standards file that
+  ``prompts.standards_file`` moved; a negated line opts a path back in; on LSP, MCP and ACP;
 * a hard link to a file outside the workspace is never written through; a hard link to the
   store is never read;
 * a thread swapping a path between a regular file and a symlink to an outside file (and a
@@ -82,11 +82,16 @@ ATTACKS = [
     ("write", {"path": "vendor/lib/.git/config", "content": "x"}, "protected by `.git/`"),
     ("write", {"path": ".git", "content": "gitdir: /tmp/evil\n"}, "protected by `.git/`"),
     ("write", {"path": "keys/deploy.pem", "content": "x"}, "protected by `*.pem`"),
+    ("edit", {"path": "docs/TEAM.md", "old": "tests", "new": "nothing"},
+     "protected by `/docs/TEAM.md`"),
 ]
 
 
 def test_protected_paths_over_lsp(tmp_path: Path, fake: FakeAnthropic) -> None:
-    workspace = make_workspace(tmp_path, "tools: {protected_paths: ['*.pem']}\n")
+    workspace = make_workspace(tmp_path, "tools: {protected_paths: ['*.pem']}\n"
+                                         "prompts: {standards_file: docs/TEAM.md}\n")
+    (workspace / "docs").mkdir()
+    (workspace / "docs" / "TEAM.md").write_text("Write tests.\n")
     before = machinery(workspace)
     calls = [(name, args) for name, args, _ in ATTACKS]
     fake.reset()
@@ -117,6 +122,7 @@ def test_protected_paths_over_lsp(tmp_path: Path, fake: FakeAnthropic) -> None:
     assert machinery(workspace) == before
     assert not (workspace / ".git" / "hooks" / "post-checkout").exists()
     assert not (workspace / "keys").exists()
+    assert (workspace / "docs" / "TEAM.md").read_text() == "Write tests.\n"
     assert (workspace / ".git").is_dir()
     with sqlite3.connect(workspace / ".victor" / "victor.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -138,6 +138,7 @@ class AgentOrchestrator(SessionOperations):
                 self.prompts.add_contributor(_named(instantiate(factory, options), name))
         if self.tools is None:
             options = {**base.tools, "store_path": getattr(self.store, "path", None),
+                       "standards_file": base.prompts.standards_file,
                        "mcp_servers": {name: server.model_dump()
                                        for name, server in base.mcp_servers.items()}}
             self.tools = ToolCoordinator(self.workspace, options)

@@ -94,8 +94,9 @@ class Settings(BaseModel):
     # The tools section (docs/tools.md): ``disabled``, ``mcp_timeout``, plugin options,
     # ``bash: {enabled: false, allow: [], shell: false, env: [], timeout: 30, max_output: 30000}``
     # and ``protected_paths``: gitignore lines added after the defaults ``.git`` and ``.victor``
-    # (never written by a tool, at any depth); a ``!line`` opts a path back in. The store's
-    # database files are never read or written by tools, whatever the list says.
+    # (never written by a tool, at any depth) and ``prompts.standards_file``; a ``!line`` opts a
+    # path back in. The store's database files are never read or written by tools, whatever the
+    # list says.
     tools: dict[str, Any] = Field(default_factory=dict)
     mcp_servers: dict[str, McpServerSettings] = Field(default_factory=dict)
     middleware: list[Any] = Field(default_factory=list)

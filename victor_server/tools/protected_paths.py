@@ -8,12 +8,13 @@ every redirect target of a full-shell ``bash`` line, is checked here first.
 
 Rules are gitignore lines (``pathspec.GitIgnoreSpec``) matched against the workspace-relative
 path: ``DEFAULT_PROTECTED`` (``.git`` and ``.victor`` at any depth, file or directory, so a
-nested repository and a worktree's ``.git`` file count too) followed by the config list
+nested repository and a worktree's ``.git`` file count too), then the standards file wherever
+``prompts.standards_file`` puts it (it feeds every system prompt), then the config list
 ``tools.protected_paths``. As in a ``.gitignore`` the last matching line decides, so a user opts
 a path back in with a negated line: ``tools.protected_paths: ["!.victor/standards.md"]`` lets
 the model edit the standards file. Matching ignores case, because on a case-insensitive file
-system (macOS, Windows) ``.GIT/hooks`` is ``.git/hooks``. Reads stay allowed for everything but
-the store.
+system (macOS) ``.GIT/hooks`` is ``.git/hooks``. Reads stay allowed for everything but the
+store.
 
 The store's files (the SQLite database, default ``.victor/victor.db``, or wherever ``--db``
 points inside the workspace, with its ``-wal``, ``-shm`` and ``-journal`` files) can be neither
@@ -42,10 +43,12 @@ class PathRefused(ToolError):
 
 class Protection:
     def __init__(self, root: Path, patterns: list[str] | None = None,
-                 store_path: Path | str | None = None) -> None:
+                 store_path: Path | str | None = None,
+                 standards_file: Path | str | None = None) -> None:
         self.root = root.resolve()
+        own = [*DEFAULT_PROTECTED, *self._anchored(standards_file)]
         # blank lines and comments dropped, so a match's index names its line
-        self.lines = [line for line in (*DEFAULT_PROTECTED, *(str(p) for p in patterns or []))
+        self.lines = [line for line in (*own, *(str(p) for p in patterns or []))
                       if line.strip() and not line.startswith("#")]
         self._spec: Any = None
         store = Path(store_path) if store_path else self.root / ".victor" / "victor.db"
@@ -55,11 +58,23 @@ class Protection:
 
     @classmethod
     def from_options(cls, root: Path, options: dict[str, Any]) -> Protection:
-        """From the ``tools`` config section plus ``store_path`` (the server's database)."""
+        """From the ``tools`` config section plus ``store_path`` (the server's database) and
+        ``standards_file`` (the prompt's standards file), which the server adds."""
         patterns = options.get("protected_paths") or []
         if isinstance(patterns, str):
             patterns = [patterns]
-        return cls(root, list(patterns), options.get("store_path"))
+        return cls(root, list(patterns), options.get("store_path"),
+                   options.get("standards_file"))
+
+    def _anchored(self, path: Path | str | None) -> list[str]:
+        """A gitignore line for exactly ``path`` when it lies in the workspace, else none."""
+        if not path:
+            return []
+        full = Path(path) if Path(path).is_absolute() else self.root / path
+        real = full.resolve()
+        if not real.is_relative_to(self.root) or real == self.root:
+            return []
+        return ["/" + real.relative_to(self.root).as_posix()]
 
     def is_store_file(self, real: Path) -> bool:
         return real in self.store_files
