@@ -391,6 +391,21 @@ async def test_client_fs_carries_read_write_edit(ws: Path) -> None:
     assert missing.is_error and "editor could not read" in missing.content
 
 
+async def test_client_fs_writes_keep_the_protected_path_and_hard_link_rules(
+        ws: Path, outside: Path) -> None:
+    os.link(outside / "secret.txt", ws / "linked.txt")
+    editor = EditorFs({})
+    ctx = ctx_for(ws, client_fs=editor)
+    coordinator = make(ws)
+    linked = await coordinator.execute("write", {"path": "linked.txt", "content": "x"}, ctx)
+    assert linked.is_error and "2 hard links" in linked.content
+    hook = await coordinator.execute("write", {"path": ".git/hooks/pre-commit",
+                                               "content": "x"}, ctx)
+    assert hook.is_error and "protected by `.git/`" in hook.content
+    assert [op for op, _ in editor.log if op == "write"] == []
+    assert (outside / "secret.txt").read_text() == "top secret\n"
+
+
 @pytest.mark.parametrize("path, rule", [
     (".git/hooks/pre-commit", ".git/"), (".GIT/hooks/pre-commit", ".git/"),
     ("sub/.Victor/config.yml", ".victor/"), ("certs/site.PEM", "*.pem"),

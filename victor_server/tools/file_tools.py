@@ -53,6 +53,7 @@ class TextFiles:
 
     async def write(self, real: Path, shown: str, content: str) -> None:
         if self.client_fs is not None:
+            await asyncio.to_thread(self.paths.refuse_hard_linked, real)
             try:
                 await self.client_fs.write_text_file(str(real), content)
             except Exception as exc:

@@ -124,9 +124,7 @@ class WorkspacePaths:
             if not stat.S_ISREG(st.st_mode):
                 raise PathRefused(f"{shown}: not a regular file")
             if write and st.st_nlink > 1:
-                raise PathRefused(f"write refused: `{shown}` has {st.st_nlink} hard links; "
-                                  "writing it would change the other names too, which may lie "
-                                  "outside the workspace")
+                raise _hard_linked(shown, st.st_nlink)
             if not write and (st.st_dev, st.st_ino) in self.protection.store_identities():
                 raise PathRefused(f"read refused: `{shown}` is a hard link to the server's "
                                   "store")
@@ -135,6 +133,15 @@ class WorkspacePaths:
             os.close(fd)
             raise
         return fd
+
+    def refuse_hard_linked(self, real: Path) -> None:
+        """For writes that go through the editor, not ``open_file``: the same hard-link rule."""
+        try:
+            st = os.lstat(real)
+        except FileNotFoundError:
+            return
+        if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+            raise _hard_linked(self.relative(real), st.st_nlink)
 
     def _check_kind(self, raw: str, real: Path, kind: str, must_exist: bool) -> Path:
         try:
@@ -156,6 +163,11 @@ class WorkspacePaths:
         else:
             raise PathRefused(f"{raw}: not a regular file or directory (device, FIFO or socket)")
         return real
+
+
+def _hard_linked(shown: str, links: int) -> PathRefused:
+    return PathRefused(f"write refused: `{shown}` has {links} hard links; writing it would "
+                       "change the other names too, which may lie outside the workspace")
 
 
 def _swapped(shown: str, exc: OSError) -> PathRefused:
