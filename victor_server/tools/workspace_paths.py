@@ -22,7 +22,8 @@ walk was swapped in after the check, and the open fails instead of following it.
 file is then checked on its descriptor (``fstat``): a regular file, and for a write, one with a
 single hard link, because writing through a second link would change a file that may lie
 outside the workspace. The store's files are also refused by identity, so a hard link to the
-database cannot be read.
+database cannot be read. A write that goes through the editor's file system (ACP ``fs/*``)
+cannot use the descriptor, so ``refuse_hard_linked`` applies the hard-link rule to it by path.
 """
 
 from __future__ import annotations
