@@ -34,9 +34,11 @@ from victor_server.methods import LSP_METHODS
 
 logger = logging.getLogger(__name__)
 
-# What a client may notify (no result type) in the LSP 3.17 schema.
+# What a client may notify (no result type) in the LSP 3.17 schema, but not ``$/cancelRequest``:
+# pygls handles that one itself, without a registered handler, and it must reach it.
 ORDINARY_NOTIFICATIONS = frozenset(
-    method for method, (_, result, *_) in types.METHOD_TO_TYPES.items() if result is None)
+    method for method, (_, result, *_) in types.METHOD_TO_TYPES.items()
+    if result is None and method != types.CANCEL_REQUEST)
 
 COMMANDS = {"victor.chat": "victor/chat", "victor.selectTools": "victor/selectTools",
             "victor.compactContext": "victor/compactContext",
