@@ -14,8 +14,8 @@ Where tools come from, in order (a later one with the same name replaces an earl
 Names listed in ``disabled`` are neither offered nor run. ``options`` is shaped like the
 ``tools`` config section plus the servers: ``{"bash": {...}, "disabled": [...],
 "mcp_servers": {...}, "mcp_timeout": 60, "protected_paths": [...], "store_path": ...,
-"<plugin>": {...}}``; the coordinator hands every call the protected-path rules built from
-``protected_paths`` and ``store_path`` (``protected_paths.Protection``).
+"standards_file": ..., "<plugin>": {...}}``; the coordinator hands every call the
+protected-path rules built from the last three (``protected_paths.Protection``).
 
 ``execute`` is the single gate every call passes: unknown or disabled name, input against the
 tool's JSON schema, then the user's permission for tools that write or run commands (after the
