@@ -103,13 +103,20 @@ def unified_diff(old: str, new: str, path: str) -> str:
                    for ln in lines)
 
 
-def _list_dir(paths: WorkspacePaths, real: Path) -> list[str]:
+def _local_lines(paths: WorkspacePaths, raw: str) -> tuple[Path, list[str]]:
+    real = paths.resolve(raw, kind="file")
+    text = _read_local(paths, real, paths.relative(real), False)
+    return real, text.splitlines(keepends=True)
+
+
+def _list_dir(paths: WorkspacePaths, raw: str) -> tuple[Path, list[str]]:
     """The directory's entries, the store's files left out; opened without following links."""
+    real = paths.resolve(raw, kind="dir", purpose="list")
     fd = paths.open_dir(real)
     try:
         with os.scandir(fd) as it:
-            return sorted(e.name + ("/" if e.is_dir(follow_symlinks=False) else "")
-                          for e in it if not paths.protection.is_store_file(real / e.name))
+            return real, sorted(e.name + ("/" if e.is_dir(follow_symlinks=False) else "")
+                                for e in it if not paths.protection.is_store_file(real / e.name))
     finally:
         os.close(fd)
 
@@ -131,11 +138,15 @@ class ReadTool:
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         paths = WorkspacePaths.for_context(ctx)
-        real = await asyncio.to_thread(paths.resolve, tool_input["path"], kind="file",
-                                       must_exist=ctx.client_fs is None)
-        shown = paths.relative(real)
-        text = await TextFiles(ctx, paths).read(real, shown)
-        lines = await asyncio.to_thread(str.splitlines, text, True)
+        if ctx.client_fs is None:  # one trip to the worker thread for the blocking part
+            real, lines = await asyncio.to_thread(_local_lines, paths, tool_input["path"])
+            shown = paths.relative(real)
+        else:
+            real = await asyncio.to_thread(paths.resolve, tool_input["path"], kind="file",
+                                           must_exist=False)
+            shown = paths.relative(real)
+            text = await TextFiles(ctx, paths).read(real, shown)
+            lines = await asyncio.to_thread(str.splitlines, text, True)
         first = int(tool_input.get("offset", 1))
         limit = int(tool_input.get("limit", READ_DEFAULT_LIMIT))
         if lines and first > len(lines):
@@ -256,10 +267,8 @@ class LsTool:
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         paths = WorkspacePaths.for_context(ctx)
-        real = await asyncio.to_thread(paths.resolve, tool_input.get("path") or ".", kind="dir",
-                                       purpose="list")
+        real, entries = await asyncio.to_thread(_list_dir, paths, tool_input.get("path") or ".")
         shown = paths.relative(real)
-        entries = await asyncio.to_thread(_list_dir, paths, real)
         more = len(entries) - LS_MAX_ENTRIES
         text = "\n".join(entries[:LS_MAX_ENTRIES]) if entries else "(empty directory)"
         if more > 0:

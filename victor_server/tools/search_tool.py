@@ -164,6 +164,17 @@ class _SearchRun:
             text = line.decode("utf-8", errors="replace").rstrip("\r")
             self.matches.append(f"{shown}:{lineno}: {text[:MAX_LINE_CHARS]}")
 
+    def run(self, raw_path: str, pattern: str) -> tuple[Path, bool, bool]:
+        """Resolve, compile and search: (start, is a directory, searched as literal text)."""
+        start = self.paths.resolve(raw_path, kind="any")
+        self.regex, literal = compile_pattern(pattern)
+        is_dir = start.is_dir()
+        if is_dir:
+            self.walk(start)
+        else:
+            self.search_path(start)
+        return start, is_dir, literal
+
     def search_path(self, real: Path) -> None:
         """Search one resolved file, opened without following links."""
         self.store_ids = self.paths.protection.store_identities()
@@ -235,13 +246,11 @@ class SearchTool:
 
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         paths = WorkspacePaths.for_context(ctx)
-        start = await asyncio.to_thread(paths.resolve, tool_input.get("path") or ".", kind="any")
         pattern = tool_input["pattern"]
-        regex, literal = await asyncio.to_thread(compile_pattern, pattern)
-        run = _SearchRun(paths, regex)
-        is_dir = await asyncio.to_thread(start.is_dir)
-        try:
-            await asyncio.to_thread(run.walk if is_dir else run.search_path, start)
+        run = _SearchRun(paths, None)
+        try:  # one trip to the worker thread: resolving, compiling and searching all block
+            start, is_dir, literal = await asyncio.to_thread(
+                run.run, tool_input.get("path") or ".", pattern)
         except asyncio.CancelledError:
             run.cancelled.set()  # the worker thread stops at its next check
             raise
