@@ -103,6 +103,19 @@ def unified_diff(old: str, new: str, path: str) -> str:
                    for ln in lines)
 
 
+def _replace_once(before: str, old: str, new: str, shown: str) -> tuple[str, str]:
+    """The text with ``old`` replaced, and the diff; ``old`` must occur exactly once."""
+    count = before.count(old)
+    if count == 0:
+        raise ToolError(f"{shown}: `old` text not found (it must match exactly, "
+                        "whitespace included); read the file and retry")
+    if count > 1:
+        raise ToolError(f"{shown}: `old` text occurs {count} times; include more "
+                        "surrounding lines so it matches once")
+    after = before.replace(old, new, 1)
+    return after, unified_diff(before, after, shown)
+
+
 def _local_lines(paths: WorkspacePaths, raw: str) -> tuple[Path, list[str]]:
     real = paths.resolve(raw, kind="file")
     text = _read_local(paths, real, paths.relative(real), False)
@@ -112,11 +125,12 @@ def _local_lines(paths: WorkspacePaths, raw: str) -> tuple[Path, list[str]]:
 def _list_dir(paths: WorkspacePaths, raw: str) -> tuple[Path, list[str]]:
     """The directory's entries, the store's files left out; opened without following links."""
     real = paths.resolve(raw, kind="dir", purpose="list")
+    hidden = {p.name for p in paths.protection.store_files if p.parent == real}
     fd = paths.open_dir(real)
     try:
         with os.scandir(fd) as it:
             return real, sorted(e.name + ("/" if e.is_dir(follow_symlinks=False) else "")
-                                for e in it if not paths.protection.is_store_file(real / e.name))
+                                for e in it if e.name not in hidden)
     finally:
         os.close(fd)
 
@@ -237,16 +251,9 @@ class EditTool:
         old_snippet, new_snippet = tool_input["old"], tool_input["new"]
         files = TextFiles(ctx, paths)
         before = await files.read(real, shown, strict=True)
-        count = await asyncio.to_thread(before.count, old_snippet)
-        if count == 0:
-            raise ToolError(f"{shown}: `old` text not found (it must match exactly, "
-                            "whitespace included); read the file and retry")
-        if count > 1:
-            raise ToolError(f"{shown}: `old` text occurs {count} times; include more "
-                            "surrounding lines so it matches once")
-        after = await asyncio.to_thread(before.replace, old_snippet, new_snippet, 1)
+        after, diff = await asyncio.to_thread(_replace_once, before, old_snippet, new_snippet,
+                                              shown)
         await files.write(real, shown, after)
-        diff = await asyncio.to_thread(unified_diff, before, after, shown)
         return ToolResult(f"edited {shown}\n{diff}",
                           data={"path": shown, "abs_path": str(real), "old_text": before,
                                 "new_text": after, "diff": diff})
