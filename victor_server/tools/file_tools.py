@@ -66,9 +66,10 @@ def _read_local(paths: WorkspacePaths, real: Path, shown: str, strict: bool) -> 
     fd = paths.open_file(real)
     try:
         with open(fd, "rb", closefd=False) as fh:
-            if os.fstat(fd).st_size > LOCAL_MAX_BYTES:
+            size = os.fstat(fd).st_size
+            if size > LOCAL_MAX_BYTES:
                 raise ToolError(f"{shown}: file is larger than {LOCAL_MAX_BYTES} bytes")
-            raw = fh.read(LOCAL_MAX_BYTES + 1)
+            raw = fh.read(size + 1)  # sized to the file: a cap-sized buffer costs
     except OSError as exc:
         raise ToolError(f"{shown}: cannot read: {exc.strerror or exc}") from exc
     finally:

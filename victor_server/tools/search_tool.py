@@ -150,7 +150,7 @@ class _SearchRun:
                 return
             if (st.st_dev, st.st_ino) in self.store_ids:
                 return
-            raw = fh.read(MAX_FILE_BYTES)
+            raw = fh.read(st.st_size + 1)  # sized to the file: a cap-sized buffer costs
         if b"\x00" in raw[:8192]:
             return
         self.files_searched += 1
@@ -193,6 +193,7 @@ class _SearchRun:
                 self.load_gitignore(here)
                 rel_here = here.relative_to(self.root).as_posix()
                 prefix = "" if rel_here == "." else rel_here + "/"
+                hidden = {p.name for p in self.paths.protection.store_files if p.parent == here}
                 dirnames[:] = sorted(d for d in dirnames
                                      if d != ".git" and not self.ignored(prefix + d, True))
                 for name in sorted(filenames):
@@ -202,17 +203,15 @@ class _SearchRun:
                             self.bytes_searched >= MAX_TOTAL_BYTES:
                         self.truncated = True
                         return
-                    if self.ignored(prefix + name, False) or \
-                            self.paths.protection.is_store_file(here / name):
+                    if name in hidden or self.ignored(prefix + name, False):
                         continue
-                    self.search_entry(dirfd, here / name)
+                    self.search_entry(dirfd, name, prefix + name)
         finally:
             os.close(start_fd)
 
-    def search_entry(self, dirfd: int, path: Path) -> None:
-        shown = path.relative_to(self.root).as_posix()
+    def search_entry(self, dirfd: int, name: str, shown: str) -> None:
         try:
-            fd = os.open(path.name, _FILE_FLAGS, dir_fd=dirfd)
+            fd = os.open(name, _FILE_FLAGS, dir_fd=dirfd)
         except OSError:  # a symlink (ELOOP), or gone: follow only one that stays inside
             try:
                 real = self.paths.resolve(shown, kind="file")
