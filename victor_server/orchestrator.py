@@ -30,8 +30,9 @@ from victor_server.config import (
     FileConfigProvider,
     ResolvedConfig,
 )
+from victor_server.config.advice import provider_advice
 from victor_server.context.coordinator import CompactionResult, ContextCoordinator
-from victor_server.errors import InvalidParams
+from victor_server.errors import InvalidParams, ProviderUnavailable
 from victor_server.messages import Message
 from victor_server.plugins import instantiate, iter_plugins
 from victor_server.prompts import BuiltPrompt, PromptCoordinator
@@ -39,7 +40,7 @@ from victor_server.prompts.defaults import default_contributors
 from victor_server.providers import LLMProvider, ModelRequest, create_provider
 from victor_server.scope import DEFAULT_SCOPE, RequestScope, tenant_of
 from victor_server.selection.coordinator import SelectionResult, ToolSelectionCoordinator
-from victor_server.sessions import SessionOperations
+from victor_server.sessions import SessionOperations, title_from
 from victor_server.settings import Settings
 from victor_server.store import Store
 from victor_server.store.factory import make_store, uses_postgres
@@ -234,11 +235,14 @@ class AgentOrchestrator(SessionOperations):
                    extra_blocks: list[dict[str, Any]] | None = None) -> ChatResult:
         if not isinstance(message, str) or not message.strip():
             raise InvalidParams("message", "a non-empty string is required")
-        sid = await self.session_for_chat(session_id, scope)
+        sid, exists = await self.session_for_chat(session_id, scope)
         tenant = tenant_of(sid)
         resolved = await self.config.resolve(sid, override)
         settings = resolved.settings
         variant = getattr(settings, "ab_variant", None)
+        provider = self.ready_provider(resolved)
+        if not exists:  # only now: a chat refused above leaves no empty session behind
+            await self.create_session(sid, scope=scope, title=title_from(message))
         content: str | list[dict[str, Any]] = message
         if extra_blocks:
             content = [{"type": "text", "text": message}, *extra_blocks]
@@ -246,7 +250,6 @@ class AgentOrchestrator(SessionOperations):
         await self.store.add_message(sid, Message("user", content, pinned=pin))
         self.analytics.record("chat_request", sid, tenant, model=settings.model,
                               provider=settings.provider, variant=variant)
-        provider = self.provider_for(settings)
         metadata = prompt_context(context, session_id=sid, tenant_id=tenant, variant=variant)
         built = await self.build_prompt(context, sid, settings=settings, metadata=metadata)
         selection = await self._select(message, settings, sid, tenant)
@@ -262,6 +265,24 @@ class AgentOrchestrator(SessionOperations):
                               stop_reason=result.stop_reason,
                               duration_ms=round((time.monotonic() - started) * 1000, 1))
         return result
+
+    def ready_provider(self, resolved: ResolvedConfig) -> LLMProvider:
+        """The provider for a turn, checked before anything is stored (an API key that is
+        not there fails here). The error's advice names the config source that chose the
+        provider, so it never suggests a change that a higher source would override."""
+        settings = resolved.settings
+        try:
+            provider = self.provider_for(settings)
+            check = getattr(provider, "check_ready", None)
+            if check is not None:
+                check()
+        except ProviderUnavailable as exc:
+            if self._fixed_provider is not None:
+                raise
+            source = resolved.sources.get("provider", "default")
+            advice = provider_advice(settings.provider, source, self.config.source_file(source))
+            raise ProviderUnavailable(exc.provider, f"{exc.reason}; {advice}") from exc
+        return provider
 
     async def _select(self, query: str, settings: Settings, sid: str | None,
                       tenant: str | None, max_tools: int | None = None,

@@ -26,6 +26,7 @@ from victor_server.analytics.events import AnalyticsEvent
 from victor_server.errors import StoreUnavailable
 from victor_server.messages import Message, Usage
 from victor_server.store.analytics_queries import AnalyticsStore
+from victor_server.store.gitignore import ignore_store_files
 from victor_server.store.migrations import MIGRATIONS
 from victor_server.store.queries import EventQueries, SessionRow, page, parse_cursor
 
@@ -42,6 +43,7 @@ class Store(EventQueries, AnalyticsStore):
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, if ours
             if not self.path.exists():  # created 0600: conversations are private
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+                ignore_store_files(self.path)
         try:
             # IMMEDIATE: a write takes the lock when its transaction begins, waiting out the busy
             # timeout; a deferred one upgrading from a stale WAL snapshot fails at once with
