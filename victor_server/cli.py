@@ -94,7 +94,9 @@ def setup_logging(verbose: int, log_file: Path | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        return _main(argv)
+        code = _main(argv)
+        sys.stdout.flush()  # here, where a closed pipe is caught, rather than at exit
+        return code
     except BrokenPipeError:
         # The reader went away (``analytics export | head``): stop quietly, as ``yes | head``
         # does. stdout goes to /dev/null so the flush at exit does not raise again.

@@ -7,7 +7,9 @@ It owns the coordinators, each injectable through the constructor as in the seed
                       analytics=..., store=...)
 
 and builds the defaults for whatever is not given. Faces translate params, call one method
-here, and map the result; errors are ``VictorError``s with SPEC codes.
+here, and map the result; errors are ``VictorError``s with SPEC codes. ``async with
+AgentOrchestrator(...) as orchestrator`` starts it and closes it (flushing analytics, closing
+the store and MCP servers) however the block ends.
 """
 
 from __future__ import annotations
@@ -162,6 +164,12 @@ class AgentOrchestrator(SessionOperations):
                 await asyncio.to_thread(importlib.import_module, "anthropic")
             except Exception as exc:  # only an optimisation; the first chat imports it anyway
                 logger.debug("provider SDK warm-up skipped: %s", exc)
+
+    async def __aenter__(self) -> AgentOrchestrator:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
     async def close(self) -> None:
         if getattr(self, "_warm_up", None) is not None:

@@ -89,7 +89,10 @@ def unknown_key_errors(layers: Iterable[tuple[str, dict[str, Any]]],
     for source, key, suggestion in found:
         if key in plugins:
             continue
-        message = f"unknown config key `{key}` in {origins.get(source, source)}"
+        where = origins.get(source, source)
+        if source == "env":
+            where = f"the environment (VICTOR_{key.upper().replace('.', '__')})"
+        message = f"unknown config key `{key}` in {where}"
         if suggestion is not None:
             message += f": did you mean `{suggestion}`?"
         messages.append(message)

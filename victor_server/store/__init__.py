@@ -48,8 +48,13 @@ class Store(EventQueries, AnalyticsStore):
             # IMMEDIATE: a write takes the lock when its transaction begins, waiting out the busy
             # timeout; a deferred one upgrading from a stale WAL snapshot fails at once with
             # "database is locked" when another process wrote in between.
-            self._db = await aiosqlite.connect(str(self.path), timeout=self.busy_timeout_ms / 1000,
-                                               isolation_level="IMMEDIATE")
+            connection = aiosqlite.connect(str(self.path), timeout=self.busy_timeout_ms / 1000,
+                                           isolation_level="IMMEDIATE")
+            # aiosqlite's worker thread must not keep the interpreter alive: a store never
+            # closed (an orchestrator left open in a REPL) would hang the exit. Every write has
+            # committed before it returned, so nothing is lost when the thread is not joined.
+            connection._thread.daemon = True
+            self._db = await connection
             self._db.row_factory = aiosqlite.Row
             await self._db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             await self._db.execute("PRAGMA journal_mode = WAL")
