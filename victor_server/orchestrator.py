@@ -243,14 +243,16 @@ class AgentOrchestrator(SessionOperations):
                    extra_blocks: list[dict[str, Any]] | None = None) -> ChatResult:
         if not isinstance(message, str) or not message.strip():
             raise InvalidParams("message", "a non-empty string is required")
-        sid, exists = await self.session_for_chat(session_id, scope)
+        sid, row = await self.session_for_chat(session_id, scope)
         tenant = tenant_of(sid)
         resolved = await self.config.resolve(sid, override)
         settings = resolved.settings
         variant = getattr(settings, "ab_variant", None)
         provider = self.ready_provider(resolved)
-        if not exists:  # only now: a chat refused above leaves no empty session behind
+        if row is None:  # only now: a chat refused above leaves no empty session behind
             await self.create_session(sid, scope=scope, title=title_from(message))
+        elif not row.title:
+            await self.store.title_if_untitled(sid, title_from(message))
         content: str | list[dict[str, Any]] = message
         if extra_blocks:
             content = [{"type": "text", "text": message}, *extra_blocks]

@@ -30,8 +30,8 @@ class SessionOperations:
     # ---- sessions ------------------------------------------------------------------------
 
     async def session_for_chat(self, session_id: str | None,
-                               scope: RequestScope) -> tuple[str, bool]:
-        """The id a chat writes to and whether it exists yet (SPEC: a chat may name a new id).
+                               scope: RequestScope) -> tuple[str, SessionRow | None]:
+        """The id a chat writes to and its row, None when new (SPEC: a chat may name a new id).
 
         A new session is created by the chat itself, once the turn can run, so a chat that
         fails before anything is stored leaves no empty session behind."""
@@ -43,8 +43,7 @@ class SessionOperations:
         if row is not None:
             if not scope.can_see(row.tenant_id):
                 raise SessionNotFound(session_id)
-            return session_id, True
-        return session_id, False
+        return session_id, row
 
     async def create_session(self, session_id: str | None = None, tenant_id: str | None = None,
                              title: str | None = None,

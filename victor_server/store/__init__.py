@@ -125,6 +125,14 @@ class Store(EventQueries, AnalyticsStore):
         assert row is not None
         return row
 
+    async def title_if_untitled(self, session_id: str, title: str) -> None:
+        """Give a session made without a title (ACP ``session/new``, ``session/create``) the
+        one its first chat suggests; a title already set is kept."""
+        async with self.guarded() as db:
+            await db.execute("UPDATE sessions SET title = ? WHERE id = ? AND title IS NULL",
+                             (title, session_id))
+            await db.commit()
+
     async def was_deleted(self, session_id: str) -> bool:
         async with self.guarded() as db, db.execute(
                 "SELECT 1 FROM deleted_sessions WHERE id = ?", (session_id,)) as cursor:
