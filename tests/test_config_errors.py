@@ -135,6 +135,11 @@ def test_no_key_advice_follows_the_provider_source(workspace: Path) -> None:
     by_default = run(workspace, "chat", "hi")
     assert "VICTOR_PROVIDER=scripted" in by_default.stderr
     assert by_default.stderr.count("\n") == 1
+    # a file that does not parse: its error comes first, and the no-key line points back to it
+    config.write_text("provider: [scripted\n")
+    broken = run(workspace, "chat", "hi").stderr.splitlines()
+    assert len(broken) == 2 and "YAML syntax error" in broken[0]
+    assert "the config has 1 error(s)" in broken[1]
 
 
 async def test_a_refused_chat_leaves_no_session_and_a_titled_one_follows(
@@ -151,6 +156,14 @@ async def test_a_refused_chat_leaves_no_session_and_a_titled_one_follows(
         [session] = (await victor.request("victor/session/list", {}))["sessions"]
         assert session["sessionId"] == result["sessionId"]
         assert session["title"] == "Fix the login bug"
+        # a session made without a title (as ACP session/new makes them) gets one from its
+        # first chat; a title already there is kept
+        await victor.request("victor/session/create", {"sessionId": "bare"})
+        fake.queue(text("Sure."), text("Again."))
+        await victor.request("victor/chat", {"message": "Rename the module", "sessionId": "bare"})
+        await victor.request("victor/chat", {"message": "Something else", "sessionId": "bare"})
+        bare = await victor.request("victor/session/get", {"sessionId": "bare"})
+        assert bare["title"] == "Rename the module"
 
 
 def test_store_creation_writes_a_gitignore_for_its_files(workspace: Path, tmp_path: Path) -> None:

@@ -291,6 +291,9 @@ class AgentOrchestrator(SessionOperations):
                 raise
             source = resolved.sources.get("provider", "default")
             advice = provider_advice(settings.provider, source, self.config.source_file(source))
+            if resolved.errors:  # a file that did not parse may be why the default is in force
+                advice += (f" (the config has {len(resolved.errors)} error(s): "
+                           "`victor-server config` lists them)")
             raise ProviderUnavailable(exc.provider, f"{exc.reason}; {advice}") from exc
         return provider
 
