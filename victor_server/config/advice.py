@@ -7,11 +7,13 @@ advice names the source that set the key and a change that would win over it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 # Sources the environment outranks; for any other, the change must be made where the value is.
 _BELOW_ENV = ("default", "env")
 
 
-def provider_advice(provider: str, source: str, path: object = None) -> str:
+def provider_advice(provider: str, source: str, path: Path | None = None) -> str:
     """How to choose another provider, given the ``source`` that chose ``provider`` and the
     file behind that source, when it has one."""
     offline = "the offline `scripted` provider"

@@ -17,6 +17,7 @@ import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -70,11 +71,12 @@ class ConfigCoordinator:
         self._cache: OrderedDict[str, ResolvedConfig] = OrderedDict()
         self._logged: set[str] = set()
 
-    def source_file(self, source: str) -> object:
+    def source_file(self, source: str) -> Path | None:
         """The file behind a config source (the project file's path), or None."""
         for provider in self._providers:
             if provider.name == source:
-                return getattr(provider, "path", None)
+                path = getattr(provider, "path", None)
+                return Path(path) if path else None
         return None
 
     def add_provider(self, provider: ConfigProvider) -> None:
