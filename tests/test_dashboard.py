@@ -119,3 +119,8 @@ async def test_command_serves_beside_another_process(workspace: Path) -> None:
         assert update["summary"]["events"]["token_usage"] == 1
         async with httpx.AsyncClient() as http:
             assert (await http.get(url + "api/summary")).json()["tokens"]["input"] > 0
+            # ?since= takes what the CLI's --since takes: an age, an ISO date, epoch seconds
+            day = (await http.get(url + "api/summary", params={"since": "24h"})).json()
+            assert day["tokens"]["input"] > 0
+            future = await http.get(url + "api/summary", params={"since": "2100-01-01"})
+            assert future.json()["tokens"]["input"] == 0

@@ -12,6 +12,7 @@ import asyncio
 import importlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="export format (default json)")
     analytics.add_argument("--output", type=Path, default=None,
                            help="export to this file (default stdout)")
+    config = sub.add_parser("config", parents=[common],
+                            help="the effective config, each key's source, and config errors")
+    config.add_argument("--json", action="store_true")
     dashboard = sub.add_parser("dashboard", parents=[common], help="live analytics page")
     dashboard.add_argument("--host", default="127.0.0.1")
     dashboard.add_argument("--port", type=int, default=8765)
@@ -89,6 +93,19 @@ def setup_logging(verbose: int, log_file: Path | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, where a closed pipe is caught, rather than at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (``analytics export | head``): stop quietly, as ``yes | head``
+        # does. stdout goes to /dev/null so the flush at exit does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # the shell's status for a writer stopped by SIGPIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     for name, default in COMMON_DEFAULTS.items():
         if not hasattr(args, name):
@@ -103,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     args.workspace_explicit = args.workspace is not None
     args.workspace = workspace
+    problem = path_argument_problem(args.config, args.db)
+    if problem:
+        sys.stderr.write(f"victor-server: {problem}\n")
+        return 2
     if args.command == "lsp":
         return run_lsp(args)
     if args.command == "mcp":
@@ -115,12 +136,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         from victor_server.analytics import dashboard
 
         return int(dashboard.run(args))
+    if args.command == "config":
+        from victor_server.commands import show_config
+
+        return asyncio.run(show_config(args))
     from victor_server.commands import run_command
 
     try:
         return asyncio.run(run_command(args))
     except KeyboardInterrupt:
         return 130
+
+
+def path_argument_problem(config: Path | None, db: str | None) -> str | None:
+    """Why ``--config`` or ``--db`` cannot be used, checked before anything starts.
+
+    A named config file must exist (carrying on with defaults would hide the mistake). The
+    store's own ``.victor`` directory is created when missing, as the default store's is; any
+    other missing directory in ``--db`` is a typo, not something to create."""
+    if config is not None and not config.is_file():
+        return f"--config {config}: no such file"
+    if db and db != ":memory:" and (db.startswith("sqlite:") or "://" not in db):
+        from victor_server.store.factory import sqlite_path
+
+        parent = sqlite_path(db).expanduser().absolute().parent
+        if not parent.is_dir() and not (parent.name == ".victor" and parent.parent.is_dir()):
+            return f"--db {db}: directory {parent} does not exist"
+    return None
 
 
 def run_lsp(args: argparse.Namespace) -> int:

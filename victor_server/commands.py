@@ -1,4 +1,4 @@
-"""The non-protocol subcommands: ``chat``, ``sessions``, ``analytics``."""
+"""The non-protocol subcommands: ``chat``, ``sessions``, ``analytics``, ``config``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import sys
 from typing import Any
 
 from victor_server.app import build_application
-from victor_server.errors import VictorError
+from victor_server.errors import SessionNotFound, VictorError
+from victor_server.scope import DEFAULT_SCOPE
 
 
 async def run_command(args: argparse.Namespace) -> int:
@@ -16,6 +17,10 @@ async def run_command(args: argparse.Namespace) -> int:
     try:
         handler = {"chat": _chat, "sessions": _sessions, "analytics": _analytics}[args.command]
         return await handler(app, args)
+    except SessionNotFound as exc:
+        sys.stderr.write(f"victor-server: error {exc.code}: {exc.message} "
+                         "(`victor-server sessions list` shows the stored sessions)\n")
+        return 1
     except VictorError as exc:
         sys.stderr.write(f"victor-server: error {exc.code}: {exc.message}\n")
         return 1
@@ -33,6 +38,10 @@ async def _chat(app: Any, args: argparse.Namespace) -> int:
         if info["status"] != "running":
             sys.stderr.write(f"\n[tool {info['name']}: {info['status']}]\n")
 
+    if args.session:
+        # The protocol's chat creates a session it is given a new id for; on the command line
+        # ``--session`` resumes one, and a mistyped id must not start a fresh conversation.
+        await app.orchestrator.visible_session(args.session, DEFAULT_SCOPE)
     result = await app.call("victor/chat", {"message": " ".join(args.message),
                                             "sessionId": args.session},
                             on_delta=lambda sid, text: _out(text), on_tool=on_tool)
@@ -115,3 +124,28 @@ async def _analytics(app: Any, args: argparse.Namespace) -> int:
     for model, usd in sorted((cost.get("byModel") or {}).items()):
         _out(f"model {model}: ${usd:.4f}\n")
     return 0
+
+
+async def show_config(args: argparse.Namespace) -> int:
+    """The config the environment and project file give, each key's source, and every config
+    error; exit 1 when there are errors, so a script or a health check can rely on it.
+    The store is not opened: tenant and A/B layers apply per session and are not shown."""
+    from victor_server.config import (
+        ConfigCoordinator,
+        EnvironmentConfigProvider,
+        FileConfigProvider,
+    )
+
+    resolved = await ConfigCoordinator(
+        [EnvironmentConfigProvider(), FileConfigProvider(args.config, args.workspace)]).resolve()
+    config = resolved.public_config()
+    if args.json:
+        _out(json.dumps({"config": config, "sources": resolved.sources,
+                         "errors": resolved.errors}, indent=2) + "\n")
+    else:
+        for key, source in sorted(resolved.sources.items()):
+            value: Any = config
+            for part in key.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            _out(f"{key}: {json.dumps(value, default=str)}  ({source})\n")
+    return 1 if resolved.errors else 0

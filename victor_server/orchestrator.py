@@ -7,7 +7,9 @@ It owns the coordinators, each injectable through the constructor as in the seed
                       analytics=..., store=...)
 
 and builds the defaults for whatever is not given. Faces translate params, call one method
-here, and map the result; errors are ``VictorError``s with SPEC codes.
+here, and map the result; errors are ``VictorError``s with SPEC codes. ``async with
+AgentOrchestrator(...) as orchestrator`` starts it and closes it (flushing analytics, closing
+the store and MCP servers) however the block ends.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from victor_server.config import (
     FileConfigProvider,
     ResolvedConfig,
 )
+from victor_server.config.advice import provider_advice
 from victor_server.context.coordinator import CompactionResult, ContextCoordinator
-from victor_server.errors import InvalidParams
+from victor_server.errors import InvalidParams, ProviderUnavailable
 from victor_server.messages import Message
 from victor_server.plugins import instantiate, iter_plugins
 from victor_server.prompts import BuiltPrompt, PromptCoordinator
@@ -39,7 +42,7 @@ from victor_server.prompts.defaults import default_contributors
 from victor_server.providers import LLMProvider, ModelRequest, create_provider
 from victor_server.scope import DEFAULT_SCOPE, RequestScope, tenant_of
 from victor_server.selection.coordinator import SelectionResult, ToolSelectionCoordinator
-from victor_server.sessions import SessionOperations
+from victor_server.sessions import SessionOperations, title_from
 from victor_server.settings import Settings
 from victor_server.store import Store
 from victor_server.store.factory import make_store, uses_postgres
@@ -164,6 +167,12 @@ class AgentOrchestrator(SessionOperations):
             except Exception as exc:  # only an optimisation; the first chat imports it anyway
                 logger.debug("provider SDK warm-up skipped: %s", exc)
 
+    async def __aenter__(self) -> AgentOrchestrator:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
     async def close(self) -> None:
         if getattr(self, "_warm_up", None) is not None:
             self._warm_up.cancel()
@@ -236,11 +245,16 @@ class AgentOrchestrator(SessionOperations):
                    extra_blocks: list[dict[str, Any]] | None = None) -> ChatResult:
         if not isinstance(message, str) or not message.strip():
             raise InvalidParams("message", "a non-empty string is required")
-        sid = await self.session_for_chat(session_id, scope)
+        sid, row = await self.session_for_chat(session_id, scope)
         tenant = tenant_of(sid)
         resolved = await self.config.resolve(sid, override)
         settings = resolved.settings
         variant = getattr(settings, "ab_variant", None)
+        provider = self.ready_provider(resolved)
+        if row is None:  # only now: a chat refused above leaves no empty session behind
+            await self.create_session(sid, scope=scope, title=title_from(message))
+        elif not row.title:
+            await self.store.title_if_untitled(sid, title_from(message))
         content: str | list[dict[str, Any]] = message
         if extra_blocks:
             content = [{"type": "text", "text": message}, *extra_blocks]
@@ -248,7 +262,6 @@ class AgentOrchestrator(SessionOperations):
         await self.store.add_message(sid, Message("user", content, pinned=pin))
         self.analytics.record("chat_request", sid, tenant, model=settings.model,
                               provider=settings.provider, variant=variant)
-        provider = self.provider_for(settings)
         metadata = prompt_context(context, session_id=sid, tenant_id=tenant, variant=variant)
         built = await self.build_prompt(context, sid, settings=settings, metadata=metadata)
         selection = await self._select(message, settings, sid, tenant)
@@ -264,6 +277,27 @@ class AgentOrchestrator(SessionOperations):
                               stop_reason=result.stop_reason,
                               duration_ms=round((time.monotonic() - started) * 1000, 1))
         return result
+
+    def ready_provider(self, resolved: ResolvedConfig) -> LLMProvider:
+        """The provider for a turn, checked before anything is stored (an API key that is
+        not there fails here). The error's advice names the config source that chose the
+        provider, so it never suggests a change that a higher source would override."""
+        settings = resolved.settings
+        try:
+            provider = self.provider_for(settings)
+            check = getattr(provider, "check_ready", None)
+            if check is not None:
+                check()
+        except ProviderUnavailable as exc:
+            if self._fixed_provider is not None:
+                raise
+            source = resolved.sources.get("provider", "default")
+            advice = provider_advice(settings.provider, source, self.config.source_file(source))
+            if resolved.errors:  # a file that did not parse may be why the default is in force
+                advice += (f" (the config has {len(resolved.errors)} error(s): "
+                           "`victor-server config` lists them)")
+            raise ProviderUnavailable(exc.provider, f"{exc.reason}; {advice}") from exc
+        return provider
 
     async def _select(self, query: str, settings: Settings, sid: str | None,
                       tenant: str | None, max_tools: int | None = None,

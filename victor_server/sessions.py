@@ -1,9 +1,10 @@
 """Session operations of the orchestrator, scoped by tenant (SPEC sections 4 and 7).
 
-A chat may name a session that does not exist yet (it is created under that id); every other
-method needs a session the caller can see. An authenticated caller's bare ids get its tenant's
-prefix, and a session of another tenant is reported as not found (-32001), never as forbidden,
-so ids do not leak across tenants. Deleted ids are never reused.
+A chat may name a session that does not exist yet (it is created under that id, titled with
+the first line of its first message); every other method needs a session the caller can see.
+An authenticated caller's bare ids get its tenant's prefix, and a session of another tenant is
+reported as not found (-32001), never as forbidden, so ids do not leak across tenants. Deleted
+ids are never reused.
 """
 
 from __future__ import annotations
@@ -28,8 +29,12 @@ class SessionOperations:
 
     # ---- sessions ------------------------------------------------------------------------
 
-    async def session_for_chat(self, session_id: str | None, scope: RequestScope) -> str:
-        """The session a chat writes to, created when new (SPEC: a chat may name a new id)."""
+    async def session_for_chat(self, session_id: str | None,
+                               scope: RequestScope) -> tuple[str, SessionRow | None]:
+        """The id a chat writes to and its row, None when new (SPEC: a chat may name a new id).
+
+        A new session is created by the chat itself, once the turn can run, so a chat that
+        fails before anything is stored leaves no empty session behind."""
         if not session_id:
             session_id = scope.qualify(uuid.uuid4().hex)
         else:
@@ -38,9 +43,7 @@ class SessionOperations:
         if row is not None:
             if not scope.can_see(row.tenant_id):
                 raise SessionNotFound(session_id)
-            return session_id
-        await self.create_session(session_id, scope=scope)
-        return session_id
+        return session_id, row
 
     async def create_session(self, session_id: str | None = None, tenant_id: str | None = None,
                              title: str | None = None,
@@ -99,3 +102,9 @@ class SessionOperations:
             coordinator.forget(row.session_id)
         return await self.store.delete_session(row.session_id)
 
+
+
+def title_from(message: str) -> str:
+    """A session's title from its first message: the first non-blank line, at most 60 chars."""
+    line = next((ln.strip() for ln in message.splitlines() if ln.strip()), "")
+    return line if len(line) <= 60 else line[:59].rstrip() + "…"

@@ -5,7 +5,8 @@ One asyncio server (``websockets``) answers both plain HTTP and the WebSocket, r
 WebSocket handshake go on):
 
 * ``/`` the page (``dashboard.html``, self-contained: inline SVG charts, no external scripts)
-* ``/api/summary`` the summary JSON every face returns (``?session=ID``, ``?since=EPOCH``)
+* ``/api/summary`` the summary JSON every face returns (``?session=ID``, ``?since=`` as
+  the CLI's ``--since`` takes it: epoch seconds, an ISO date or an age like ``24h``)
 * ``/metrics`` Prometheus text (``victor_*``) computed from the store
 * ``/ws`` a WebSocket: first ``{"kind": "snapshot", "events", "summary"}`` with recent history,
   then ``{"kind": "events", ...}`` whenever new events appear
@@ -32,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from victor_server.analytics.events import AnalyticsEvent
+from victor_server.analytics.export import parse_time
 from victor_server.analytics.pricing import PriceTable, cost_usd, priced_model
 from victor_server.analytics.prometheus import MetricTotals
 
@@ -98,7 +100,7 @@ class Dashboard:
             if url.path in ("/", "/index.html"):
                 return _response(connection, 200, page(), "text/html; charset=utf-8")
             if url.path == "/api/summary":
-                since = float(query["since"]) if query.get("since") else None
+                since = parse_time(query["since"]) if query.get("since") else None
                 body = json.dumps(await self.summary(query.get("session") or None, since))
                 return _response(connection, 200, body.encode(), "application/json")
             if url.path == "/metrics":

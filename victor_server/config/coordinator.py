@@ -3,7 +3,10 @@
 A key that fails validation is dropped from the source that gave it (the next source down
 takes over) and reported in ``errors`` naming key and source, so a bad project file degrades to
 defaults instead of stopping the server. A bad per-request override is the caller's mistake and
-raises ``InvalidParams`` naming the key.
+raises ``InvalidParams`` naming the key. Unknown keys (``provder:``) and files that do not parse
+are reported there too. ``errors`` is the one list every config problem goes to (it is what
+``victor/getConfig`` answers); each distinct message is also logged once per process, however
+many requests resolve the same config.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from victor_server.config.providers import ConfigProvider, StaticConfigProvider
+from victor_server.config.unknown_keys import unknown_key_errors
 from victor_server.errors import InvalidParams
 from victor_server.settings import NESTED_SECTIONS, Settings
 
@@ -64,6 +69,15 @@ class ConfigCoordinator:
         # Resolved configs by the exact layers they came from: most requests see the same
         # layers, and validation is the expensive part.
         self._cache: OrderedDict[str, ResolvedConfig] = OrderedDict()
+        self._logged: set[str] = set()
+
+    def source_file(self, source: str) -> Path | None:
+        """The file behind a config source (the project file's path), or None."""
+        for provider in self._providers:
+            if provider.name == source:
+                path = getattr(provider, "path", None)
+                return Path(path) if path else None
+        return None
 
     def add_provider(self, provider: ConfigProvider) -> None:
         self._providers.append(provider)
@@ -83,7 +97,6 @@ class ConfigCoordinator:
             try:
                 data = await provider.get_config(session_id)
             except Exception as exc:  # a broken plugin provider is skipped, not fatal
-                logger.error("config provider %s failed: %s", provider.name, exc)
                 errors.append(f"{provider.name}: {exc}")
                 continue
             if data:
@@ -103,6 +116,8 @@ class ConfigCoordinator:
             path = getattr(provider, "path", None)
             origins[provider.name] = f"{provider.name} ({path})" if path else provider.name
         resolved = self._validate(copy.deepcopy(layers), errors, origins)
+        resolved.errors.extend(unknown_key_errors(layers, origins))
+        self._log_once(resolved.errors)
         self._cache[key] = resolved
         if len(self._cache) > 256:
             self._cache.popitem(last=False)
@@ -122,12 +137,19 @@ class ConfigCoordinator:
                 if source == "override":
                     raise InvalidParams(f"config.{key}", first["msg"]) from exc
                 origin = origins.get(source, source)
-                message = f"invalid config key {key} from {origin}: {first['msg']}"
-                logger.error("%s; using the next source's value", message)
-                errors.append(message)
+                errors.append(f"invalid config key {key} from {origin}: {first['msg']}; "
+                              "using the next source's value")
                 if not drop_key(layers, source, loc):
                     break
         return ResolvedConfig(Settings(), {}, [*errors, "config invalid; using defaults"])
+
+    def _log_once(self, errors: list[str]) -> None:
+        for message in errors:
+            if message not in self._logged:
+                if len(self._logged) > 1024:
+                    self._logged.clear()
+                self._logged.add(message)
+                logger.error("%s", message)
 
 
 def merge_layers(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, str]]:

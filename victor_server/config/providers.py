@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import yaml
-
-logger = logging.getLogger(__name__)
 
 # The order SPEC section 3 fixes: override > tenant > ab_test > file > env > default.
 PRIORITY = {"default": 0, "env": 10, "file": 20, "ab_test": 30, "tenant": 40, "override": 50}
@@ -122,7 +119,6 @@ class FileConfigProvider:
         if path is None or not path.is_file():
             if self._explicit is not None:
                 self.last_error = f"{self._explicit}: config file not found"
-                logger.error("%s", self.last_error)
             return {}
         mtime = path.stat().st_mtime_ns
         if self._cache and self._cache[0] == path and self._cache[1] == mtime:
@@ -132,19 +128,33 @@ class FileConfigProvider:
             self.last_error = None
         except ConfigFileError as exc:
             # Keep serving on what we had (or defaults): a typo must not take the server down.
+            # The coordinator reports last_error (getConfig ``errors``, logged once).
             self.last_error = str(exc)
-            logger.error("%s", exc)
             data = self._cache[2] if self._cache else {}
         self._cache = (path, mtime, data)
         return data
 
 
 def load_config_file(path: Path) -> dict[str, Any]:
+    """The file's mapping; a syntax error is one line naming file, line and column."""
+    still = "other config sources still apply"
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigFileError(f"{path}: cannot parse config: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigFileError(f"{path}:{exc.lineno}:{exc.colno}: JSON syntax error: {exc.msg}; "
+                              f"{still}") from exc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = exc.problem or exc.context or "cannot parse"
+        if exc.context and exc.context_mark and exc.problem:
+            problem += (f" ({exc.context} at line {exc.context_mark.line + 1}, "
+                        f"column {exc.context_mark.column + 1})")
+        raise ConfigFileError(f"{where}: YAML syntax error: {problem}; {still}") from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigFileError(f"{path}: cannot read config: {reason}; {still}") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):

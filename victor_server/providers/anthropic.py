@@ -28,8 +28,9 @@ from victor_server.providers.base import (
 )
 
 STREAM_NOT_FINISHED = "stream ended before its end event"
-NO_KEY_REASON = ("no API key: set ANTHROPIC_API_KEY, or choose an offline provider with "
-                 "VICTOR_PROVIDER=scripted")
+# The way out through config is added by the orchestrator, which knows where `provider` came
+# from (the environment cannot override a project file, so the advice depends on it).
+NO_KEY_REASON = "no API key: set ANTHROPIC_API_KEY"
 
 
 class AnthropicProvider:
@@ -43,11 +44,15 @@ class AnthropicProvider:
         self._timeout = timeout
         self._client: Any = None
 
+    def check_ready(self) -> None:
+        """Raise ``ProviderUnavailable`` now if no request could succeed (no API key)."""
+        if not (self._api_key or os.environ.get("ANTHROPIC_API_KEY")):
+            raise ProviderUnavailable(self.name, NO_KEY_REASON)
+
     def _get_client(self) -> Any:
         if self._client is None:
+            self.check_ready()
             key = self._api_key or os.environ.get("ANTHROPIC_API_KEY")
-            if not key:
-                raise ProviderUnavailable(self.name, NO_KEY_REASON)
             import anthropic
 
             self._client = anthropic.AsyncAnthropic(

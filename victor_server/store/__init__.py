@@ -26,6 +26,7 @@ from victor_server.analytics.events import AnalyticsEvent
 from victor_server.errors import StoreUnavailable
 from victor_server.messages import Message, Usage
 from victor_server.store.analytics_queries import AnalyticsStore
+from victor_server.store.gitignore import ignore_store_files
 from victor_server.store.migrations import MIGRATIONS
 from victor_server.store.queries import EventQueries, SessionRow, page, parse_cursor
 
@@ -42,12 +43,18 @@ class Store(EventQueries, AnalyticsStore):
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, if ours
             if not self.path.exists():  # created 0600: conversations are private
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+                ignore_store_files(self.path)
         try:
             # IMMEDIATE: a write takes the lock when its transaction begins, waiting out the busy
             # timeout; a deferred one upgrading from a stale WAL snapshot fails at once with
             # "database is locked" when another process wrote in between.
-            self._db = await aiosqlite.connect(str(self.path), timeout=self.busy_timeout_ms / 1000,
-                                               isolation_level="IMMEDIATE")
+            connection = aiosqlite.connect(str(self.path), timeout=self.busy_timeout_ms / 1000,
+                                           isolation_level="IMMEDIATE")
+            # aiosqlite's worker thread must not keep the interpreter alive: a store never
+            # closed (an orchestrator left open in a REPL) would hang the exit. Every write has
+            # committed before it returned, so nothing is lost when the thread is not joined.
+            connection._thread.daemon = True
+            self._db = await connection
             self._db.row_factory = aiosqlite.Row
             await self._db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             await self._db.execute("PRAGMA journal_mode = WAL")
@@ -117,6 +124,14 @@ class Store(EventQueries, AnalyticsStore):
         row = await self.get_session(session_id)
         assert row is not None
         return row
+
+    async def title_if_untitled(self, session_id: str, title: str) -> None:
+        """Give a session made without a title (ACP ``session/new``, ``session/create``) the
+        one its first chat suggests; a title already set is kept."""
+        async with self.guarded() as db:
+            await db.execute("UPDATE sessions SET title = ? WHERE id = ? AND title IS NULL",
+                             (title, session_id))
+            await db.commit()
 
     async def was_deleted(self, session_id: str) -> bool:
         async with self.guarded() as db, db.execute(

@@ -107,6 +107,11 @@ class PostgresStore(PostgresAnalyticsQueries):
         assert row is not None
         return row
 
+    async def title_if_untitled(self, session_id: str, title: str) -> None:
+        async with self.connection() as conn:
+            await conn.execute("UPDATE sessions SET title = $1 WHERE id = $2 AND title IS NULL",
+                               title, session_id)
+
     async def was_deleted(self, session_id: str) -> bool:
         async with self.connection() as conn:
             found = await conn.fetchval("SELECT 1 FROM deleted_sessions WHERE id = $1",

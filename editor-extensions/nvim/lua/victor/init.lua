@@ -55,6 +55,18 @@ function M.compact()
   end)
 end
 
+--- How a session reads in :VictorSessions. JSON null arrives as vim.NIL (truthy), so a session
+--- with no title (made by the CLI, MCP or ACP before titles) shows its id instead.
+---@param s table
+---@return string
+function M.session_label(s)
+  local title = type(s.title) == "string" and vim.trim(s.title) ~= "" and s.title
+    or ("untitled " .. tostring(s.sessionId))
+  local when = type(s.updatedAt) == "number" and os.date("%Y-%m-%d %H:%M", math.floor(s.updatedAt))
+    or "unknown date"
+  return ("%s  (%d messages, %s)"):format(title, tonumber(s.messageCount) or 0, when)
+end
+
 --- Pick a stored session with vim.ui.select and resume it in the chat buffer.
 function M.sessions()
   local client = require("victor.client")
@@ -65,11 +77,7 @@ function M.sessions()
     end
     vim.ui.select(sessions, {
       prompt = "Resume a Victor session",
-      format_item = function(s)
-        local when = type(s.updatedAt) == "number" and os.date("%Y-%m-%d %H:%M", math.floor(s.updatedAt))
-          or tostring(s.updatedAt)
-        return ("%s  (%d messages, %s)"):format(s.title or s.sessionId, s.messageCount or 0, when)
-      end,
+      format_item = M.session_label,
     }, function(choice)
       if choice then
         client.request("victor/session/get", { sessionId = choice.sessionId }, function(session)
