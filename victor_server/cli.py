@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
                            help="export format (default json)")
     analytics.add_argument("--output", type=Path, default=None,
                            help="export to this file (default stdout)")
+    permissions = sub.add_parser("permissions", parents=[common],
+                                 help='remembered "always allow" approvals: list, revoke')
+    permissions.add_argument("action", choices=["list", "revoke"])
+    permissions.add_argument("approval_id", nargs="?", type=int,
+                             help="the id `permissions list` shows")
+    permissions.add_argument("--all", action="store_true", help="revoke every approval")
+    permissions.add_argument("--json", action="store_true")
     dashboard = sub.add_parser("dashboard", parents=[common], help="live analytics page")
     dashboard.add_argument("--host", default="127.0.0.1")
     dashboard.add_argument("--port", type=int, default=8765)
