@@ -140,17 +140,18 @@ class ApprovalPolicy:
             return self._decide_command(entry, key, words, argv)
         if entry is None:
             default = ASK if spec.writes else ALLOW
-            return Verdict(default, f"{key} (default {default})", argv)
-        return Verdict(entry, key, argv)
+            return Verdict(default, f"{key} is not set; {default} is the default for {name}",
+                           argv)
+        return Verdict(entry, f"{key}: {entry}", argv)
 
     @staticmethod
     def _decide_command(rules: CommandRules, key: str, words: list[list[str]] | None,
                         argv: tuple[str, ...] | None) -> Verdict:
         if not words:  # nothing the rules can read: never allowed by a rule
-            return Verdict(ASK, f"{key} (a command the rules cannot read is asked about)")
+            return Verdict(ASK, f"{key}: a command the rules cannot read is asked about")
         decided = [match_command(rules, w) for w in words]
         decision, rule = max(decided, key=lambda d: STRICTNESS[d[0]])
-        return Verdict(decision, f"{key}.{rule}" if ":" in rule else f"{key} ({rule})", argv)
+        return Verdict(decision, f"{key}.{rule}" if ":" in rule else f"{key}: {rule}", argv)
 
 
 def _entry(name: str, value: Any) -> str | CommandRules:

@@ -115,8 +115,7 @@ class ApprovalGate:
             return None
         what = describe(spec.name, tool_input)
         if verdict.decision == DENY:
-            return ToolResult(f"{what} is denied by config ({verdict.rule}); the user can "
-                              f"change {CONFIG_KEY} to allow it", is_error=True,
+            return ToolResult(f"{what} is denied by config ({verdict.rule})", is_error=True,
                               data={"denied": True, "rule": verdict.rule})
         assert verdict.decision == ASK
         tenant = tenant_of(ctx.session_id) or ""
@@ -129,7 +128,7 @@ class ApprovalGate:
         except ApprovalUnavailable as exc:
             return ToolResult(f"{what} needs the user's approval ({verdict.rule}) but {exc}; "
                               f"to run it without asking, the user can set "
-                              f"{allow_hint(spec.name, verdict)}", is_error=True,
+                              f"{allow_hint(spec.name, verdict)} in config", is_error=True,
                               data={"denied": True, "rule": verdict.rule})
         if answer == ALLOW_ALWAYS and remember is not None and self.store is not None:
             face = str(getattr(ctx.ask_permission, "face", ""))
@@ -177,8 +176,7 @@ def allow_hint(name: str, verdict: Verdict) -> str:
     """The config that would let this call run unasked."""
     if name == "bash" and verdict.argv:
         return f'{CONFIG_KEY}.bash.allow: ["{remembered_prefix(verdict.argv)}"]'
-    key = verdict.rule.split(" ")[0]
-    return f"{key}: allow"
+    return f"{CONFIG_KEY}.{name}: allow"
 
 
 def _remember_key(name: str, verdict: Verdict) -> str | None:
