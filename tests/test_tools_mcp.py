@@ -15,7 +15,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from victor_server.tools.base import ToolContext, ToolSpec
+from victor_server.tools.base import ToolContext
 from victor_server.tools.coordinator import PERMISSION_DENIED, ToolCoordinator
 from victor_server.tools.mcp_tools import McpTool, mcp_tool_name, server_env
 
