@@ -24,6 +24,8 @@ import contextlib
 import uuid
 from typing import Any
 
+from lsprotocol import types
+
 from victor_server.tools.approvals import (
     ALLOW_ALWAYS,
     ALLOW_ONCE,
@@ -82,7 +84,7 @@ class LspApprover:
             if not answered:  # timed out or the turn was cancelled: withdraw the request
                 self.protocol._request_futures.pop(msg_id, None)
                 with contextlib.suppress(Exception):
-                    self.protocol.notify("$/cancelRequest", {"id": msg_id})
+                    self.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
         option = result.get("optionId") if isinstance(result, dict) else getattr(
             result, "optionId", None)
         if option == ALLOW_ALWAYS and request.remember is not None:
