@@ -8,9 +8,11 @@ can remember the call) and ``reject``. An accepted form with ``allow_*`` runs th
 cancel, no answer within ``tools.approval_timeout`` seconds, or a form that does not match are
 refusals.
 
-A client that did not declare the ``elicitation`` capability (or a connection with no channel
-for server requests) is never sent one: "ask" is refused with a message naming the config key
-that would allow the call, so the model can tell the user.
+A client that did not declare the ``elicitation`` capability is never sent one: "ask" is refused
+with a message naming the config key that would allow the call, so the model can tell the user.
+The same goes for a connection in the stateless 2026-07-28 era, which has no channel for a
+request from the server in the middle of a tool call (its multi-round-trip "input required"
+results would need the whole turn suspended between two ``chat`` calls).
 """
 
 from __future__ import annotations
@@ -57,22 +59,23 @@ class McpApprover:
         self.ctx = ctx
 
     def _session(self) -> Any:
+        """The session to elicit on; ``ApprovalUnavailable`` saying why there is none."""
         try:
             session = self.ctx.request_context.session
         except (AttributeError, ValueError, LookupError):
-            return None
+            session = None
         capabilities = getattr(session, "client_capabilities", None)
         if capabilities is None or getattr(capabilities, "elicitation", None) is None:
-            return None
+            raise ApprovalUnavailable("this MCP client cannot be asked (it did not declare the "
+                                      "elicitation capability)")
         if not getattr(session, "can_send_request", True):
-            return None
+            raise ApprovalUnavailable("this MCP connection cannot carry a request to the client "
+                                      "(the stateless 2026-07-28 protocol; connect with "
+                                      "initialize to be asked)")
         return session
 
     async def __call__(self, request: ApprovalRequest) -> str:
         session = self._session()
-        if session is None:
-            raise ApprovalUnavailable("this MCP client cannot be asked (it did not declare the "
-                                      "elicitation capability)")
         try:
             result = await asyncio.wait_for(session.elicit_form(
                 message=elicitation_message(request),
