@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from fake_anthropic import FakeAnthropic, text, tool_use
 from lsp_harness import VictorClient, lsp_server
+from server_env import server_env
 
 from victor_server.adapters.params import plain
 
@@ -123,6 +126,25 @@ async def test_always_allow_keeps_the_prefix_only(workspace: Path, fake: FakeAnt
         assert echoed["is_error"] and not (workspace / "said.txt").exists()
         assert removed["is_error"] and (workspace / "src").is_dir()
         assert 'denied by config (tools.approvals.bash.deny: "rm")' in removed["content"]
+
+    # the user revokes it from the command line; the next ls is asked about again
+    listed_rows = json.loads(cli(workspace, "permissions", "list", "--json").stdout)
+    assert [(r["tool"], r["prefix"], r["tenant"], r["face"]) for r in listed_rows] == [
+        ("bash", "ls", "", "lsp")]
+    revoked = cli(workspace, "permissions", "revoke", str(listed_rows[0]["id"]))
+    assert revoked.returncode == 0 and revoked.stdout == "revoked 1\n"
+    async with lsp_server(workspace, fake.env(), init_options=SUPPORTED) as victor:
+        editor = Editor(victor)
+        editor.answers = ["reject"]
+        fake.queue(tool_use("bash", {"command": "ls src"}), text("asked again"))
+        await victor.request("victor/chat", {"message": "again", "sessionId": "s1"})
+        assert [r["command"] for r in editor.requests] == ["ls src"]
+
+
+def cli(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "victor_server", "--workspace", str(workspace),
+                           *args], capture_output=True, text=True, env=server_env(),
+                          timeout=120, check=False)
 
 
 async def test_editor_without_support_is_never_asked(workspace: Path,
