@@ -1,7 +1,7 @@
 """Streaming relay latency: the provider's first text byte to the client's first
 ``victor/chatDelta``.
 
-    python bench/bench_streaming.py [--turns 40]
+    python bench/bench_streaming.py [--turns 40] [--tool-turns 30]
 
 The loopback fake Anthropic API (``tests/fake_anthropic.py``) runs in this process; it records
 ``time.perf_counter()`` just before it writes the first ``text_delta`` of a stream
@@ -17,6 +17,13 @@ The fake's handler gets ``TCP_NODELAY`` here (``disable_nagle_algorithm``, bench
 it the kernel holds the small delta segment for the previous segment's delayed ACK, about 12 ms
 on this machine before any of our code runs; real API front ends send with Nagle off. The floor
 row reads the same stream with a bare ``httpx`` client in this process: what a relay cannot beat.
+
+A second table times whole turns that call a read-only tool (the model asks for ``read``, then
+answers), from sending ``victor/chat`` to its result, on two servers side by side in one run:
+``victor-server lsp`` with the approvals policy on (``read`` is allowed by default, so nothing is
+asked and nothing is looked up in the store) and ``approvals_bypassed_server.py``, the same code
+with the policy's check replaced by "run". Turns alternate between the two so load hits both
+alike; the ratio of medians is what the policy costs a turn that needs no approval.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 import fake_anthropic  # noqa: E402
-from fake_anthropic import FakeAnthropic, slow_text  # noqa: E402
+from fake_anthropic import FakeAnthropic, slow_text, text, tool_use  # noqa: E402
 from lsp_wire import WireClient  # noqa: E402
 
 fake_anthropic._Handler.disable_nagle_algorithm = True  # see the module docstring
@@ -97,6 +104,93 @@ def measure(turns: int) -> tuple[list[float], list[float]]:
             client.close()
 
 
+def tool_turn(client: WireClient, fake: FakeAnthropic) -> float:
+    """One turn in which the model reads a file, then answers; seconds from send to result."""
+    fake.queue(tool_use("read", {"path": "notes.txt"}), text("It says hello."))
+    started = time.perf_counter()
+    request_id = client.send("victor/chat", {"message": "what is in notes.txt?"})
+    while True:
+        message = client.read()
+        if message.get("id") == request_id and "method" not in message:
+            finished = time.perf_counter()
+            assert "error" not in message, message
+            calls = message["result"]["toolCalls"]
+            assert [(c["name"], c["isError"]) for c in calls] == [("read", False)], calls
+            return finished - started
+
+
+def measure_tool_turns(turns: int) -> tuple[list[float], list[float]]:
+    """(policy on, policy bypassed) turn times, alternating between two live servers.
+
+    Each server gets its own fake: sharing one, whichever server spoke second waited on TCP
+    delayed ACKs (about 70 ms a turn here) whatever its build, which swamped the comparison."""
+    launchers = (["-m", "victor_server"], [str(HERE / "approvals_bypassed_server.py")])
+    with tempfile.TemporaryDirectory() as tmp, FakeAnthropic() as fake_on, \
+            FakeAnthropic() as fake_bypassed:
+        fakes = (fake_on, fake_bypassed)
+        clients = []
+        for index, (launcher, fake) in enumerate(zip(launchers, fakes, strict=True)):
+            env = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("VICTOR_", "ANTHROPIC_", "OPENAI_"))}
+            env.update(fake.env(), VICTOR_TOOL_SELECTION__STRATEGY="keyword")
+            workspace = Path(tmp) / str(index)
+            workspace.mkdir()
+            (workspace / "notes.txt").write_text("hello\n")
+            client = WireClient([sys.executable, *launcher, "lsp", "--workspace",
+                                 str(workspace), "--db", str(workspace / "bench.db")], env=env)
+            clients.append(client)
+            client.initialize(workspace.as_uri())
+        try:
+            for client, fake in zip(clients, fakes, strict=True):
+                for _ in range(3):
+                    tool_turn(client, fake)
+            on, bypassed = [], []
+            for turn in range(turns):  # who goes first alternates too
+                order = (0, 1) if turn % 2 == 0 else (1, 0)
+                for index in order:
+                    took = tool_turn(clients[index], fakes[index])
+                    (on if index == 0 else bypassed).append(took)
+            return on, bypassed
+        finally:
+            for client in clients:
+                client.close()
+
+
+def policy_check_us(calls: int = 20000) -> float:
+    """Microseconds the approvals gate takes to let a ``read`` through, in this process."""
+    import asyncio
+
+    from victor_server.tools.approvals import ApprovalGate
+    from victor_server.tools.base import ToolContext
+    from victor_server.tools.file_tools import ReadTool
+
+    gate, spec = ApprovalGate(HERE), ReadTool.spec
+    ctx = ToolContext(HERE, "bench")
+
+    async def run() -> float:
+        started = time.perf_counter()
+        for _ in range(calls):
+            assert await gate.check(spec, {"path": "notes.txt"}, ctx, "t") is None
+        return (time.perf_counter() - started) / calls * 1e6
+
+    return asyncio.run(run())
+
+
+def tool_report(on: list[float], bypassed: list[float]) -> str:
+    ratio = statistics.median(on) / statistics.median(bypassed)
+    return "\n".join([
+        f"{len(on)} turns each that call `read` and answer, alternating between two "
+        "`victor-server lsp` processes; provider = a loopback fake per server.", "",
+        "| whole turn, `victor/chat` sent to result | median ms | p90 ms | min ms | max ms |",
+        "|---|---|---|---|---|",
+        row("approvals policy on (read: allow, the default)", on),
+        row("approvals bypassed (`bench/approvals_bypassed_server.py`)", bypassed), "",
+        f"Median ratio on/bypassed: {ratio:.3f}; fastest-turn ratio {min(on) / min(bypassed):.3f} "
+        "(1.00 = the policy costs nothing measurable; on a loaded machine the fastest turns "
+        "are the steadier figure). The check itself, in process: "
+        f"{policy_check_us():.1f} µs per call. Load average {os.getloadavg()[0]:.1f}."])
+
+
 def row(label: str, latencies: list[float]) -> str:
     ms = sorted(x * 1000 for x in latencies)
     p90 = statistics.quantiles(ms, n=10)[-1]
@@ -120,8 +214,13 @@ def report(ours: list[float], floor: list[float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=40)
+    parser.add_argument("--tool-turns", type=int, default=30,
+                        help="read-only tool turns per server for the approvals table (0: skip)")
     args = parser.parse_args()
     print(report(*measure(args.turns)))
+    if args.tool_turns > 0:
+        print()
+        print(tool_report(*measure_tool_turns(args.tool_turns)))
     return 0
 
 
