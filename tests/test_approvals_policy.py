@@ -172,3 +172,28 @@ async def test_no_asker_and_deny_name_the_config_key(tmp_path: Path) -> None:
     denied = await gate.check(BASH, {"command": "rm x"}, ctx, "t")
     assert denied is not None and denied.content == (
         'bash `rm x` is denied by config (tools.approvals.bash.deny: "rm")')
+
+
+class TurnSettings:
+    """What the orchestrator puts in ``ToolContext.options["settings"]``: the turn's config."""
+
+    def __init__(self, tools: dict[str, Any]) -> None:
+        self.tools = tools
+
+
+async def test_the_turns_config_wins_and_is_parsed_once(tmp_path: Path) -> None:
+    gate = ApprovalGate(tmp_path, {"write": "deny"})
+    edited = {"approvals": {"write": "allow"}, "approval_timeout": 5}
+
+    def ctx(tools: dict[str, Any]) -> ToolContext:
+        return ToolContext(tmp_path, "s", options={"settings": TurnSettings(tools)})
+
+    assert await gate.check(WRITE, {"path": "a"}, ToolContext(tmp_path, "s"), "t") is not None
+    assert await gate.check(WRITE, {"path": "a"}, ctx(edited), "t") is None
+    assert await gate.check(WRITE, {"path": "a"}, ctx(dict(edited)), "t") is None
+    assert len(gate._parsed) == 1  # an equal value reuses the parsed policy
+    asker = Recorder("reject")
+    await gate.check(WRITE, {"path": "a"}, ToolContext(
+        tmp_path, "s", ask_permission=asker,
+        options={"settings": TurnSettings({"approval_timeout": "soon"})}), "t")
+    assert asker.requests[0].timeout == 120.0  # a bad timeout falls back to the default

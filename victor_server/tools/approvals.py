@@ -1,6 +1,8 @@
 """Approvals at run time: the policy's verdict, remembered "always allow" answers, and asking.
 
-The ToolCoordinator calls ``ApprovalGate.check`` before every tool (after the input and the
+The policy is the turn's config (``tools.approvals``, re-read with the config file; parsed once
+per distinct value), else the one the ToolCoordinator was built with. The ToolCoordinator
+calls ``ApprovalGate.check`` before every tool (after the input and the
 tool's own precheck passed, so nobody is asked about a call that would be refused anyway):
 
 * ``allow`` runs; ``deny`` is an ``is_error`` result naming the config key that denied it;
@@ -96,21 +98,35 @@ def prefixes_of(argv: tuple[str, ...]) -> list[str]:
 
 
 class ApprovalGate:
-    def __init__(self, workspace: Path, config: Any = None,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+    """The policy from config, the store's remembered answers, and the face's asker."""
+
+    def __init__(self, workspace: Path, config: Any = None, timeout: Any = None) -> None:
         self.workspace = str(workspace)
-        try:
-            self.policy = ApprovalPolicy(config)
-        except ApprovalConfigError as exc:  # fail closed: every call asks until it is fixed
-            logger.error("invalid config: %s; every tool call asks for approval", exc)
-            self.policy = ApprovalPolicy({"*": ASK})
-        self.timeout = timeout
+        self.policy = _policy(config)
+        self.timeout = _seconds(timeout, DEFAULT_TIMEOUT)
         self.store: Any = None  # set by the orchestrator once the store is open
+        # The turn's settings carry the config as it is now (the file is re-read on change):
+        # one parsed policy per distinct tools.approvals value, keyed by the value itself.
+        self._parsed: list[tuple[Any, ApprovalPolicy]] = []
+
+    def _current(self, ctx: ToolContext) -> tuple[ApprovalPolicy, float]:
+        tools = getattr(ctx.options.get("settings"), "tools", None)
+        if not isinstance(tools, dict):
+            return self.policy, self.timeout
+        timeout = _seconds(tools.get("approval_timeout"), self.timeout)
+        config = tools.get("approvals")
+        for seen, policy in self._parsed:
+            if seen is config or seen == config:
+                return policy, timeout
+        policy = _policy(config)
+        self._parsed = [*self._parsed[-15:], (config, policy)]
+        return policy, timeout
 
     async def check(self, spec: ToolSpec, tool_input: dict[str, Any], ctx: ToolContext,
                     tool_use_id: str) -> ToolResult | None:
         """None when the call may run; otherwise the error result to give the model."""
-        verdict = self.policy.decide(spec, tool_input)
+        policy, timeout = self._current(ctx)
+        verdict = policy.decide(spec, tool_input)
         if verdict.decision == ALLOW:
             return None
         what = describe(spec.name, tool_input)
@@ -124,7 +140,8 @@ class ApprovalGate:
                 tenant, self.workspace, spec.name, _covering(spec.name, verdict)):
             return None
         try:
-            answer = await self._ask(spec, tool_input, ctx, tool_use_id, verdict, remember)
+            answer = await self._ask(spec, tool_input, ctx, tool_use_id, verdict, remember,
+                                     timeout)
         except ApprovalUnavailable as exc:
             return ToolResult(f"{what} needs the user's approval ({verdict.rule}) but {exc}; "
                               f"to run it without asking, the user can set "
@@ -138,7 +155,8 @@ class ApprovalGate:
         return ToolResult(PERMISSION_DENIED, is_error=True, data={"denied": True})
 
     async def _ask(self, spec: ToolSpec, tool_input: dict[str, Any], ctx: ToolContext,
-                   tool_use_id: str, verdict: Verdict, remember: str | None) -> str:
+                   tool_use_id: str, verdict: Verdict, remember: str | None,
+                   answer_within: float) -> str:
         asker = ctx.ask_permission
         if asker is None:
             raise ApprovalUnavailable("this client cannot ask the user")
@@ -146,7 +164,7 @@ class ApprovalGate:
         request = ApprovalRequest(
             spec=spec, tool_input=tool_input, tool_use_id=tool_use_id,
             session_id=ctx.session_id, title=describe(spec.name, tool_input),
-            rule=verdict.rule, timeout=self.timeout,
+            rule=verdict.rule, timeout=answer_within,
             command=command if isinstance(command, str) else None,
             diff=await proposed_diff(ctx, spec.name, tool_input),
             remember=_remember_text(spec.name, remember))
@@ -162,6 +180,24 @@ class ApprovalGate:
         if answer is False or answer not in ANSWERS:
             return REJECT
         return str(answer)
+
+
+def _seconds(value: Any, default: float) -> float:
+    """``tools.approval_timeout``: a positive number of seconds, else the default."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    if value is not None:
+        logger.error("invalid config: tools.approval_timeout must be a positive number of "
+                     "seconds, got %r; using %g", value, default)
+    return default
+
+
+def _policy(config: Any) -> ApprovalPolicy:
+    try:
+        return ApprovalPolicy(config)
+    except ApprovalConfigError as exc:  # fail closed: every call asks until it is fixed
+        logger.error("invalid config: %s; every tool call asks for approval", exc)
+        return ApprovalPolicy({"*": ASK})
 
 
 def describe(name: str, tool_input: dict[str, Any]) -> str:

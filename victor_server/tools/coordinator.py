@@ -30,7 +30,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from victor_server.tools.approvals import DEFAULT_TIMEOUT as APPROVAL_TIMEOUT
 from victor_server.tools.approvals import PERMISSION_DENIED, ApprovalGate
 from victor_server.tools.base import Tool, ToolContext, ToolError, ToolResult, ToolSpec
 from victor_server.tools.bash_tool import BashTool
@@ -75,8 +74,8 @@ class ToolCoordinator:
         self.mcp_timeout = float(self.options.get("mcp_timeout", DEFAULT_TIMEOUT))
         self.mcp_errors: dict[str, str] = {}  # server -> why it is not available
         self._tools: dict[str, Tool] = {}
-        self.approvals = ApprovalGate(workspace, self.options.get("approvals"), float(
-            self.options.get("approval_timeout", APPROVAL_TIMEOUT)))
+        self.approvals = ApprovalGate(workspace, self.options.get("approvals"),
+                                      self.options.get("approval_timeout"))
         self._validator = InputValidator()
         self._pending_servers: dict[str, dict[str, Any]] = {}
         self._servers: dict[str, McpServerConnection] = {}
