@@ -30,7 +30,7 @@ import asyncio
 import difflib
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -74,7 +74,6 @@ class ApprovalRequest:
     command: str | None = None  # bash
     diff: str | None = None  # write/edit: unified diff of the file
     remember: str | None = None  # what "always allow" keeps (None: it cannot be remembered)
-    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tool(self) -> str:
