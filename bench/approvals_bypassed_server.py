@@ -5,10 +5,14 @@ and ``victor-server lsp`` is what the policy costs a turn that needs no approval
 never a way to run the server.
 
     python bench/approvals_bypassed_server.py lsp --workspace DIR
+
+With ``VICTOR_BENCH_APPROVALS=on`` in its environment it leaves the policy alone, so the bench
+can start both builds through this same launcher and nothing but the policy differs.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -19,7 +23,8 @@ async def _allow_everything(self: Any, *args: Any, **kwargs: Any) -> None:
     return None
 
 
-approvals.ApprovalGate.check = _allow_everything  # type: ignore[method-assign]
+if os.environ.get("VICTOR_BENCH_APPROVALS") != "on":
+    approvals.ApprovalGate.check = _allow_everything  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     from victor_server.cli import main

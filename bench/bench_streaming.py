@@ -19,11 +19,14 @@ on this machine before any of our code runs; real API front ends send with Nagle
 row reads the same stream with a bare ``httpx`` client in this process: what a relay cannot beat.
 
 A second table times whole turns that call a read-only tool (the model asks for ``read``, then
-answers), from sending ``victor/chat`` to its result, on two servers side by side in one run:
-``victor-server lsp`` with the approvals policy on (``read`` is allowed by default, so nothing is
-asked and nothing is looked up in the store) and ``approvals_bypassed_server.py``, the same code
-with the policy's check replaced by "run". Turns alternate between the two so load hits both
-alike; the ratio of medians is what the policy costs a turn that needs no approval.
+answers), from sending ``victor/chat`` to its result, on two servers side by side in one run,
+both started through ``approvals_bypassed_server.py``: one with the approvals policy on (``read``
+is allowed by default, so nothing is asked and nothing is looked up in the store), one with the
+policy's check replaced by "run". The model here is the ``scripted`` provider (``/tool read
+{...}``): with the fake API over loopback TCP, a turn either took ~15 ms or stalled ~40-80 ms on
+delayed ACKs, and two servers of the same build differed by 6x in median. Turns alternate
+between the two servers (who goes first too), in two rounds with the roles swapped; the ratio of
+medians is what the policy costs a turn that needs no approval.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 import fake_anthropic  # noqa: E402
-from fake_anthropic import FakeAnthropic, slow_text, text, tool_use  # noqa: E402
+from fake_anthropic import FakeAnthropic, slow_text  # noqa: E402
 from lsp_wire import WireClient  # noqa: E402
 
 fake_anthropic._Handler.disable_nagle_algorithm = True  # see the module docstring
@@ -104,11 +107,10 @@ def measure(turns: int) -> tuple[list[float], list[float]]:
             client.close()
 
 
-def tool_turn(client: WireClient, fake: FakeAnthropic) -> float:
+def tool_turn(client: WireClient) -> float:
     """One turn in which the model reads a file, then answers; seconds from send to result."""
-    fake.queue(tool_use("read", {"path": "notes.txt"}), text("It says hello."))
     started = time.perf_counter()
-    request_id = client.send("victor/chat", {"message": "what is in notes.txt?"})
+    request_id = client.send("victor/chat", {"message": '/tool read {"path": "notes.txt"}'})
     while True:
         message = client.read()
         if message.get("id") == request_id and "method" not in message:
@@ -120,19 +122,27 @@ def tool_turn(client: WireClient, fake: FakeAnthropic) -> float:
 
 
 def measure_tool_turns(turns: int) -> tuple[list[float], list[float]]:
-    """(policy on, policy bypassed) turn times, alternating between two live servers.
+    """(policy on, policy bypassed) turn times: two rounds of two live servers, the roles
+    swapped between rounds, turns alternating (and who goes first alternating) within each."""
+    on: list[float] = []
+    bypassed: list[float] = []
+    for roles in (("on", "bypassed"), ("bypassed", "on")):
+        times = tool_turns_round(turns // 2, roles)
+        on += times["on"]
+        bypassed += times["bypassed"]
+    return on, bypassed
 
-    Each server gets its own fake: sharing one, whichever server spoke second waited on TCP
-    delayed ACKs (about 70 ms a turn here) whatever its build, which swamped the comparison."""
-    launchers = (["-m", "victor_server"], [str(HERE / "approvals_bypassed_server.py")])
-    with tempfile.TemporaryDirectory() as tmp, FakeAnthropic() as fake_on, \
-            FakeAnthropic() as fake_bypassed:
-        fakes = (fake_on, fake_bypassed)
+
+def tool_turns_round(turns: int, roles: tuple[str, str]) -> dict[str, list[float]]:
+    launcher = [str(HERE / "approvals_bypassed_server.py")]  # the same for both, see its doc
+    times: dict[str, list[float]] = {role: [] for role in roles}
+    with tempfile.TemporaryDirectory() as tmp:
         clients = []
-        for index, (launcher, fake) in enumerate(zip(launchers, fakes, strict=True)):
+        for index, role in enumerate(roles):
             env = {k: v for k, v in os.environ.items()
                    if not k.startswith(("VICTOR_", "ANTHROPIC_", "OPENAI_"))}
-            env.update(fake.env(), VICTOR_TOOL_SELECTION__STRATEGY="keyword")
+            env.update(VICTOR_PROVIDER="scripted", VICTOR_TOOL_SELECTION__STRATEGY="keyword",
+                       VICTOR_BENCH_APPROVALS=role)
             workspace = Path(tmp) / str(index)
             workspace.mkdir()
             (workspace / "notes.txt").write_text("hello\n")
@@ -141,16 +151,13 @@ def measure_tool_turns(turns: int) -> tuple[list[float], list[float]]:
             clients.append(client)
             client.initialize(workspace.as_uri())
         try:
-            for client, fake in zip(clients, fakes, strict=True):
+            for client in clients:
                 for _ in range(3):
-                    tool_turn(client, fake)
-            on, bypassed = [], []
-            for turn in range(turns):  # who goes first alternates too
-                order = (0, 1) if turn % 2 == 0 else (1, 0)
-                for index in order:
-                    took = tool_turn(clients[index], fakes[index])
-                    (on if index == 0 else bypassed).append(took)
-            return on, bypassed
+                    tool_turn(client)
+            for turn in range(turns):
+                for index in ((0, 1) if turn % 2 == 0 else (1, 0)):
+                    times[roles[index]].append(tool_turn(clients[index]))
+            return times
         finally:
             for client in clients:
                 client.close()
@@ -180,14 +187,14 @@ def tool_report(on: list[float], bypassed: list[float]) -> str:
     ratio = statistics.median(on) / statistics.median(bypassed)
     return "\n".join([
         f"{len(on)} turns each that call `read` and answer, alternating between two "
-        "`victor-server lsp` processes; provider = a loopback fake per server.", "",
+        "`victor-server lsp` processes (two rounds, roles swapped); provider = `scripted` "
+        "(no network).", "",
         "| whole turn, `victor/chat` sent to result | median ms | p90 ms | min ms | max ms |",
         "|---|---|---|---|---|",
         row("approvals policy on (read: allow, the default)", on),
         row("approvals bypassed (`bench/approvals_bypassed_server.py`)", bypassed), "",
         f"Median ratio on/bypassed: {ratio:.3f}; fastest-turn ratio {min(on) / min(bypassed):.3f} "
-        "(1.00 = the policy costs nothing measurable; on a loaded machine the fastest turns "
-        "are the steadier figure). The check itself, in process: "
+        "(1.00 = the policy costs nothing measurable). The check itself, in process: "
         f"{policy_check_us():.1f} µs per call. Load average {os.getloadavg()[0]:.1f}."])
 
 
