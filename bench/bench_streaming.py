@@ -1,7 +1,7 @@
 """Streaming relay latency: the provider's first text byte to the client's first
 ``victor/chatDelta``.
 
-    python bench/bench_streaming.py [--turns 40]
+    python bench/bench_streaming.py [--turns 40] [--tool-turns 30]
 
 The loopback fake Anthropic API (``tests/fake_anthropic.py``) runs in this process; it records
 ``time.perf_counter()`` just before it writes the first ``text_delta`` of a stream
@@ -17,6 +17,16 @@ The fake's handler gets ``TCP_NODELAY`` here (``disable_nagle_algorithm``, bench
 it the kernel holds the small delta segment for the previous segment's delayed ACK, about 12 ms
 on this machine before any of our code runs; real API front ends send with Nagle off. The floor
 row reads the same stream with a bare ``httpx`` client in this process: what a relay cannot beat.
+
+A second table times whole turns that call a read-only tool (the model asks for ``read``, then
+answers), from sending ``victor/chat`` to its result, on two servers side by side in one run,
+both started through ``approvals_bypassed_server.py``: one with the approvals policy on (``read``
+is allowed by default, so nothing is asked and nothing is looked up in the store), one with the
+policy's check replaced by "run". The model here is the ``scripted`` provider (``/tool read
+{...}``): with the fake API over loopback TCP, a turn either took ~15 ms or stalled ~40-80 ms on
+delayed ACKs, and two servers of the same build differed by 6x in median. Turns alternate
+between the two servers (who goes first too), in two rounds with the roles swapped; the ratio of
+medians is what the policy costs a turn that needs no approval.
 """
 
 from __future__ import annotations
@@ -97,6 +107,97 @@ def measure(turns: int) -> tuple[list[float], list[float]]:
             client.close()
 
 
+def tool_turn(client: WireClient) -> float:
+    """One turn in which the model reads a file, then answers; seconds from send to result."""
+    started = time.perf_counter()
+    request_id = client.send("victor/chat", {"message": '/tool read {"path": "notes.txt"}'})
+    while True:
+        message = client.read()
+        if message.get("id") == request_id and "method" not in message:
+            finished = time.perf_counter()
+            assert "error" not in message, message
+            calls = message["result"]["toolCalls"]
+            assert [(c["name"], c["isError"]) for c in calls] == [("read", False)], calls
+            return finished - started
+
+
+def measure_tool_turns(turns: int) -> tuple[list[float], list[float]]:
+    """(policy on, policy bypassed) turn times: two rounds of two live servers, the roles
+    swapped between rounds, turns alternating (and who goes first alternating) within each."""
+    on: list[float] = []
+    bypassed: list[float] = []
+    for roles in (("on", "bypassed"), ("bypassed", "on")):
+        times = tool_turns_round(turns // 2, roles)
+        on += times["on"]
+        bypassed += times["bypassed"]
+    return on, bypassed
+
+
+def tool_turns_round(turns: int, roles: tuple[str, str]) -> dict[str, list[float]]:
+    launcher = [str(HERE / "approvals_bypassed_server.py")]  # the same for both, see its doc
+    times: dict[str, list[float]] = {role: [] for role in roles}
+    with tempfile.TemporaryDirectory() as tmp:
+        clients = []
+        for index, role in enumerate(roles):
+            env = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("VICTOR_", "ANTHROPIC_", "OPENAI_"))}
+            env.update(VICTOR_PROVIDER="scripted", VICTOR_TOOL_SELECTION__STRATEGY="keyword",
+                       VICTOR_BENCH_APPROVALS=role)
+            workspace = Path(tmp) / str(index)
+            workspace.mkdir()
+            (workspace / "notes.txt").write_text("hello\n")
+            client = WireClient([sys.executable, *launcher, "lsp", "--workspace",
+                                 str(workspace), "--db", str(workspace / "bench.db")], env=env)
+            clients.append(client)
+            client.initialize(workspace.as_uri())
+        try:
+            for client in clients:
+                for _ in range(3):
+                    tool_turn(client)
+            for turn in range(turns):
+                for index in ((0, 1) if turn % 2 == 0 else (1, 0)):
+                    times[roles[index]].append(tool_turn(clients[index]))
+            return times
+        finally:
+            for client in clients:
+                client.close()
+
+
+def policy_check_us(calls: int = 20000) -> float:
+    """Microseconds the approvals gate takes to let a ``read`` through, in this process."""
+    import asyncio
+
+    from victor_server.tools.approvals import ApprovalGate
+    from victor_server.tools.base import ToolContext
+    from victor_server.tools.file_tools import ReadTool
+
+    gate, spec = ApprovalGate(HERE), ReadTool.spec
+    ctx = ToolContext(HERE, "bench")
+
+    async def run() -> float:
+        started = time.perf_counter()
+        for _ in range(calls):
+            assert await gate.check(spec, {"path": "notes.txt"}, ctx, "t") is None
+        return (time.perf_counter() - started) / calls * 1e6
+
+    return asyncio.run(run())
+
+
+def tool_report(on: list[float], bypassed: list[float]) -> str:
+    ratio = statistics.median(on) / statistics.median(bypassed)
+    return "\n".join([
+        f"{len(on)} turns each that call `read` and answer, alternating between two "
+        "`victor-server lsp` processes (two rounds, roles swapped); provider = `scripted` "
+        "(no network).", "",
+        "| whole turn, `victor/chat` sent to result | median ms | p90 ms | min ms | max ms |",
+        "|---|---|---|---|---|",
+        row("approvals policy on (read: allow, the default)", on),
+        row("approvals bypassed (`bench/approvals_bypassed_server.py`)", bypassed), "",
+        f"Median ratio on/bypassed: {ratio:.3f}; fastest-turn ratio {min(on) / min(bypassed):.3f} "
+        "(1.00 = the policy costs nothing measurable). The check itself, in process: "
+        f"{policy_check_us():.1f} µs per call. Load average {os.getloadavg()[0]:.1f}."])
+
+
 def row(label: str, latencies: list[float]) -> str:
     ms = sorted(x * 1000 for x in latencies)
     p90 = statistics.quantiles(ms, n=10)[-1]
@@ -120,8 +221,13 @@ def report(ours: list[float], floor: list[float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=40)
+    parser.add_argument("--tool-turns", type=int, default=30,
+                        help="read-only tool turns per server for the approvals table (0: skip)")
     args = parser.parse_args()
     print(report(*measure(args.turns)))
+    if args.tool_turns > 0:
+        print()
+        print(tool_report(*measure_tool_turns(args.tool_turns)))
     return 0
 
 

@@ -179,18 +179,20 @@ async def test_permission_granted_then_rejected(shared: Shared) -> None:
 
     asked = client.permission_requests
     assert [r.tool_call.title for r in asked] == ["Write notes.txt", "Edit notes.txt"]
-    assert {o.kind for o in asked[0].options} == {"allow_once", "allow_always", "reject_once",
-                                                  "reject_always"}
+    assert [o.kind for o in asked[0].options] == ["allow_once", "allow_always", "reject_once"]
+    assert asked[0].options[1].name == "Always allow every write call in this workspace"
+    assert asked[0].tool_call.status == "pending"
     proposed = asked[0].tool_call.content[0]
     assert proposed.type == "diff" and proposed.new_text == "first\n"
 
+    # pending while the user decides; in progress only once allowed
     started = client.of(schema.ToolCallStart)
-    assert [(s.kind, s.status) for s in started] == [("edit", "in_progress")] * 2
+    assert [(s.kind, s.status) for s in started] == [("edit", "pending")] * 2
     assert started[0].locations[0].path == str(workspace.resolve() / "notes.txt")
     assert asked[0].tool_call.tool_call_id == started[0].tool_call_id
     finished = client.of(schema.ToolCallProgress)
-    assert [f.status for f in finished] == ["completed", "failed"]
-    diff = finished[0].content[0]
+    assert [f.status for f in finished] == ["in_progress", "completed", "failed"]
+    diff = finished[1].content[0]
     assert diff.type == "diff" and diff.new_text == "first\n" and diff.old_text is None
 
     results = [b for b in fake.last_request.body["messages"][-1]["content"]
@@ -226,8 +228,8 @@ async def test_session_new_mcp_servers_become_tools(shared: Shared) -> None:
     offered = [t["name"] for t in fake.message_requests[0].body.get("tools") or []]
     assert "echo__echo" in offered
     finished = client.of(schema.ToolCallProgress)
-    assert finished[0].status == "completed"
-    assert finished[0].content[0].content.text == "echo: ping"
+    assert [f.status for f in finished] == ["in_progress", "completed"]  # read-only: not asked
+    assert finished[1].content[0].content.text == "echo: ping"
 
 
 async def test_embedded_context_and_unknown_session(shared: Shared) -> None:

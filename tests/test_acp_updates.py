@@ -30,7 +30,7 @@ def test_tool_calls_get_kind_title_locations_and_diff() -> None:
     started = tool_started(ROOT, {"id": "t1", "name": "edit",
                                   "input": {"path": "src/a.py", "old": "x", "new": "y"}})
     assert (started.kind, started.title, started.status) == ("edit", "Edit src/a.py",
-                                                             "in_progress")
+                                                             "pending")
     assert started.locations == [schema.ToolCallLocation(path="/work/project/src/a.py")]
 
     done = tool_finished(ROOT, {"id": "t1", "name": "edit", "status": "completed",

@@ -68,7 +68,7 @@ async def test_tool_use_loop(workspace: Path, fake: FakeAnthropic) -> None:
         assert result["content"] == "It says 42."
         assert [(c["name"], c["isError"]) for c in result["toolCalls"]] == [("read", False)]
         statuses = [t["status"] for t in victor.tool_calls]
-        assert statuses[0] == "running" and statuses[-1] == "completed"
+        assert statuses == ["pending", "running", "completed"]
         tool_result = fake.message_requests[-1].body["messages"][-1]["content"][0]
         assert tool_result["type"] == "tool_result"
         assert "the answer is 42" in json.dumps(tool_result["content"])

@@ -175,10 +175,21 @@ async def test_tenants_ab_permissions_embeddings(store: Any) -> None:
     finally:
         await other.close()
     assert await store.get_ab_assignment("nope") is None
-    await store.set_tool_permission("/w", "shell", "allow_always")
-    await store.set_tool_permission("/w", "shell", "reject_always")
-    assert await store.get_tool_permission("/w", "shell") == "reject_always"
-    assert await store.get_tool_permission("/w", "read") is None
+    # "always allow" answers: per tenant, workspace, tool and prefix; adding one twice keeps one
+    await store.add_approval("", "/w", "bash", "git status", "acp")
+    await store.add_approval("", "/w", "bash", "git status", "lsp")
+    await store.add_approval("t1", "/w", "write", "", "mcp")
+    assert await store.approval_granted("", "/w", "bash", ["git", "git status", "git status -s"])
+    assert not await store.approval_granted("", "/w", "bash", ["git", "git stash"])
+    assert not await store.approval_granted("t2", "/w", "bash", ["git", "git status"])
+    assert not await store.approval_granted("", "/elsewhere", "bash", ["git", "git status"])
+    assert not await store.approval_granted("", "/w", "bash", [])
+    rows = await store.list_approvals()
+    assert [(r["tenant"], r["tool"], r["prefix"], r["face"]) for r in rows] == [
+        ("", "bash", "git status", "acp"), ("t1", "write", "", "mcp")]
+    assert await store.revoke_approvals(rows[0]["id"]) == 1
+    assert await store.revoke_approvals(rows[0]["id"]) == 0
+    assert await store.revoke_approvals() == 1 and await store.list_approvals() == []
     await store.put_embeddings("m", {"k1": b"\x00\x01", "k2": b"\x02"})
     await store.put_embeddings("m", {"k1": b"\x09"})
     assert await store.get_embeddings("m", ["k1", "k2", "k3"]) == {"k1": b"\x09", "k2": b"\x02"}

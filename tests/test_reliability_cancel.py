@@ -24,7 +24,8 @@ import pytest
 from fake_anthropic import FakeAnthropic, slow_text, text, tool_use
 from rpc_wire import WireServer
 
-CONFIG = "tools: {bash: {enabled: true, allow: [sleep]}}\n"
+CONFIG = ("tools: {bash: {enabled: true, allow: [sleep]}, "
+          "approvals: {bash: {allow: [sleep]}}}\n")
 BOUND = 2.0
 LATENCIES: list[float] = []
 

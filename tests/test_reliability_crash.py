@@ -27,7 +27,8 @@ from rpc_wire import WireServer
 
 RUNS = 40 if os.environ.get("VICTOR_SLOW_TESTS") else 8
 SEED = int(os.environ.get("VICTOR_CRASH_SEED", "20261121"))
-CONFIG = "tools: {bash: {enabled: true, allow: [sleep]}}\n"
+CONFIG = ("tools: {bash: {enabled: true, allow: [sleep]}, "
+          "approvals: {bash: {allow: [sleep]}}}\n")
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,13 @@ def snapshot(root: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and not p.is_symlink()}
 
 
+async def allow_once(request: Any) -> str:
+    """A user who approves every call once: what these tests are not about."""
+    return "allow_once"
+
+
 def ctx_for(ws: Path, **kw: Any) -> ToolContext:
+    kw.setdefault("ask_permission", allow_once)
     return ToolContext(workspace=ws, session_id="s1", **kw)
 
 
@@ -301,8 +307,8 @@ class Asker:
         self.answer = answer
         self.calls: list[tuple[str, dict[str, Any], str]] = []
 
-    async def __call__(self, spec: ToolSpec, tool_input: dict[str, Any], tool_use_id: str) -> bool:
-        self.calls.append((spec.name, tool_input, tool_use_id))
+    async def __call__(self, request: Any) -> bool:
+        self.calls.append((request.tool, request.tool_input, request.tool_use_id))
         return self.answer
 
 

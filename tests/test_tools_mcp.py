@@ -15,7 +15,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from victor_server.tools.base import ToolContext, ToolSpec
+from victor_server.tools.base import ToolContext
 from victor_server.tools.coordinator import PERMISSION_DENIED, ToolCoordinator
 from victor_server.tools.mcp_tools import McpTool, mcp_tool_name, server_env
 
@@ -27,7 +27,13 @@ def echo_server(**env: str) -> dict[str, Any]:
     return {"command": sys.executable, "args": [SERVER], "env": env}
 
 
+async def allow_once(request: Any) -> str:
+    """A user who approves every call once: what these tests are not about."""
+    return "allow_once"
+
+
 def ctx_for(ws: Path, **kw: Any) -> ToolContext:
+    kw.setdefault("ask_permission", allow_once)
     return ToolContext(workspace=ws, session_id="s1", **kw)
 
 
@@ -112,8 +118,8 @@ async def test_server_env_is_merged_over_ours(echo: ToolCoordinator) -> None:
 async def test_mcp_tool_with_side_effects_asks_permission(echo: ToolCoordinator) -> None:
     asked: list[str] = []
 
-    async def refuse(spec: ToolSpec, tool_input: dict[str, Any], tool_use_id: str) -> bool:
-        asked.append(spec.name)
+    async def refuse(request: Any) -> bool:
+        asked.append(request.tool)
         return False
 
     ctx = ctx_for(echo.workspace, ask_permission=refuse)

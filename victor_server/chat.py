@@ -170,7 +170,7 @@ class TurnRunner:
         self.pending_tool_uses, self.tool_results = uses, []
         for use in uses:
             record = ToolCallRecord(str(use["id"]), str(use["name"]), dict(use.get("input") or {}))
-            await self._tool_status(record, "running")
+            await self._tool_status(record, "pending")  # "running" once it is approved
             assert self.o.tools is not None
             outcome = await self.o.tools.execute(record.name, record.input, self._ctx(record),
                                                  record.id)
@@ -190,7 +190,8 @@ class TurnRunner:
     def _ctx(self, record: ToolCallRecord) -> ToolContext:
         ctx = self.tool_context
         return ToolContext(ctx.workspace, ctx.session_id, ctx.ask_permission, ctx.client_fs,
-                           {**ctx.options, "tool_use_id": record.id})
+                           {**ctx.options, "tool_use_id": record.id},
+                           on_start=lambda: self._tool_status(record, "running"))
 
     async def _tool_status(self, record: ToolCallRecord, status: str) -> None:
         await _notify(self.on_tool, {"sessionId": self.setup.session_id, "id": record.id,

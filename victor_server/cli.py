@@ -70,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", parents=[common],
                             help="the effective config, each key's source, and config errors")
     config.add_argument("--json", action="store_true")
+    permissions = sub.add_parser("permissions", parents=[common],
+                                 help='remembered "always allow" approvals: list, revoke')
+    permissions.add_argument("action", choices=["list", "revoke"])
+    permissions.add_argument("approval_id", nargs="?", type=int,
+                             help="the id `permissions list` shows")
+    permissions.add_argument("--all", action="store_true", help="revoke every approval")
+    permissions.add_argument("--json", action="store_true")
     dashboard = sub.add_parser("dashboard", parents=[common], help="live analytics page")
     dashboard.add_argument("--host", default="127.0.0.1")
     dashboard.add_argument("--port", type=int, default=8765)

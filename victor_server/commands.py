@@ -1,10 +1,12 @@
-"""The non-protocol subcommands: ``chat``, ``sessions``, ``analytics``, ``config``."""
+"""The non-protocol subcommands: ``chat``, ``sessions``, ``analytics``, ``config``,
+``permissions``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 from typing import Any
 
 from victor_server.app import build_application
@@ -13,9 +15,14 @@ from victor_server.scope import DEFAULT_SCOPE
 
 
 async def run_command(args: argparse.Namespace) -> int:
+    if args.command == "permissions" and args.action == "revoke" and (
+            (args.approval_id is None) == (not args.all)):
+        sys.stderr.write("victor-server: permissions revoke needs an id or --all (not both)\n")
+        return 2
     app = await build_application("cli", args.workspace, args.config, args.db)
     try:
-        handler = {"chat": _chat, "sessions": _sessions, "analytics": _analytics}[args.command]
+        handler = {"chat": _chat, "sessions": _sessions, "analytics": _analytics,
+                   "permissions": _permissions}[args.command]
         return await handler(app, args)
     except SessionNotFound as exc:
         sys.stderr.write(f"victor-server: error {exc.code}: {exc.message} "
@@ -35,7 +42,7 @@ def _out(text: str) -> None:
 
 async def _chat(app: Any, args: argparse.Namespace) -> int:
     def on_tool(info: dict[str, Any]) -> None:
-        if info["status"] != "running":
+        if info["status"] not in ("pending", "running"):
             sys.stderr.write(f"\n[tool {info['name']}: {info['status']}]\n")
 
     if args.session:
@@ -149,3 +156,27 @@ async def show_config(args: argparse.Namespace) -> int:
                 value = value.get(part) if isinstance(value, dict) else None
             _out(f"{key}: {json.dumps(value, default=str)}  ({source})\n")
     return 1 if resolved.errors else 0
+
+
+async def _permissions(app: Any, args: argparse.Namespace) -> int:
+    """Remembered "always allow" answers: every tenant's and workspace's in this store."""
+    store = app.orchestrator.store
+    if args.action == "list":
+        rows = await store.list_approvals()
+        if args.json:
+            _out(json.dumps(rows, indent=2) + "\n")
+            return 0
+        if not rows:
+            sys.stderr.write("no remembered approvals\n")
+        for row in rows:
+            what = f"{row['tool']} {row['prefix']}".strip()
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["grantedAt"]))
+            _out(f"{row['id']}\t{what}\ttenant={row['tenant'] or '-'}\t{row['workspace']}\t"
+                 f"{row['face'] or '-'}\t{when}\n")
+        return 0
+    removed = await store.revoke_approvals(None if args.all else args.approval_id)
+    if not args.all and removed == 0:
+        sys.stderr.write(f"victor-server: no remembered approval with id {args.approval_id}\n")
+        return 1
+    _out(json.dumps({"revoked": removed}) + "\n" if args.json else f"revoked {removed}\n")
+    return 0

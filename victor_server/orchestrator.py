@@ -145,6 +145,7 @@ class AgentOrchestrator(SessionOperations):
                        "mcp_servers": {name: server.model_dump()
                                        for name, server in base.mcp_servers.items()}}
             self.tools = ToolCoordinator(self.workspace, options)
+        self.tools.approvals.store = self.store  # "always allow" answers live in the store
         from victor_server.tenancy import install_tenancy
 
         await install_tenancy(self, base)  # tenant rows + A/B provider (SPEC section 7)

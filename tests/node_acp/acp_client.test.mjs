@@ -74,9 +74,12 @@ async function firstProcess() {
     assert.equal(rejected.stopReason, "end_turn");
     assert.equal(readFileSync(join(workspace, "notes.txt"), "utf8"), "from node\n");
 
+    // a call is pending while the user is asked, in progress only once allowed
+    const started = updates.filter((u) => u.sessionUpdate === "tool_call");
+    assert.deepEqual(started.map((u) => u.status), ["pending", "pending"]);
     const tools = updates.filter((u) => u.sessionUpdate === "tool_call_update");
-    assert.deepEqual(tools.map((u) => u.status), ["completed", "failed"]);
-    assert.equal(tools[0].content[0].type, "diff");
+    assert.deepEqual(tools.map((u) => u.status), ["in_progress", "completed", "failed"]);
+    assert.equal(tools[1].content[0].type, "diff");
 
     const before = said(updates).length;
     const slow = prompt("talk slowly");

@@ -10,8 +10,10 @@ ACP                     core (``Application.call``)
 ``session/new``         ``victor/session/create`` (+ MCP servers -> ToolCoordinator)
 ``session/load``        ``victor/session/get``, replayed as ``session/update``s
 ``session/list``        ``victor/session/list``
-``session/prompt``      ``victor/chat`` with ``on_delta``/``on_tool`` -> updates,
-                        ``ask_permission`` -> ``session/request_permission``,
+``session/prompt``      ``victor/chat`` with ``on_delta``/``on_tool`` -> updates
+                        (a tool call is ``pending`` until approved, then
+                        ``in_progress``), ``ask_permission`` ->
+                        ``session/request_permission``,
                         ``client_fs`` -> ``fs/*``; then ``victor/getContext`` for
                         the ``usage_update``
 ``session/cancel``      cancels the task running the chat (stopReason "cancelled")
@@ -49,6 +51,7 @@ from victor_server.adapters.acp_updates import (
     prompt_to_message,
     stop_reason,
     tool_finished,
+    tool_running,
     tool_started,
 )
 from victor_server.errors import (
@@ -75,7 +78,6 @@ class AcpSession:
     session_id: str
     override: dict[str, Any] = field(default_factory=dict)
     turn: asyncio.Task[Any] | None = None
-    running_tool: str = ""
 
 
 class VictorAcpAgent:
@@ -295,15 +297,13 @@ class VictorAcpAgent:
                                               update=update_agent_message_text(text))
 
         async def on_tool(info: dict[str, Any]) -> None:
-            if info.get("status") == "running":
-                session.running_tool = str(info["id"])
-                update: Any = tool_started(workspace, info)
-            else:
-                update = tool_finished(workspace, info)
+            status = info.get("status")
+            update: Any = (tool_started(workspace, info) if status == "pending"
+                           else tool_running(info) if status == "running"
+                           else tool_finished(workspace, info))
             await self._client.session_update(session_id=sid, update=update)
 
-        gate = PermissionGate(self._client, sid, app.orchestrator.store, workspace,
-                              lambda: session.running_tool)
+        gate = PermissionGate(self._client, sid, workspace)
         return await self._call(
             app, "victor/chat", {"message": message, "sessionId": sid}, meta,
             on_delta=on_delta, on_tool=on_tool, ask_permission=gate,

@@ -1,11 +1,14 @@
-"""Permission UX and the editor's file system for the ACP face.
+"""Approvals and the editor's file system for the ACP face.
 
-``PermissionGate`` is the ``ask_permission`` callable the core's ToolCoordinator awaits before
-any tool whose spec says it writes files or runs commands. It first looks for a remembered
-"always" decision for this project (workspace path) and tool in the store; otherwise it sends
-``session/request_permission`` with the four standard options and, for an "always" answer,
-remembers it. A client that cancels the request (or fails) counts as a rejection: the core then
-reports "permission denied by the user" to the model as a tool error and nothing is written.
+``PermissionGate`` is the ``ask_permission`` callable (an approvals ``Approver``) the core's
+ToolCoordinator awaits when the approvals policy says "ask" for a call. The policy, the
+remembered "always allow" answers (per tenant, workspace, tool and bash command prefix) and the
+messages the model gets all live in the core (``tools.approvals``); this only asks: it sends
+``session/request_permission`` with the tool call, still in ``pending`` status, and the options
+allow once, always allow (offered only when the core can remember the call: not for a command of
+several simple commands) and reject. A client that cancels the prompt (for example because the
+turn was cancelled) or fails counts as a rejection: the model gets a tool error and the turn goes
+on.
 
 ``EditorFiles`` is the ``client_fs`` the file tools use when the client advertised
 ``fs.readTextFile`` / ``fs.writeTextFile``: reads see unsaved buffers and writes land in the
@@ -16,62 +19,57 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from acp import schema
 
 from victor_server.adapters.acp_updates import proposed_diff, tool_kind, tool_locations, tool_title
-from victor_server.store import Store
-from victor_server.tools.base import ToolSpec
+from victor_server.tools.approvals import ALLOW_ALWAYS, ALLOW_ONCE, REJECT, ApprovalRequest
 
 logger = logging.getLogger(__name__)
 
-ALLOW_ONCE, ALLOW_ALWAYS = "allow_once", "allow_always"
-REJECT_ONCE, REJECT_ALWAYS = "reject_once", "reject_always"
+REJECT_ONCE = "reject_once"
+ALLOW_ONCE_OPTION = schema.PermissionOption(option_id=ALLOW_ONCE, name="Allow once",
+                                            kind="allow_once")
+REJECT_OPTION = schema.PermissionOption(option_id=REJECT_ONCE, name="Reject", kind="reject_once")
 
-OPTIONS = [
-    schema.PermissionOption(option_id=ALLOW_ONCE, name="Allow once", kind="allow_once"),
-    schema.PermissionOption(option_id=ALLOW_ALWAYS, name="Always allow", kind="allow_always"),
-    schema.PermissionOption(option_id=REJECT_ONCE, name="Reject", kind="reject_once"),
-    schema.PermissionOption(option_id=REJECT_ALWAYS, name="Always reject", kind="reject_always"),
-]
+
+def permission_options(request: ApprovalRequest) -> list[schema.PermissionOption]:
+    options = [ALLOW_ONCE_OPTION]
+    if request.remember is not None:
+        options.append(schema.PermissionOption(
+            option_id=ALLOW_ALWAYS, name=f"Always allow {request.remember}", kind="allow_always"))
+    return [*options, REJECT_OPTION]
 
 
 class PermissionGate:
-    """Asks the ACP client before a writing tool runs, remembering "always" answers."""
+    """Asks the ACP client about a call the approvals policy says to ask about."""
 
-    def __init__(self, client: Any, session_id: str, store: Store, workspace: Path,
-                 current_tool_id: Callable[[], str]) -> None:
+    face = "acp"
+
+    def __init__(self, client: Any, session_id: str, workspace: Path) -> None:
         self.client = client
         self.session_id = session_id
-        self.store = store
         self.workspace = workspace
-        self.project = str(workspace)
-        # The coordinator may not pass the tool_use id; the face knows which call is running.
-        self.current_tool_id = current_tool_id
 
-    async def __call__(self, spec: ToolSpec, tool_input: dict[str, Any],
-                       tool_use_id: str) -> bool:
-        remembered = await self.store.get_tool_permission(self.project, spec.name)
-        if remembered in (ALLOW_ALWAYS, REJECT_ALWAYS):
-            return remembered == ALLOW_ALWAYS
+    async def __call__(self, request: ApprovalRequest) -> str:
+        tool_input = request.tool_input
         tool_call = schema.ToolCallUpdate(
-            tool_call_id=tool_use_id or self.current_tool_id(),
-            title=tool_title(spec.name, tool_input), kind=tool_kind(spec.name),
+            tool_call_id=request.tool_use_id,
+            title=tool_title(request.tool, tool_input), kind=tool_kind(request.tool),
             status="pending", raw_input=tool_input,
             locations=tool_locations(self.workspace, tool_input),
-            content=proposed_diff(self.workspace, spec.name, tool_input))
+            content=proposed_diff(self.workspace, request.tool, tool_input))
         response = await self.client.request_permission(
-            session_id=self.session_id, tool_call=tool_call, options=OPTIONS)
+            session_id=self.session_id, tool_call=tool_call,
+            options=permission_options(request))
         outcome = response.outcome
         if not isinstance(outcome, schema.AllowedOutcome):
-            return False  # the client cancelled the prompt (for example the turn was cancelled)
-        choice = outcome.option_id
-        if choice in (ALLOW_ALWAYS, REJECT_ALWAYS):
-            await self.store.set_tool_permission(self.project, spec.name, choice)
-        return choice in (ALLOW_ONCE, ALLOW_ALWAYS)
+            return REJECT  # the client cancelled the prompt (for example the turn was cancelled)
+        if outcome.option_id == ALLOW_ALWAYS and request.remember is not None:
+            return ALLOW_ALWAYS
+        return ALLOW_ONCE if outcome.option_id in (ALLOW_ONCE, ALLOW_ALWAYS) else REJECT
 
 
 class EditorFiles:

@@ -106,13 +106,20 @@ def _result_content(output: str, data: dict[str, Any]) -> list[ToolCallContent]:
     return [tool_content(text_block(output[:OUTPUT_CHARS]))] if output else []
 
 
-def tool_started(workspace: Path, info: dict[str, Any]) -> schema.ToolCallStart:
-    """The core's ``on_tool`` "running" report as a ``tool_call``."""
+def tool_started(workspace: Path, info: dict[str, Any],
+                 status: schema.ToolCallStatus = "pending") -> schema.ToolCallStart:
+    """The core's ``on_tool`` "pending" report (the call is waiting for its approval) as a
+    ``tool_call``; replayed history passes ``in_progress``."""
     tool_input = dict(info.get("input") or {})
     name = str(info["name"])
     return start_tool_call(str(info["id"]), tool_title(name, tool_input), kind=tool_kind(name),
-                           status="in_progress",
+                           status=status,
                            locations=tool_locations(workspace, tool_input), raw_input=tool_input)
+
+
+def tool_running(info: dict[str, Any]) -> schema.ToolCallProgress:
+    """The core's "running" report: the call was approved (or needed no approval) and runs."""
+    return update_tool_call(str(info["id"]), status="in_progress")
 
 
 def tool_finished(workspace: Path, info: dict[str, Any]) -> schema.ToolCallProgress:
@@ -188,7 +195,7 @@ def _block_updates(workspace: Path, role: Any, block: dict[str, Any],
         tool_input = dict(block.get("input") or {})
         names[str(block["id"])] = (str(block.get("name")), tool_input)
         return [tool_started(workspace, {"id": block["id"], "name": block.get("name"),
-                                         "input": tool_input})]
+                                         "input": tool_input}, "in_progress")]
     if kind == "tool_result":
         tool_id = str(block.get("tool_use_id"))
         name, tool_input = names.get(tool_id, ("", {}))

@@ -4,6 +4,8 @@ Each ``victor/*`` method is one call to ``VictorService``; errors map through on
 (``rpc_error``). The orchestrator is created on the first request so ``initialize`` answers at
 once, rooted at ``--workspace`` or else the client's root. ``$/cancelRequest`` cancels the task
 running a chat; the core turns that into a normal result with ``stopReason: "cancelled"``.
+A tool call the approvals policy says to ask about becomes a ``victor/requestPermission``
+request to the editor (``lsp_permissions``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from pygls.protocol import (
 )
 
 from victor_server import __version__
+from victor_server.adapters.lsp_permissions import CAPABILITY as PERMISSION_CAPABILITY
+from victor_server.adapters.lsp_permissions import METHOD as PERMISSION_METHOD
+from victor_server.adapters.lsp_permissions import LspApprover
 from victor_server.adapters.wire_guard import INVALID_REQUEST, error_response, invalid_request
 from victor_server.errors import VictorError
 from victor_server.methods import LSP_METHODS
@@ -100,7 +105,8 @@ class VictorProtocol(LanguageServerProtocol):
         result = yield from super().lsp_initialize(params)
         result.capabilities.experimental = {"victor": {
             "methods": list(LSP_METHODS), "notifications": [
-                "victor/chatDelta", "victor/toolCall"], "version": __version__}}
+                "victor/chatDelta", "victor/toolCall"], "requests": [PERMISSION_METHOD],
+            "version": __version__}}
         server = self._server
         if isinstance(server, VictorLanguageServer):
             server.on_initialize(params)
@@ -205,10 +211,12 @@ def create_server(factory: Callable[[Path | None, dict[str, Any]], Any]) -> Vict
 
     async def dispatch(method: str, params: Any) -> Any:
         notify = server.protocol.notify
+        approver = LspApprover(server.protocol,
+                               server._init_options.get(PERMISSION_CAPABILITY) is True)
         try:
             app = await server.app()  # a store that cannot be opened is -32005, not -32603
             return await app.call(
-                method, params,
+                method, params, ask_permission=approver,
                 on_delta=lambda sid, text: notify("victor/chatDelta",
                                                   {"sessionId": sid, "text": text}),
                 on_tool=lambda info: notify("victor/toolCall", {

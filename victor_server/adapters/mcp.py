@@ -12,6 +12,8 @@ errors. Tools take snake_case arguments, which the core's params models accept a
 * Cancellation: ``notifications/cancelled`` cancels the SDK's cancel scope around the tool. The
   turn runs in its own asyncio task so that the core sees exactly one ``CancelledError`` and can
   store what was said; an anyio scope would re-cancel every await of that tidy-up.
+* Approvals: a tool call inside ``chat`` that the approvals policy says to ask about becomes an
+  elicitation when the client declared that capability (``mcp_permissions``); else it is refused.
 * Auth: ``_meta.authToken`` on a request is handed to the middleware as ``auth_token``.
 * Both protocol eras (2025 ``initialize`` and 2026-07-28 ``server/discover``) are the SDK's.
 * The application is built on the first request, so ``initialize`` answers at once.
@@ -37,6 +39,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from victor_server import __version__
+from victor_server.adapters.mcp_permissions import McpApprover
 from victor_server.adapters.mcp_schemas import (
     AnalyticsSummary,
     BuildPromptResult,
@@ -253,7 +256,8 @@ def register_tools(server: MCPServer[Any], bridge: Bridge) -> None:
                   "stream": stream, "pin": pin}
         result = cast(ChatResult, await run_turn(bridge.tool(
             "victor/chat", params, ctx, ChatResult,
-            on_delta=progress.on_delta, on_tool=progress.on_tool)))
+            on_delta=progress.on_delta, on_tool=progress.on_tool,
+            ask_permission=McpApprover(ctx))))
         await bridge.subscriptions.turn_stored(result["session_id"])
         return result
 

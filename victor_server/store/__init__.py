@@ -26,12 +26,13 @@ from victor_server.analytics.events import AnalyticsEvent
 from victor_server.errors import StoreUnavailable
 from victor_server.messages import Message, Usage
 from victor_server.store.analytics_queries import AnalyticsStore
+from victor_server.store.approval_queries import SqliteApprovals
 from victor_server.store.gitignore import ignore_store_files
 from victor_server.store.migrations import MIGRATIONS
 from victor_server.store.queries import EventQueries, SessionRow, page, parse_cursor
 
 
-class Store(EventQueries, AnalyticsStore):
+class Store(EventQueries, AnalyticsStore, SqliteApprovals):
     def __init__(self, path: Path | str, busy_timeout_ms: int = 5000) -> None:
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
@@ -287,22 +288,6 @@ class Store(EventQueries, AnalyticsStore):
                                       (session_id, experiment, variant, time.time()))
             await db.commit()
         return cursor.rowcount > 0
-
-    # ---- tool permissions (ACP "allow always" / "reject always") ----------------------------
-
-    async def get_tool_permission(self, project: str, tool: str) -> str | None:
-        """The remembered decision for ``tool`` in ``project`` (a workspace path), if any."""
-        async with self.guarded() as db, db.execute(
-                "SELECT decision FROM tool_permissions WHERE project = ? AND tool = ?",
-                (project, tool)) as cursor:
-            row = await cursor.fetchone()
-        return str(row[0]) if row else None
-
-    async def set_tool_permission(self, project: str, tool: str, decision: str) -> None:
-        async with self.guarded() as db:
-            await db.execute("INSERT OR REPLACE INTO tool_permissions VALUES (?, ?, ?, ?)",
-                             (project, tool, decision, time.time()))
-            await db.commit()
 
     # ---- embedding cache (tool selection) -------------------------------------------------
 

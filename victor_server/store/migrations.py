@@ -88,4 +88,20 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (project, tool)
     );
     """,
+    # 4: "always allow" answers per tenant, workspace, tool and command prefix. The old
+    # per-project, per-tool decisions are dropped: one "always" for bash covered every command
+    # for every tenant, so each of them is asked again.
+    """
+    DROP TABLE tool_permissions;
+    CREATE TABLE tool_approvals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        face TEXT NOT NULL DEFAULT '',
+        granted_at REAL NOT NULL,
+        UNIQUE (tenant, workspace, tool, prefix)
+    );
+    """,
 ]

@@ -31,6 +31,7 @@ from typing import Any
 from victor_server.errors import StoreUnavailable
 from victor_server.logging_redaction import redact_text
 from victor_server.messages import Message, Usage
+from victor_server.store.approval_queries import PostgresApprovals
 from victor_server.store.postgres_events import EventWriter, PostgresAnalyticsQueries, pg_text
 from victor_server.store.postgres_migrations import apply_migrations
 from victor_server.store.queries import SessionRow, page, parse_cursor
@@ -45,7 +46,7 @@ def describe(url: str) -> str:
     return f"{scheme}{sep}{credentials.split(':', 1)[0]}@{location}"
 
 
-class PostgresStore(PostgresAnalyticsQueries):
+class PostgresStore(PostgresAnalyticsQueries, PostgresApprovals):
     def __init__(self, url: str, min_size: int = 1, max_size: int = 10,
                  acquire_timeout: float = 5.0, command_timeout: float = 30.0) -> None:
         self.url = url
@@ -246,20 +247,7 @@ class PostgresStore(PostgresAnalyticsQueries):
                 session_id, experiment, variant, time.time())
         return str(status) == "INSERT 0 1"
 
-    # ---- tool permissions and the embedding cache ------------------------------------------
-
-    async def get_tool_permission(self, project: str, tool: str) -> str | None:
-        async with self.connection() as conn:
-            found = await conn.fetchval("SELECT decision FROM tool_permissions "
-                                        "WHERE project = $1 AND tool = $2", project, tool)
-        return str(found) if found is not None else None
-
-    async def set_tool_permission(self, project: str, tool: str, decision: str) -> None:
-        async with self.connection() as conn:
-            await conn.execute(
-                "INSERT INTO tool_permissions VALUES ($1, $2, $3, $4) ON CONFLICT (project, tool) "
-                "DO UPDATE SET decision = excluded.decision, decided_at = excluded.decided_at",
-                project, tool, decision, time.time())
+    # ---- the embedding cache ------------------------------------------
 
     async def get_embeddings(self, model: str, keys: list[str]) -> dict[str, bytes]:
         async with self.connection() as conn:

@@ -125,6 +125,20 @@ PG_MIGRATIONS: list[str] = [
         PRIMARY KEY (project, tool)
     );
     """,
+    # 4: "always allow" answers per tenant, workspace, tool and command prefix (see SQLite's 4)
+    """
+    DROP TABLE tool_permissions;
+    CREATE TABLE tool_approvals (
+        id BIGSERIAL PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        face TEXT NOT NULL DEFAULT '',
+        granted_at DOUBLE PRECISION NOT NULL,
+        UNIQUE (tenant, workspace, tool, prefix)
+    );
+    """,
 ]
 
 

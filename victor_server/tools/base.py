@@ -9,6 +9,7 @@ turn.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -50,8 +51,10 @@ class ToolResult:
 
 
 class PermissionAsker(Protocol):
-    async def __call__(self, spec: ToolSpec, tool_input: dict[str, Any], tool_use_id: str) -> bool:
-        """True when the user allows this call."""
+    async def __call__(self, request: Any) -> str | bool:
+        """The user's answer to an ``approvals.ApprovalRequest``: ``allow_once``,
+        ``allow_always`` or ``reject``; raises ``approvals.ApprovalUnavailable`` when it cannot
+        ask."""
         ...
 
 
@@ -64,6 +67,8 @@ class ToolContext:
     options: dict[str, Any] = field(default_factory=dict)
     # the protected-path rules (a ``protected_paths.Protection``), set by the coordinator
     protection: Any = None
+    # Awaited once the call is approved, just before it runs (a face shows "in progress").
+    on_start: Callable[[], Awaitable[None]] | None = None
 
 
 @runtime_checkable

@@ -18,9 +18,10 @@ Names listed in ``disabled`` are neither offered nor run. ``options`` is shaped 
 protected-path rules built from the last three (``protected_paths.Protection``).
 
 ``execute`` is the single gate every call passes: unknown or disabled name, input against the
-tool's JSON schema, then the user's permission for tools that write or run commands (after the
-tool's optional ``precheck(input, ctx)``, so nobody is asked about a call that would be refused
-anyway: a path outside the workspace, a command off the allow-list), then the tool itself.
+tool's JSON schema, the tool's optional ``precheck(input, ctx)`` (a path outside the workspace, a
+command off the allow-list: refused before anyone is asked), then the approvals policy
+(``approvals``: allow, deny, or ask the user through the face, config ``tools.approvals``), then
+the tool itself.
 ``ToolError`` keeps its message; any other exception becomes "<tool> failed: ...".
 """
 
@@ -32,6 +33,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from victor_server.tools.approvals import PERMISSION_DENIED, ApprovalGate
 from victor_server.tools.base import Tool, ToolContext, ToolError, ToolResult, ToolSpec
 from victor_server.tools.bash_tool import BashTool
 from victor_server.tools.file_tools import EditTool, LsTool, ReadTool, WriteTool
@@ -48,7 +50,8 @@ from victor_server.tools.search_tool import SearchTool
 
 logger = logging.getLogger(__name__)
 
-PERMISSION_DENIED = "permission denied by the user"
+__all__ = ["PERMISSION_DENIED", "ToolCoordinator", "builtin_tools"]
+
 
 
 def _plain(config: Any) -> dict[str, Any]:
@@ -76,6 +79,8 @@ class ToolCoordinator:
         self.mcp_timeout = float(self.options.get("mcp_timeout", DEFAULT_TIMEOUT))
         self.mcp_errors: dict[str, str] = {}  # server -> why it is not available
         self._tools: dict[str, Tool] = {}
+        self.approvals = ApprovalGate(workspace, self.options.get("approvals"),
+                                      self.options.get("approval_timeout"))
         self._validator = InputValidator()
         self._pending_servers: dict[str, dict[str, Any]] = {}
         self._servers: dict[str, McpServerConnection] = {}
@@ -120,21 +125,18 @@ class ToolCoordinator:
         problem = self._validator.problem(tool.spec, tool_input)
         if problem is not None:
             return ToolResult(problem, is_error=True)
-        if tool.spec.writes and ctx.ask_permission is not None:
-            tool_use_id = tool_use_id or str(ctx.options.get("tool_use_id", ""))
-            precheck = getattr(tool, "precheck", None)
-            try:  # refuse what would fail anyway before bothering the user
-                if precheck is not None:
-                    precheck(tool_input, ctx)
-            except ToolError as exc:
-                return ToolResult(str(exc), is_error=True)
-            try:
-                allowed = await ctx.ask_permission(tool.spec, tool_input, tool_use_id)
-            except Exception as exc:  # a face that cannot ask must not run the tool
-                logger.warning("permission request for %s failed: %s", name, exc)
-                allowed = False
-            if not allowed:
-                return ToolResult(PERMISSION_DENIED, is_error=True, data={"denied": True})
+        precheck = getattr(tool, "precheck", None)
+        try:  # refuse what would fail anyway before bothering the user
+            if precheck is not None:
+                precheck(tool_input, ctx)
+        except ToolError as exc:
+            return ToolResult(str(exc), is_error=True)
+        tool_use_id = tool_use_id or str(ctx.options.get("tool_use_id", ""))
+        refused = await self.approvals.check(tool.spec, tool_input, ctx, tool_use_id)
+        if refused is not None:
+            return refused
+        if ctx.on_start is not None:
+            await ctx.on_start()
         try:
             return await tool.run(tool_input, ctx)
         except ToolError as exc:

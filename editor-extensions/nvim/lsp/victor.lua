@@ -5,8 +5,10 @@
 return {
   cmd = { "victor-server", "lsp" },
   root_markers = { ".victor", ".git" },
+  init_options = { requestPermission = true }, -- approvals are asked with vim.ui.select
   handlers = {
     ["victor/chatDelta"] = function(...) return require("victor.chat").handlers["victor/chatDelta"](...) end,
     ["victor/toolCall"] = function(...) return require("victor.chat").handlers["victor/toolCall"](...) end,
+    ["victor/requestPermission"] = function(...) return require("victor.permissions").handler(...) end,
   },
 }

@@ -15,6 +15,7 @@ import {
   type SelectToolsResult,
   type Usage,
 } from "./protocol";
+import { installPermissionHandler, type PermissionPrompt } from "./permissions";
 import { analyticsReport, compactionReport, selectionMessage, toolChoiceLines } from "./reports";
 import { ServerController, type ServerState } from "./serverController";
 import { readSettings, SECTION } from "./settings";
@@ -39,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, chat, {
       webviewOptions: { retainContextWhenHidden: true },
     }),
+    installPermissionHandler(server, askInModal),
     vscode.commands.registerCommand("victor.chat", async (message?: string) => {
       const text = typeof message === "string" ? message
         : await vscode.window.showInputBox({ prompt: "Ask Victor", placeHolder: "Message" });
@@ -61,6 +63,13 @@ export function activate(context: vscode.ExtensionContext): void {
 
 export async function deactivate(): Promise<void> {
   await controller?.stop();
+}
+
+/** Approvals: a modal with the call, its diff or command, and one button per option. Closing
+ * it (Escape, Cancel) rejects the call. */
+async function askInModal(prompt: PermissionPrompt): Promise<string | undefined> {
+  return vscode.window.showWarningMessage(prompt.message, { modal: true, detail: prompt.detail },
+    ...prompt.labels);
 }
 
 /** Runs `fn`, reporting a failure as an error message instead of an unhandled rejection. */

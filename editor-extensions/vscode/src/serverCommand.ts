@@ -4,6 +4,7 @@
  * Kept apart from the VS Code API (as in the python-tools extension template's `server.ts`) so
  * the node tests launch the real server exactly the way the extension does.
  */
+import { PERMISSION_CAPABILITY } from "./permissions";
 import type { VictorSettings } from "./settings";
 
 export interface ServerLaunch {
@@ -32,9 +33,14 @@ export function buildServerLaunch(
   };
 }
 
-/** `initializationOptions` for the LSP `initialize` request (SPEC section 7: auth token). */
+/** `initializationOptions` for the LSP `initialize` request: the auth token when set, and the
+ * flag saying this client presents `victor/requestPermission` (approvals). */
 export function initializationOptions(settings: VictorSettings): Record<string, unknown> {
-  return settings.server.authToken ? { authToken: settings.server.authToken } : {};
+  const options: Record<string, unknown> = { [PERMISSION_CAPABILITY]: true };
+  if (settings.server.authToken) {
+    options.authToken = settings.server.authToken;
+  }
+  return options;
 }
 
 /** A one-line description for the output channel and error messages. */

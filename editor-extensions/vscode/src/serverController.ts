@@ -3,8 +3,9 @@
  * a server setting changes, and presents itself to the rest of the extension as one stable
  * `VictorConnection`, so the chat view keeps its router and session across restarts.
  *
- * Notification handlers are remembered and re-registered on every new client, because a
- * restart builds a new `LanguageClient` (its launch may have changed).
+ * Notification and request handlers (`victor/requestPermission`) are remembered and
+ * re-registered on every new client, because a restart builds a new `LanguageClient` (its
+ * launch may have changed).
  */
 import * as vscode from "vscode";
 import type { CancellationToken } from "vscode-jsonrpc";
@@ -23,11 +24,14 @@ export type ServerState = "stopped" | "starting" | "running";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Handler = (params: any) => void;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type RequestHandler = (params: any, token: CancellationToken) => Promise<any>;
 
 export class ServerController implements VictorConnection, vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<LanguageClient> | undefined;
   private readonly handlers: { method: string; handler: Handler }[] = [];
+  private readonly requestHandlers: { method: string; handler: RequestHandler }[] = [];
   private readonly clientSubscriptions: vscode.Disposable[] = [];
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   readonly onDidChangeState = this.stateEmitter.event;
@@ -79,6 +83,23 @@ export class ServerController implements VictorConnection, vscode.Disposable {
     };
   }
 
+  /** Answer a server-to-client request (on this client and every restarted one). */
+  onRequest(method: string, handler: RequestHandler): Disposable {
+    const entry = { method, handler };
+    this.requestHandlers.push(entry);
+    if (this.client) {
+      this.clientSubscriptions.push(this.client.onRequest(method, handler));
+    }
+    return {
+      dispose: () => {
+        const i = this.requestHandlers.indexOf(entry);
+        if (i >= 0) {
+          this.requestHandlers.splice(i, 1);
+        }
+      },
+    };
+  }
+
   async restart(): Promise<void> {
     await this.stop();
     await this.ready();
@@ -122,6 +143,9 @@ export class ServerController implements VictorConnection, vscode.Disposable {
     const client = new LanguageClient("victor", "Victor", serverOptions, clientOptions);
     for (const { method, handler } of this.handlers) {
       this.clientSubscriptions.push(client.onNotification(method, handler));
+    }
+    for (const { method, handler } of this.requestHandlers) {
+      this.clientSubscriptions.push(client.onRequest(method, handler));
     }
     this.clientSubscriptions.push(
       client.onDidChangeState((e) => {

@@ -43,6 +43,7 @@ export interface RunningServer {
 export async function startServer(
   env: Record<string, string> = {},
   files: Record<string, string> = {},
+  initializationOptions: Record<string, unknown> = {},
 ): Promise<RunningServer> {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "victor-vscode-"));
   for (const [name, content] of Object.entries(files)) {
@@ -81,7 +82,7 @@ export async function startServer(
       rootUri: `file://${workspace}`,
       workspaceFolders: [{ uri: `file://${workspace}`, name: "ws" }],
       capabilities: {},
-      initializationOptions: {},
+      initializationOptions,
     }),
     exited,
   ]);

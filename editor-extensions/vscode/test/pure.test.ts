@@ -4,6 +4,7 @@ import { test } from "node:test";
 import { addUsage, formatTokens, timestampText, transcript } from "../src/chatSession";
 import { contentText } from "../src/protocol";
 import { compactionReport, selectionMessage } from "../src/reports";
+import { answerPermission, optionFor, type PermissionRequest, permissionPrompt } from "../src/permissions";
 import { buildServerLaunch, describeLaunch, initializationOptions } from "../src/serverCommand";
 import { DEFAULT_SETTINGS, readSettings } from "../src/settings";
 
@@ -36,10 +37,33 @@ test("launch appends the workspace folder unless the args name one", () => {
   assert.deepEqual(buildServerLaunch(settings, undefined, {}).args, ["lsp"]);
 });
 
-test("auth token goes into initializationOptions only when set", () => {
-  assert.deepEqual(initializationOptions(DEFAULT_SETTINGS), {});
+test("initializationOptions: approvals always, the auth token only when set", () => {
+  assert.deepEqual(initializationOptions(DEFAULT_SETTINGS), { requestPermission: true });
   const s = readSettings(source({ "server.authToken": "tok" }));
-  assert.deepEqual(initializationOptions(s), { authToken: "tok" });
+  assert.deepEqual(initializationOptions(s), { requestPermission: true, authToken: "tok" });
+});
+
+const ASKED: PermissionRequest = {
+  sessionId: "s", toolCallId: "t", tool: "bash", title: "bash `git push`", input: {},
+  rule: "tools.approvals.bash: no rule matches; the default is ask", timeoutMs: 120000,
+  command: "git push", remember: "bash commands starting with `git push` in this workspace",
+  options: [
+    { optionId: "allow_once", name: "Allow once", kind: "allow_once" },
+    { optionId: "allow_always", name: "Always allow bash commands starting with `git push` in this workspace", kind: "allow_always" },
+    { optionId: "reject", name: "Reject", kind: "reject" },
+  ],
+};
+
+test("a permission prompt shows the command and rule; dismissing it rejects", async () => {
+  const prompt = permissionPrompt(ASKED);
+  assert.equal(prompt.message, "Victor wants to run: bash `git push`");
+  assert.ok(prompt.detail.startsWith("$ git push"));
+  assert.ok(prompt.detail.includes("tools.approvals.bash"));
+  assert.equal(prompt.labels.length, 3);
+  assert.equal(optionFor(ASKED, prompt.labels[1]), "allow_always");
+  assert.equal(optionFor(ASKED, undefined), "reject");
+  assert.deepEqual(await answerPermission(ASKED, async () => { throw new Error("no UI"); }),
+    { optionId: "reject" });
 });
 
 test("token counts are compact and usage adds up", () => {

@@ -136,7 +136,15 @@ M.handlers = {
     end
     scroll()
   end,
+  ["victor/requestPermission"] = function(...) return require("victor.permissions").handler(...) end,
 }
+
+--- Append whole lines to the chat buffer (what an approval request is about).
+---@param lines string[]
+function M.note(lines)
+  append_lines(lines)
+  scroll()
+end
 
 ---@param u table
 local function usage_text(u, stop)

@@ -41,7 +41,8 @@ function M.client_config(root)
     cmd_env = opts.cmd_env,
     root_dir = root,
     workspace_folders = { { uri = vim.uri_from_fname(root), name = vim.fs.basename(root) } },
-    init_options = opts.auth_token and { authToken = opts.auth_token } or {},
+    -- requestPermission: this plugin presents victor/requestPermission (approvals)
+    init_options = { authToken = opts.auth_token, requestPermission = true },
     handlers = require("victor.chat").handlers,
   }
 end
