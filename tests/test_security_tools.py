@@ -39,9 +39,16 @@ def fake() -> Iterator[FakeAnthropic]:
         yield server
 
 
+# The worst case: the user let every write, edit and command run unasked, so only the
+# protections below the approvals policy stand between the model and the machinery.
+ALLOW_ALL = "approvals: {write: allow, edit: allow, bash: {allow: ['*']}}"
+
+
 def make_workspace(root: Path, config: str = "") -> Path:
     workspace = root / "project"
     (workspace / ".victor").mkdir(parents=True)
+    config = (config.replace("tools: {", "tools: {" + ALLOW_ALL + ", ", 1)
+              if config.startswith("tools: {") else "tools: {" + ALLOW_ALL + "}\n" + config)
     (workspace / ".victor" / "config.yml").write_text(config)
     (workspace / ".victor" / "standards.md").write_text("Use tabs.\n")
     (workspace / ".git" / "hooks").mkdir(parents=True)
