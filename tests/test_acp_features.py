@@ -12,7 +12,7 @@ from pathlib import Path
 import acp
 import pytest
 from acp import schema
-from fake_anthropic import FakeAnthropic, text
+from fake_anthropic import FakeAnthropic, text, tool_use
 from test_acp import RecordingClient, new_session, spawned
 
 PNG = base64.b64encode(bytes.fromhex(
@@ -103,3 +103,32 @@ async def test_acp_codes_on_the_acp_face(workspace: Path) -> None:
         with pytest.raises(acp.RequestError) as unknown:
             await conn.load_session(cwd=str(workspace), session_id="ghost", mcp_servers=[])
         assert unknown.value.code == -32002  # ACP's "resource not found"
+
+
+async def test_session_modes_read_only_and_accept_edits(workspace: Path,
+                                                        fake: FakeAnthropic) -> None:
+    client = RecordingClient(answers=[])  # any permission request would be answered "no"
+    fake.queue(tool_use("write", {"path": "plan.md", "content": "step 1"}), text("refused"),
+               tool_use("write", {"path": "plan.md", "content": "step 1"}), text("written"))
+    async with spawned(workspace, fake, client) as conn:
+        created = await conn.new_session(cwd=str(workspace), mcp_servers=[])
+        sid = created.session_id
+        assert created.modes is not None and created.modes.current_mode_id == "default"
+        assert [m.id for m in created.modes.available_modes] == ["default", "accept_edits",
+                                                                 "read_only"]
+
+        await conn.set_session_mode(session_id=sid, mode_id="read_only")
+        assert client.of(schema.CurrentModeUpdate)[-1].current_mode_id == "read_only"
+        await conn.prompt(session_id=sid, prompt=[acp.text_block("write the plan")])
+        refused = fake.message_requests[-1].body["messages"][-1]["content"][0]
+        assert refused["is_error"] and "read-only mode" in str(refused["content"])
+        assert not (workspace / "plan.md").exists() and not client.permission_requests
+
+        await conn.set_session_mode(session_id=sid, mode_id="accept_edits")
+        await conn.prompt(session_id=sid, prompt=[acp.text_block("write it now")])
+        assert (workspace / "plan.md").read_text() == "step 1"
+        assert not client.permission_requests  # edits accepted without asking
+
+        with pytest.raises(acp.RequestError) as unknown:
+            await conn.set_session_mode(session_id=sid, mode_id="yolo")
+        assert unknown.value.code == -32602

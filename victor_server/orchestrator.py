@@ -243,7 +243,8 @@ class AgentOrchestrator(SessionOperations):
                    on_delta: DeltaCallback | None = None, on_tool: ToolCallback | None = None,
                    scope: RequestScope = DEFAULT_SCOPE, override: dict[str, Any] | None = None,
                    ask_permission: PermissionAsker | None = None, client_fs: Any = None,
-                   extra_blocks: list[dict[str, Any]] | None = None) -> ChatResult:
+                   extra_blocks: list[dict[str, Any]] | None = None,
+                   mode: str | None = None) -> ChatResult:
         if not isinstance(message, str) or not message.strip():
             raise InvalidParams("message", "a non-empty string is required")
         sid, row = await self.session_for_chat(session_id, scope)
@@ -270,7 +271,7 @@ class AgentOrchestrator(SessionOperations):
                           [s.spec for s in selection.tools], variant,
                           {**metadata, "task": metadata.get("task") or message})
         tool_ctx = ToolContext(self.workspace, sid, ask_permission, client_fs,
-                               {"settings": settings})
+                               {"settings": settings, "mode": mode})
         started = time.monotonic()
         result = await TurnRunner(self, setup, on_delta, on_tool, tool_ctx).run()
         # latency per turn, so the analytics summary can compare A/B variants on it

@@ -77,6 +77,7 @@ class AcpSession:
 
     session_id: str
     override: dict[str, Any] = field(default_factory=dict)
+    mode: str = "default"
     turn: asyncio.Task[Any] | None = None
 
 
@@ -168,7 +169,8 @@ class VictorAcpAgent:
         session = self._session(row["sessionId"])
         options = await self._options(app, session, meta)
         self._advertise_commands(session.session_id)
-        return schema.NewSessionResponse(session_id=session.session_id, config_options=options)
+        return schema.NewSessionResponse(session_id=session.session_id, config_options=options,
+                                         modes=_modes(session))
 
     async def load_session(self, cwd: str, session_id: str,
                            mcp_servers: list[Any] | None = None,
@@ -183,7 +185,8 @@ class VictorAcpAgent:
         await self._send_usage(app, session, meta)
         await self._client.session_update(session_id=session_id,
                                           update=acp_commands.commands_update())
-        return schema.LoadSessionResponse(config_options=await self._options(app, session, meta))
+        return schema.LoadSessionResponse(config_options=await self._options(app, session, meta),
+                                          modes=_modes(session))
 
     async def list_sessions(self, cwd: str | None = None, cursor: str | None = None,
                             **meta: Any) -> schema.ListSessionsResponse:
@@ -210,6 +213,21 @@ class VictorAcpAgent:
         session.override[MODEL_OPTION] = value
         return schema.SetSessionConfigOptionResponse(
             config_options=await self._options(app, session, meta))
+
+    async def set_session_mode(self, session_id: str, mode_id: str,
+                               **meta: Any) -> schema.SetSessionModeResponse:
+        known = [mode for mode, _, _ in SESSION_MODES]
+        if mode_id not in known:
+            raise RequestError.invalid_params({"modeId": mode_id,
+                                               "reason": "one of " + ", ".join(known)})
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise RequestError(ACP_RESOURCE_NOT_FOUND, "session not found: call session/new or "
+                               "session/load first", {"sessionId": session_id})
+        session.mode = mode_id
+        await self._client.session_update(session_id=session_id, update=schema.CurrentModeUpdate(
+            session_update="current_mode_update", current_mode_id=mode_id))
+        return schema.SetSessionModeResponse()
 
     def _advertise_commands(self, session_id: str) -> None:
         """``available_commands_update`` for a new session, sent once the answer naming the
@@ -308,7 +326,8 @@ class VictorAcpAgent:
             app, "victor/chat", {"message": message, "sessionId": sid}, meta,
             on_delta=on_delta, on_tool=on_tool, ask_permission=gate,
             client_fs=EditorFiles.offered(self._client, sid, self._capabilities),
-            extra_blocks=extra_blocks or None, override=dict(session.override) or None)
+            extra_blocks=extra_blocks or None, override=dict(session.override) or None,
+            mode=session.mode)
 
     async def _send_usage(self, app: Application, session: AcpSession,
                           meta: dict[str, Any]) -> None:
@@ -329,6 +348,20 @@ class VictorAcpAgent:
         session = self._sessions.get(session_id)
         if session is not None and session.turn is not None and not session.turn.done():
             session.turn.cancel()
+
+
+# Session modes (the core's approval modes): what the model may do without asking.
+SESSION_MODES = (
+    ("default", "Ask", "Ask before editing files or running commands (as configured)"),
+    ("accept_edits", "Accept edits", "Edit files without asking; still ask before commands"),
+    ("read_only", "Read only", "Read, search and answer; never change files or run commands"),
+)
+
+
+def _modes(session: AcpSession) -> schema.SessionModeState:
+    return schema.SessionModeState(current_mode_id=session.mode, available_modes=[
+        schema.SessionMode(id=mode_id, name=name, description=description)
+        for mode_id, name, description in SESSION_MODES])
 
 
 def _add_mcp_servers(app: Application, servers: list[Any] | None) -> None:

@@ -56,6 +56,15 @@ SUBCOMMAND = re.compile(r"^[A-Za-z][A-Za-z0-9_:-]*$")
 DIFF_LIMIT = 200_000  # characters of a file shown in an approval's diff
 
 
+# Session modes a face may set for a turn (``ToolContext.options["mode"]``): ``default``
+# follows the policy; ``accept_edits`` runs file edits the policy would ask about (a deny still
+# denies; commands are still asked about); ``read_only`` refuses every tool that writes files
+# or runs commands, whatever the policy allows.
+DEFAULT_MODE, ACCEPT_EDITS, READ_ONLY = "default", "accept_edits", "read_only"
+MODES = (DEFAULT_MODE, ACCEPT_EDITS, READ_ONLY)
+EDITS = ("write", "edit")
+
+
 class ApprovalUnavailable(Exception):
     """The face cannot ask (or got no answer in time); the message says why, for the model."""
 
@@ -126,9 +135,16 @@ class ApprovalGate:
         """None when the call may run; otherwise the error result to give the model."""
         policy, timeout = self._current(ctx)
         verdict = policy.decide(spec, tool_input)
+        what = describe(spec.name, tool_input)
+        mode = ctx.options.get("mode") or DEFAULT_MODE
+        if mode == READ_ONLY and spec.writes:
+            return ToolResult(f"{what} is refused: this session is in read-only mode (it may "
+                              "read and answer, not change files or run commands)",
+                              is_error=True, data={"denied": True, "rule": "mode: read_only"})
+        if mode == ACCEPT_EDITS and verdict.decision == ASK and spec.name in EDITS:
+            return None
         if verdict.decision == ALLOW:
             return None
-        what = describe(spec.name, tool_input)
         if verdict.decision == DENY:
             return ToolResult(f"{what} is denied by config ({verdict.rule})", is_error=True,
                               data={"denied": True, "rule": verdict.rule})
