@@ -1,13 +1,15 @@
 """What editors hosting agents over ACP rely on beyond a plain turn, driven by the ACP Python
 SDK's own client against the loopback fake Anthropic API: slash commands, images in prompts,
-and ACP's own error codes."""
+ACP's own error codes, session modes and the editor's terminal."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import acp
 import pytest
@@ -21,8 +23,6 @@ PNG = base64.b64encode(bytes.fromhex(
 
 
 async def wait_for_commands(client: RecordingClient) -> list[str]:
-    import asyncio
-
     for _ in range(200):
         updates = client.of(schema.AvailableCommandsUpdate)
         if updates:
@@ -132,3 +132,79 @@ async def test_session_modes_read_only_and_accept_edits(workspace: Path,
         with pytest.raises(acp.RequestError) as unknown:
             await conn.set_session_mode(session_id=sid, mode_id="yolo")
         assert unknown.value.code == -32602
+
+
+class TerminalClient(RecordingClient):
+    """An editor that offers terminal/*: it runs each command itself and records the calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, Any]] = []
+        self.procs: dict[str, asyncio.subprocess.Process] = {}
+        self.out: dict[str, bytes] = {}
+
+    async def create_terminal(self, command: str, session_id: str, args: list[str] | None = None,
+                              env: list[Any] | None = None, cwd: str | None = None,
+                              output_byte_limit: int | None = None,
+                              **kwargs: Any) -> schema.CreateTerminalResponse:
+        terminal_id = f"t{len(self.procs)}"
+        self.calls.append(("create", {"command": command, "args": args, "cwd": cwd,
+                                      "env": {v.name: v.value for v in env or []}}))
+        self.procs[terminal_id] = await asyncio.create_subprocess_exec(
+            command, *(args or []), cwd=cwd, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT, env={v.name: v.value for v in env or []})
+        return schema.CreateTerminalResponse(terminal_id=terminal_id)
+
+    async def wait_for_terminal_exit(self, session_id: str, terminal_id: str,
+                                     **kwargs: Any) -> schema.WaitForTerminalExitResponse:
+        proc = self.procs[terminal_id]
+        assert proc.stdout is not None
+        self.out[terminal_id] = await proc.stdout.read()
+        return schema.WaitForTerminalExitResponse(exit_code=await proc.wait())
+
+    async def kill_terminal(self, session_id: str, terminal_id: str, **kwargs: Any) -> None:
+        self.calls.append(("kill", terminal_id))
+        self.procs[terminal_id].kill()
+
+    async def terminal_output(self, session_id: str, terminal_id: str,
+                              **kwargs: Any) -> schema.TerminalOutputResponse:
+        proc = self.procs[terminal_id]
+        status = (schema.TerminalExitStatus(exit_code=proc.returncode)
+                  if proc.returncode is not None and proc.returncode >= 0 else None)
+        return schema.TerminalOutputResponse(output=self.out.get(terminal_id, b"").decode(),
+                                             truncated=False, exit_status=status)
+
+    async def release_terminal(self, session_id: str, terminal_id: str, **kwargs: Any) -> None:
+        self.calls.append(("release", terminal_id))
+
+
+async def test_commands_run_in_the_editors_terminal(workspace: Path, fake: FakeAnthropic) -> None:
+    (workspace / ".victor" / "config.yml").write_text(
+        "tools: {bash: {enabled: true, allow: [echo, sleep], timeout: 2},"
+        " approvals: {bash: {allow: ['*']}}}\n")
+    client = TerminalClient()
+    fake.queue(tool_use("bash", {"command": "echo from the editor"}), text("seen"),
+               tool_use("bash", {"command": "sleep 30"}), text("stopped"))
+    async with acp.spawn_agent_process(
+            client, sys.executable, "-m", "victor_server", "acp", "--workspace", str(workspace),
+            env={**os.environ, **fake.env()}) as (conn, _process):
+        await conn.initialize(protocol_version=1, client_capabilities=schema.ClientCapabilities(
+            terminal=True))
+        sid = await new_session(conn, workspace)
+        await conn.prompt(session_id=sid, prompt=[acp.text_block("say hi")])
+        ran = fake.message_requests[-1].body["messages"][-1]["content"][0]
+        assert not ran["is_error"] and "from the editor" in str(ran["content"])
+        kind, created = client.calls[0]
+        assert kind == "create" and created["command"] == "echo"
+        assert created["args"] == ["from", "the", "editor"]
+        assert created["cwd"] == str(workspace)
+        assert "ANTHROPIC_API_KEY" not in created["env"]  # the allow-listed environment
+        assert client.calls[1] == ("release", "t0")
+        shown = [c for u in client.of(schema.ToolCallProgress) for c in u.content or []
+                 if isinstance(c, schema.TerminalToolCallContent)]
+        assert [c.terminal_id for c in shown] == ["t0"]
+
+        await conn.prompt(session_id=sid, prompt=[acp.text_block("wait a while")])
+        stopped = fake.message_requests[-1].body["messages"][-1]["content"][0]
+        assert stopped["is_error"] and "timed out after 2 s" in str(stopped["content"])
+        assert client.calls[-2:] == [("kill", "t1"), ("release", "t1")]

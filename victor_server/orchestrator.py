@@ -244,7 +244,7 @@ class AgentOrchestrator(SessionOperations):
                    scope: RequestScope = DEFAULT_SCOPE, override: dict[str, Any] | None = None,
                    ask_permission: PermissionAsker | None = None, client_fs: Any = None,
                    extra_blocks: list[dict[str, Any]] | None = None,
-                   mode: str | None = None) -> ChatResult:
+                   mode: str | None = None, terminal: Any = None) -> ChatResult:
         if not isinstance(message, str) or not message.strip():
             raise InvalidParams("message", "a non-empty string is required")
         sid, row = await self.session_for_chat(session_id, scope)
@@ -271,7 +271,7 @@ class AgentOrchestrator(SessionOperations):
                           [s.spec for s in selection.tools], variant,
                           {**metadata, "task": metadata.get("task") or message})
         tool_ctx = ToolContext(self.workspace, sid, ask_permission, client_fs,
-                               {"settings": settings, "mode": mode})
+                               {"settings": settings, "mode": mode, "terminal": terminal})
         started = time.monotonic()
         result = await TurnRunner(self, setup, on_delta, on_tool, tool_ctx).run()
         # latency per turn, so the analytics summary can compare A/B variants on it

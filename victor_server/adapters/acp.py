@@ -46,6 +46,7 @@ from acp.helpers import update_agent_message_text
 from victor_server import __version__
 from victor_server.adapters import acp_commands
 from victor_server.adapters.acp_permissions import EditorFiles, PermissionGate
+from victor_server.adapters.acp_terminal import EditorTerminal
 from victor_server.adapters.acp_updates import (
     history_updates,
     prompt_to_message,
@@ -327,7 +328,8 @@ class VictorAcpAgent:
             on_delta=on_delta, on_tool=on_tool, ask_permission=gate,
             client_fs=EditorFiles.offered(self._client, sid, self._capabilities),
             extra_blocks=extra_blocks or None, override=dict(session.override) or None,
-            mode=session.mode)
+            mode=session.mode,
+            terminal=EditorTerminal.offered(self._client, sid, self._capabilities))
 
     async def _send_usage(self, app: Application, session: AcpSession,
                           meta: dict[str, Any]) -> None:

@@ -24,6 +24,10 @@ The command runs in the workspace with stdin closed, in its own process group so
 a cancelled turn kills everything it started. stdout and stderr are merged; output beyond
 ``max_output`` characters is dropped (the pipe is still drained so the command cannot block on
 it). A non-zero exit or a timeout is an ``is_error`` result carrying the output so far.
+
+A face may offer the editor's own terminal (``ToolContext.options["terminal"]``, ACP's
+``terminal/*``): the same checked argv, working directory, environment, time limit and output
+cap then run there, and the user watches the command in their editor.
 """
 
 from __future__ import annotations
@@ -153,6 +157,12 @@ class BashTool:
     async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
         paths = WorkspacePaths.for_context(ctx)
         argv = self.program(tool_input["command"], paths)
+        terminal = ctx.options.get("terminal")
+        if terminal is not None:  # the editor's own terminal (ACP terminal/*)
+            text, code, timed_out, truncated = await terminal.run(
+                argv, str(paths.root), child_environment(self.env_names), self.timeout,
+                self.max_output * 4, ctx.options.get("tool_use_id"))
+            return self._result(text, code, timed_out, truncated)
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv, cwd=paths.root, env=child_environment(self.env_names),
@@ -177,11 +187,14 @@ class BashTool:
                 await proc.wait()
             reader.cancel()
         text = b"".join(sink).decode("utf-8", errors="replace")
-        truncated = dropped or len(text) > self.max_output
+        return self._result(text, proc.returncode, timed_out, dropped)
+
+    def _result(self, text: str, code: int | None, timed_out: bool,
+                truncated: bool) -> ToolResult:
+        truncated = truncated or len(text) > self.max_output
         text = text[:self.max_output]
         if truncated:
             text += f"\n[... output truncated at {self.max_output} characters]"
-        code = proc.returncode
         if timed_out:
             text += f"\n[timed out after {self.timeout:g} s; process killed]"
         elif code:
