@@ -208,3 +208,26 @@ async def test_commands_run_in_the_editors_terminal(workspace: Path, fake: FakeA
         stopped = fake.message_requests[-1].body["messages"][-1]["content"][0]
         assert stopped["is_error"] and "timed out after 2 s" in str(stopped["content"])
         assert client.calls[-2:] == [("kill", "t1"), ("release", "t1")]
+
+
+async def test_the_models_plan_is_shown_as_a_plan(workspace: Path, fake: FakeAnthropic) -> None:
+    steps = [{"content": "read the module", "status": "completed", "priority": "high"},
+             {"content": "write the fix", "status": "in_progress"},
+             {"content": "run the tests", "status": "pending"}]
+    client = RecordingClient()
+    fake.queue(tool_use("plan", {"entries": steps}), text("working on it"))
+    async with spawned(workspace, fake, client) as conn:
+        sid = await new_session(conn, workspace)
+        await conn.prompt(session_id=sid, prompt=[acp.text_block("fix the parser, with tests")])
+        plans = client.of(schema.AgentPlanUpdate)
+        assert [(e.content, e.status, e.priority) for e in plans[-1].entries] == [
+            ("read the module", "completed", "high"), ("write the fix", "in_progress", "medium"),
+            ("run the tests", "pending", "medium")]
+        assert not client.of(schema.ToolCallStart)  # a plan, not a tool card
+        sent = fake.message_requests[-1].body["messages"][-1]["content"][0]
+        assert "[x] read the module" in str(sent["content"])
+    replay = RecordingClient()
+    async with spawned(workspace, fake, replay) as conn:
+        await conn.load_session(cwd=str(workspace), session_id=sid, mcp_servers=[])
+        assert len(replay.of(schema.AgentPlanUpdate)) == 1
+        assert not replay.of(schema.ToolCallStart)

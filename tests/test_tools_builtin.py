@@ -60,7 +60,7 @@ async def run(ws: Path, name: str, tool_input: Any, options: dict[str, Any] | No
 
 async def test_builtin_specs_carry_schema_tier_and_domain(ws: Path) -> None:
     specs = {s.name: s for s in await make(ws).specs()}
-    assert set(specs) == {"read", "write", "edit", "ls", "search"}  # bash is off by default
+    assert set(specs) == {"read", "write", "edit", "ls", "search", "plan"}  # bash is off by default
     assert specs["read"].input_schema["required"] == ["path"]
     assert specs["edit"].input_schema["required"] == ["path", "old", "new"]
     assert {s.cost_tier for s in specs.values()} <= {"free", "low", "medium", "high"}

@@ -49,6 +49,7 @@ from victor_server.adapters.acp_permissions import EditorFiles, PermissionGate
 from victor_server.adapters.acp_terminal import EditorTerminal
 from victor_server.adapters.acp_updates import (
     history_updates,
+    plan_update,
     prompt_to_message,
     stop_reason,
     tool_finished,
@@ -317,6 +318,11 @@ class VictorAcpAgent:
 
         async def on_tool(info: dict[str, Any]) -> None:
             status = info.get("status")
+            if info.get("name") == "plan":  # the model's checklist: shown as the plan itself
+                entries = (info.get("data") or {}).get("plan")
+                if status == "completed" and entries:
+                    await self._client.session_update(session_id=sid, update=plan_update(entries))
+                return
             update: Any = (tool_started(workspace, info) if status == "pending"
                            else tool_running(info) if status == "running"
                            else tool_finished(workspace, info))

@@ -31,6 +31,8 @@ from acp.helpers import (
 )
 
 from victor_server.messages import tool_result_text
+from victor_server.tools.base import ToolError
+from victor_server.tools.plan_tool import plan_entries
 
 KINDS: dict[str, schema.ToolKind] = {
     "read": "read", "ls": "read", "write": "edit", "edit": "edit", "search": "search",
@@ -46,7 +48,8 @@ OUTPUT_CHARS = 2000  # what a tool card shows; the model got the whole output
 ToolCallContent = (schema.ContentToolCallContent | schema.FileEditToolCallContent
                    | schema.TerminalToolCallContent)
 SessionUpdate = (schema.UserMessageChunk | schema.AgentMessageChunk | schema.AgentThoughtChunk
-                 | schema.ToolCallStart | schema.ToolCallProgress | schema.UsageUpdate)
+                 | schema.ToolCallStart | schema.ToolCallProgress | schema.UsageUpdate
+                 | schema.AgentPlanUpdate)
 
 
 def stop_reason(core_reason: str) -> schema.StopReason:
@@ -194,14 +197,28 @@ def _block_updates(workspace: Path, role: Any, block: dict[str, Any],
     if kind == "tool_use":
         tool_input = dict(block.get("input") or {})
         names[str(block["id"])] = (str(block.get("name")), tool_input)
+        if block.get("name") == "plan":
+            try:
+                return [plan_update(plan_entries(tool_input))]
+            except ToolError:  # a plan the model got wrong was refused then; nothing to show
+                return []
         return [tool_started(workspace, {"id": block["id"], "name": block.get("name"),
                                          "input": tool_input}, "in_progress")]
     if kind == "tool_result":
         tool_id = str(block.get("tool_use_id"))
         name, tool_input = names.get(tool_id, ("", {}))
+        if name == "plan":
+            return []
         return [tool_finished(workspace, {
             "id": tool_id, "name": name, "input": tool_input,
             "output": tool_result_text(block),
             "status": "error" if block.get("is_error") else "completed"})]
     return []
 
+
+
+def plan_update(entries: list[dict[str, str]]) -> schema.AgentPlanUpdate:
+    """The ``plan`` tool's checklist as ACP's ``plan`` update (the whole list each time)."""
+    return schema.AgentPlanUpdate(session_update="plan", entries=[
+        schema.PlanEntry(content=e["content"], status=e["status"], priority=e["priority"])
+        for e in entries])

@@ -44,6 +44,7 @@ from victor_server.tools.mcp_tools import (
     McpTool,
     mcp_tool_name,
 )
+from victor_server.tools.plan_tool import PlanTool
 from victor_server.tools.plugin_tools import load_plugin_tools
 from victor_server.tools.protected_paths import Protection
 from victor_server.tools.search_tool import SearchTool
@@ -62,7 +63,7 @@ def _plain(config: Any) -> dict[str, Any]:
 
 
 def builtin_tools(options: dict[str, Any]) -> list[Tool]:
-    tools: list[Tool] = [ReadTool(), WriteTool(), EditTool(), LsTool(), SearchTool()]
+    tools: list[Tool] = [ReadTool(), WriteTool(), EditTool(), LsTool(), SearchTool(), PlanTool()]
     bash = options.get("bash") or {}
     if bash.get("enabled", False):
         tools.append(BashTool(bash))
