@@ -426,25 +426,25 @@ def _iso(timestamp: Any) -> str | None:
 async def serve(args: argparse.Namespace) -> None:
     workspace = args.workspace if getattr(args, "workspace_explicit", True) else None
     agent = VictorAcpAgent(workspace, args.config, args.db)
-    from acp.stdio import stdio_streams
+    from victor_server.adapters.shutdown import close_on_signals
+    from victor_server.adapters.stdio_lines import AcpStdio
+    from victor_server.adapters.wire_flow import open_stdio
+    from victor_server.adapters.wire_guard import WireLimits
 
-    from victor_server.adapters.wire_guard import LineGuard
-
-    # The SDK's receive loop ends the process on a frame that is not a JSON object (a batch,
-    # a number): LineGuard answers such frames -32700/-32600 before the SDK sees them.
-    reader, writer = await stdio_streams(limit=50 * 1024 * 1024)
-    from victor_server.adapters.shutdown import close_on_sigterm
-
-    close_on_sigterm(agent.close)
+    # The SDK reads through our transport: frames over the size or depth limit, and frames that
+    # are not a JSON-RPC object (which would end the SDK's receive loop), are answered there,
+    # and requests beyond the in-flight limit wait unread.
+    reader, sink = await open_stdio()
+    close_on_signals(agent.close)
     try:
         # a subset of Agent: the SDK answers -32601 for the rest
-        await run_agent(cast("Agent", agent), writer, LineGuard(reader, writer))
+        await run_agent(cast("Agent", agent), AcpStdio(reader, sink, WireLimits.from_environ()))
     finally:
         await agent.close()
 
 
 def run(args: argparse.Namespace) -> int:
-    """``victor-server acp``: serve until the client closes stdin."""
+    """``victor-server acp``: serve until the client closes stdin or a signal stops it."""
     try:
         asyncio.run(serve(args))
     except KeyboardInterrupt:

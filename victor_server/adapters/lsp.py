@@ -33,7 +33,14 @@ from victor_server import __version__
 from victor_server.adapters.lsp_permissions import CAPABILITY as PERMISSION_CAPABILITY
 from victor_server.adapters.lsp_permissions import METHOD as PERMISSION_METHOD
 from victor_server.adapters.lsp_permissions import LspApprover
-from victor_server.adapters.wire_guard import INVALID_REQUEST, error_response, invalid_request
+from victor_server.adapters.lsp_wire import answered_id
+from victor_server.adapters.wire_flow import InFlight, StdoutSink
+from victor_server.adapters.wire_guard import (
+    INVALID_REQUEST,
+    WireLimits,
+    error_response,
+    invalid_request,
+)
 from victor_server.errors import VictorError
 from victor_server.methods import LSP_METHODS
 
@@ -68,6 +75,14 @@ def raw_params_converter() -> Any:
 
 
 class VictorProtocol(LanguageServerProtocol):
+    in_flight: InFlight | None = None  # set by start_io: answers release request slots
+
+    def _send_data(self, data: Any) -> None:
+        super()._send_data(data)
+        answers, request_id = answered_id(data)
+        if answers and self.in_flight is not None:
+            self.in_flight.done(request_id)
+
     def handle_message(self, message: Any) -> None:
         # pygls drops (or raises on) JSON that is not a JSON-RPC message; SPEC section 8 wants
         # -32600. Its object hook leaves anything without "jsonrpc" as plain JSON.
@@ -78,6 +93,11 @@ class VictorProtocol(LanguageServerProtocol):
         if not isinstance(method, str) or (hasattr(message, "method") and not method):
             self._send_data(invalid_request({"jsonrpc": "2.0", "id": getattr(
                 message, "id", None), "method": method}))
+            return
+        if self._shutdown and hasattr(message, "id") and method and method != types.EXIT:
+            # pygls drops it silently; the client would wait for an answer forever
+            self._send_data(error_response(message.id, INVALID_REQUEST,
+                                           "invalid request: the server is shutting down"))
             return
         super().handle_message(message)
 
@@ -122,6 +142,7 @@ class VictorLanguageServer(LanguageServer):
         self._init_options: dict[str, Any] = {}
         self._app: Any = None
         self._app_lock = asyncio.Lock()
+        self._sink: StdoutSink | None = None
 
     def on_initialize(self, params: types.InitializeParams) -> None:
         if params.root_uri and params.root_uri.startswith("file://"):
@@ -137,17 +158,12 @@ class VictorLanguageServer(LanguageServer):
         async with self._app_lock:
             if self._app is None:
                 self._app = await self._factory(self._root, self._init_options)
-                self._close_on_sigterm()
         return self._app
 
-    def _close_on_sigterm(self) -> None:
-        from victor_server.adapters.shutdown import close_on_sigterm
-
-        async def close() -> None:
-            if self._app is not None:
-                await self._app.close()
-
-        close_on_sigterm(close)
+    async def client_caught_up(self) -> None:
+        """Wait while the client has not read what we wrote (a streamed turn pauses)."""
+        if self._sink is not None:
+            await self._sink.drain()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
@@ -161,23 +177,28 @@ class VictorLanguageServer(LanguageServer):
         logger.error("server error (%s): %s", getattr(source, "__name__", source), error)
 
     def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
-        """pygls' stdio loop, plus a clean stop when the client goes away (stdin EOF): running
-        turns are cancelled (they store what was said), analytics flushed, the store closed.
-        Without this the store's thread outlives the loop and the process never exits."""
-        import sys
+        """Serve stdio until the client goes away (stdin EOF) or a signal stops us; either way
+        running turns are cancelled (they store what was said), analytics flushed and the store
+        closed. pygls' own loop is replaced by ``lsp_wire.serve`` (framing and flow control)."""
         import threading
 
-        from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
+        from victor_server.adapters import lsp_wire
+        from victor_server.adapters.shutdown import close_on_signals
+        from victor_server.adapters.wire_flow import open_stdio
 
-        stop_event = self._stop_event = threading.Event()
-        reader = StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool)
-        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        self._stop_event = threading.Event()
+        limits = WireLimits.from_environ()
+        protocol = self.protocol
+        assert isinstance(protocol, VictorProtocol)
 
         async def serve() -> None:
+            reader, sink = await open_stdio(stdin, stdout)
+            self._sink = sink
+            protocol.in_flight = in_flight = InFlight(limits)
+            protocol.set_writer(sink)
+            close_on_signals(self.close_app)
             try:
-                await run_async(stop_event=stop_event, reader=reader,
-                                protocol=self.protocol, logger=logger,
-                                error_handler=self.report_server_error)
+                await lsp_wire.serve(self, reader, sink, limits, in_flight)
             finally:
                 await self.close_after_disconnect()
 
@@ -190,6 +211,11 @@ class VictorLanguageServer(LanguageServer):
         finally:
             self.shutdown()  # type: ignore[no-untyped-call]
 
+    async def close_app(self) -> None:
+        if self._app is not None:
+            app, self._app = self._app, None
+            await app.close()
+
     async def close_after_disconnect(self) -> None:
         current = asyncio.current_task()
         running = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
@@ -197,9 +223,7 @@ class VictorLanguageServer(LanguageServer):
             task.cancel()
         if running:
             await asyncio.wait(running, timeout=10)
-        if self._app is not None:
-            app, self._app = self._app, None
-            await app.close()
+        await self.close_app()
 
 
 def rpc_error(exc: VictorError) -> JsonRpcException:
@@ -213,12 +237,15 @@ def create_server(factory: Callable[[Path | None, dict[str, Any]], Any]) -> Vict
         notify = server.protocol.notify
         approver = LspApprover(server.protocol,
                                server._init_options.get(PERMISSION_CAPABILITY) is True)
+
+        async def on_delta(session_id: str, text: str) -> None:
+            notify("victor/chatDelta", {"sessionId": session_id, "text": text})
+            await server.client_caught_up()  # a client that reads nothing pauses the stream
+
         try:
             app = await server.app()  # a store that cannot be opened is -32005, not -32603
             return await app.call(
-                method, params, ask_permission=approver,
-                on_delta=lambda sid, text: notify("victor/chatDelta",
-                                                  {"sessionId": sid, "text": text}),
+                method, params, ask_permission=approver, on_delta=on_delta,
                 on_tool=lambda info: notify("victor/toolCall", {
                     k: info[k] for k in ("sessionId", "id", "name", "status")}))
         except VictorError as exc:

@@ -410,9 +410,9 @@ def run(args: argparse.Namespace, first: Any = None) -> int:
     server = create_server(holder)
 
     async def serve() -> None:
-        from victor_server.adapters.shutdown import close_on_sigterm
+        from victor_server.adapters.shutdown import close_on_signals
 
-        close_on_sigterm(holder.close)
+        close_on_signals(holder.close)
         try:
             if args.http:
                 if args.host not in ("127.0.0.1", "localhost", "::1"):

@@ -9,7 +9,8 @@ exactly as if it had answered. Its own answer to that frame is then dropped, aft
 against ours (a mismatch is logged and re-recorded, so it cannot persist past one start).
 
 Only a well-formed ``initialize`` with a cached protocol version takes the fast path; every other
-first frame (the 2026 ``server/discover``, garbage, an unknown version) goes to the SDK as it is.
+first frame (the 2026 ``server/discover``, garbage, an unknown version, a frame nested deeper
+than the wire limit, which is never parsed here) goes to the SDK's reader as it is.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from victor_server import __version__
+from victor_server.adapters.wire_guard import WireLimits, nesting_deeper_than
 
 logger = logging.getLogger(__name__)
 
@@ -99,9 +101,12 @@ def read_first_frame(stdin_fd: int, stdout_fd: int, path: Path | None = None) ->
     """Read the client's first line; answer it from the cache when it is a known initialize."""
     raw = read_line(stdin_fd)
     frame = FirstFrame(raw)
+    if not raw.endswith(b"\n") or nesting_deeper_than(
+            raw, WireLimits.from_environ().max_depth):
+        return frame  # cut short, or too deep to parse here: the SDK's reader answers it
     try:
         message = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return frame
     if not (isinstance(message, dict) and message.get("method") == "initialize"
             and "id" in message and isinstance(message.get("params"), dict)):

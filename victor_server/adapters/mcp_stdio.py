@@ -1,26 +1,37 @@
-"""MCP over stdio, with malformed frames answered instead of dropped.
+"""MCP over stdio, with every frame answered and no more than ``max_in_flight`` requests held.
 
-The SDK's stdio transport turns a line it cannot validate into an ``Exception`` item on the
-read stream, and its dispatcher logs that at debug level and moves on: the client never hears
-why its message went nowhere. SPEC section 8 wants -32700 for a frame that cannot be parsed and
--32600 for JSON that is not a request. ``serve_stdio`` sits one relay between the transport and
-the server: messages pass through untouched, exceptions become those answers (with the id when
-the line had a usable one; the screening rules are ``wire_guard``'s, shared with the other
-faces).
+The SDK's stdio transport would read stdin lines of any length, hand a line it cannot validate
+to the dispatcher as an ``Exception`` (which logs it at debug level: the client never hears why
+its message went nowhere), and start a task for every request however many arrive. So:
+
+* stdin is read by ``stdio_lines.ScreenedLines`` (given to the SDK's transport as its stdin):
+  frames over the size or depth limit are answered -32600 and never reach a parser. fd 0
+  itself is pointed at ``/dev/null`` first, as the SDK does for its own reader, so tools
+  started as child processes cannot read the wire;
+* ``serve_stdio`` sits one relay between the transport and the server: exceptions become
+  -32700/-32600 answers, and a request is passed on only while fewer than ``max_in_flight``
+  are unanswered. The relay sees every answer on its way out, and a
+  ``notifications/cancelled`` (the SDK never answers a cancelled request) frees its slot.
+  While the relay waits, nothing more is read, and the client's writes block in its own
+  process.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+import os
+import sys
+from typing import IO, Any
 
 import anyio
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
 
 from victor_server.adapters.mcp_fast_start import FirstFrame, remember
-from victor_server.adapters.wire_guard import INVALID_REQUEST, PARSE_ERROR
+from victor_server.adapters.stdio_lines import ScreenedLines
+from victor_server.adapters.wire_flow import InFlight, open_stdin
+from victor_server.adapters.wire_guard import INVALID_REQUEST, PARSE_ERROR, WireLimits
 
 logger = logging.getLogger(__name__)
 
@@ -34,40 +45,58 @@ def answer_for(exc: Exception) -> tuple[int, str]:
     return INVALID_REQUEST, "invalid request: not a JSON-RPC request, notification or response"
 
 
-async def serve_stdio(server: Any, first: FirstFrame | None = None) -> None:
+def claim_stdin() -> IO[bytes]:
+    """A private descriptor for the wire; fd 0 becomes ``/dev/null`` for everything else."""
+    try:
+        import fcntl
+
+        private = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 3)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+    except (ImportError, OSError):  # Windows, or no stdin to claim: read it in place
+        return sys.stdin.buffer
+    return os.fdopen(private, "rb", buffering=0)
+
+
+async def serve_stdio(server: Any, first: FirstFrame | None = None,
+                      limits: WireLimits | None = None) -> None:
     """``MCPServer.run_stdio_async``, with the screening relay in front of the server.
 
     ``first`` is a frame read (and maybe answered) before the SDK was imported
-    (``mcp_fast_start``): it is handed to the server first, and the server's own answer to an
-    ``initialize`` we already answered is checked and dropped."""
+    (``mcp_fast_start``): its bytes are read again ahead of stdin, and the server's own answer
+    to an ``initialize`` we already answered is checked and dropped."""
     import mcp_types as types
 
+    limits = limits or WireLimits.from_environ()
+    lines = ScreenedLines(await open_stdin(claim_stdin(), first.raw if first else b""), limits)
+    in_flight = InFlight(limits)
     lowlevel = server._lowlevel_server  # what run_stdio_async drives, with the same options
-    async with stdio_server() as (read_stream, write_stream):
+    async with stdio_server(stdin=lines) as (read_stream, write_stream):  # type: ignore[arg-type]
         relay_in, relay_out = anyio.create_memory_object_stream[Any](0)
         answers_in, answers_out = anyio.create_memory_object_stream[Any](0)
 
-        async def screened(item: Any) -> None:
-            if not isinstance(item, Exception):
-                await relay_in.send(item)
-                return
-            code, message = answer_for(item)
-            logger.warning("answered a malformed frame with %d: %s", code, message[:200])
-            error = types.JSONRPCError(jsonrpc="2.0", id=None, error=types.ErrorData(
-                code=code, message=message))
-            await write_stream.send(SessionMessage(error))
+        async def answer(error: dict[str, Any]) -> None:
+            await write_stream.send(SessionMessage(types.JSONRPCError(
+                jsonrpc="2.0", id=error["id"], error=types.ErrorData(**error["error"]))))
+
+        lines.attach(answer)
 
         async def relay() -> None:
             async with relay_in, read_stream:
-                if first is not None and first.raw.strip():
-                    try:
-                        parsed: Any = SessionMessage(types.jsonrpc_message_adapter.validate_json(
-                            first.raw, by_name=False))
-                    except Exception as exc:
-                        parsed = exc
-                    await screened(parsed)
                 async for item in read_stream:
-                    await screened(item)
+                    if isinstance(item, Exception):
+                        code, message = answer_for(item)
+                        logger.warning("answered a malformed frame with %d: %s", code, message)
+                        await answer({"id": None, "error": {"code": code, "message": message}})
+                        continue
+                    message = item.message
+                    if isinstance(message, types.JSONRPCRequest):
+                        await in_flight.admit(message.id)
+                    elif isinstance(message, types.JSONRPCNotification) and \
+                            message.method == "notifications/cancelled":
+                        in_flight.done((message.params or {}).get("requestId"))
+                    await relay_in.send(item)
 
         forwarded = anyio.Event()
 
@@ -76,6 +105,9 @@ async def serve_stdio(server: Any, first: FirstFrame | None = None) -> None:
             # owns the transport's write side now: closing it lets stdio_server finish
             async with answers_out, write_stream:
                 async for item in answers_out:
+                    message = item.message
+                    if isinstance(message, types.JSONRPCResponse | types.JSONRPCError):
+                        in_flight.done(message.id)
                     if pending is not None and _settles(item, pending):
                         keep = pending.answered is None
                         pending = None

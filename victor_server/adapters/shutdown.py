@@ -1,8 +1,16 @@
-"""SIGTERM, the way editors and supervisors stop a server: close the application (running turns
-store what was said, analytics are flushed, the store is closed), then exit.
+"""SIGINT, SIGTERM and SIGHUP, the ways editors, terminals and supervisors stop a server: close
+the application (running turns store what was said, analytics are flushed, the store is
+closed), then exit 0.
 
-The exit is ``os._exit``: each face reads stdin on a thread that cannot be interrupted, so a
-normal interpreter shutdown would wait for a line that never comes.
+SIGINT is what Claude Code and most editors send first, and a terminal's Ctrl-C; SIGHUP is a
+closed terminal. All three go through the event loop (``add_signal_handler``), which never
+blocks on the client: stdin and stdout are non-blocking pipes (``wire_flow``), so a client that
+reads nothing cannot keep the server from hearing a signal.
+
+The exit is ``os._exit``: a reader thread (a redirected stdin, the MCP SDK's stdout writer) can
+be blocked in a system call that nothing interrupts, and a normal interpreter shutdown would
+wait for it. A close that has not finished after ``grace`` seconds (a store that does not
+answer) is abandoned with status 1 and one line saying so.
 """
 
 from __future__ import annotations
@@ -15,26 +23,37 @@ from collections.abc import Awaitable, Callable
 
 logger = logging.getLogger(__name__)
 
+SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
-def close_on_sigterm(close: Callable[[], Awaitable[None]]) -> None:
-    """Install the handler on the running loop (a no-op where signals cannot be handled)."""
+
+def close_on_signals(close: Callable[[], Awaitable[None]], grace: float = 10.0) -> None:
+    """Install the handlers on the running loop (a no-op where signals cannot be handled)."""
     loop = asyncio.get_running_loop()
     pending: list[asyncio.Task[None]] = []
 
-    async def close_and_exit() -> None:
+    async def close_and_exit(name: str) -> None:
+        status = 0
         try:
-            await close()
+            await asyncio.wait_for(close(), grace)
+        except TimeoutError:
+            logger.error("%s: closing took over %.0f s; exiting without it", name, grace)
+            status = 1
         except Exception as exc:  # exiting anyway: say what could not be closed
-            logger.error("closing on SIGTERM failed: %s", exc)
+            logger.error("closing on %s failed: %s", name, exc)
         finally:
             logging.shutdown()
-            os._exit(0)
+            os._exit(status)
 
-    def on_sigterm() -> None:
-        if not pending:  # a second SIGTERM while closing changes nothing
-            pending.append(loop.create_task(close_and_exit()))
+    def on_signal(name: str) -> None:
+        if not pending:  # a second signal while closing changes nothing
+            logger.info("%s: closing and exiting", name)
+            pending.append(loop.create_task(close_and_exit(name)))
 
-    try:
-        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
-    except (NotImplementedError, RuntimeError):  # not on Windows, or not the main thread
-        pass
+    for name in SIGNALS:
+        signum = getattr(signal, name, None)
+        if signum is None:  # SIGHUP is not on Windows
+            continue
+        try:
+            loop.add_signal_handler(signum, on_signal, name)
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not main thread
+            pass

@@ -1,31 +1,72 @@
-"""What a face answers to a JSON-RPC message its framework would drop, or die on.
+"""What a face answers to a frame its framework would drop, choke on, or die on.
 
-SPEC section 8: a frame that cannot be parsed is answered with -32700, a message that is JSON
-but not a request is answered with -32600, and neither ever stops the server. The protocol
-frameworks differ here: pygls logs and drops most malformed messages, and the ACP SDK's receive
-loop ends on the first message that is not an object (a batch, a number), which ends the
-process. So each face screens what arrives with the same two functions:
+A frame that cannot be parsed is answered with -32700, and a message that is JSON but not a
+request with -32600; neither ever stops the server. The protocol frameworks differ here: pygls
+logs and drops most malformed messages, the ACP SDK's receive loop ends on the first message
+that is not an object, and every JSON parser raises ``RecursionError`` (or gives up) somewhere
+around a thousand levels of nesting. So each face screens what arrives with the same rules:
 
-* ``parse_error(reason)``: the -32700 response (id null) for bytes that are not JSON;
-* ``invalid_request(message)``: the -32600 response for a parsed message that is not a
-  request, notification or response, or None when it is one.
+* ``WireLimits``: the largest frame, the deepest nesting and the most requests in flight one
+  connection may have; read from the ``wire`` config keys in the environment when the process
+  starts (``VICTOR_WIRE__MAX_FRAME_BYTES``...), because the wire is read before any config file
+  is found;
+* ``screen_bytes(frame, limits)``: the -32600 answer for a frame too large or nested too deep,
+  found without parsing it (a scan of the brackets outside strings), so no parser ever recurses
+  past the limit;
+* ``parse_error(reason)`` and ``invalid_request(message)``: the -32700 answer for bytes that are
+  not JSON, and the -32600 answer for a parsed message that is not a request, notification or
+  response;
+* ``sniff_id(head)``: the id of a frame we refuse to parse, when it can be read from the first
+  bytes, so the client's pending request gets its error instead of waiting forever.
 
-``LineGuard`` applies both to a newline-delimited stream (ACP) before the framework reads it.
 Batches are not part of LSP, MCP (2025-06-18 onwards) or ACP, so a batch is one invalid
 request. Params are left to each method, which answers -32602 naming the field.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
+
+
+@dataclass
+class WireLimits:
+    """Per-connection limits; the defaults leave room for any honest client (a 5 MB file in a
+    prompt, a deeply nested tool schema) and none for a flood."""
+
+    max_frame_bytes: int = 32 * 1024 * 1024
+    max_depth: int = 256
+    max_in_flight: int = 64
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> WireLimits:
+        environ = os.environ if environ is None else environ
+        limits = cls()
+        for field in fields(cls):
+            var = f"VICTOR_WIRE__{field.name.upper()}"
+            raw = environ.get(var)
+            if raw is None:
+                continue
+            try:
+                value = int(raw.strip())
+            except ValueError:
+                value = 0
+            if value < 1:
+                logger.warning("%s=%r is not a positive integer; using %d", var, raw,
+                               getattr(limits, field.name))
+                continue
+            setattr(limits, field.name, value)
+        return limits
 
 
 def error_response(request_id: Any, code: int, message: str) -> dict[str, Any]:
@@ -63,62 +104,98 @@ def invalid_request(message: Any) -> dict[str, Any] | None:
                           "invalid request: neither a method nor a result")
 
 
-def screen_line(line: bytes) -> dict[str, Any] | None:
-    """The error answer for one newline-delimited frame, or None to pass it on."""
-    if not line.strip():
+# A JSON string, escapes included (the unrolled form: no backtracking per character).
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_OPENERS = frozenset(b"[{")
+
+
+def nesting_deeper_than(data: bytes, limit: int) -> bool:
+    """True when ``data`` opens more than ``limit`` arrays/objects inside one another.
+
+    Counts brackets outside strings without parsing. The common case costs two ``count``
+    calls; only a frame with more brackets than the limit is walked bracket by bracket. An
+    unterminated string's brackets count too, which can only refuse JSON that would not parse.
+    """
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    depth = 0
+    for byte in _STRING.sub(b"", data).translate(None, _NOT_BRACKET):
+        if byte in _OPENERS:
+            depth += 1
+            if depth > limit:
+                return True
+        elif depth:
+            depth -= 1
+    return False
+
+
+_ID = re.compile(rb'"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\\x00-\x1f]|\\.){0,256}")\s*[,}]')
+
+
+def sniff_id(head: bytes) -> Any:
+    """The request id in the first bytes of a frame we will not parse, or None.
+
+    Only an ``"id"`` key of the top-level object counts (depth one, outside strings), so an
+    ``id`` inside params is never taken for the request's.
+    """
+    head = head[:4096]
+    for match in _ID.finditer(head):
+        before = head[:match.start()]
+        if _depth_at_end(before) != 1:
+            continue
+        try:
+            value = json.loads(match.group(1))
+        except ValueError:
+            return None
+        return value if _valid_id(value) else None
+    return None
+
+
+def _depth_at_end(data: bytes) -> int | None:
+    """Bracket depth after ``data``, or None when ``data`` ends inside a string."""
+    outside = _STRING.sub(b"", data)
+    if b'"' in outside:
         return None
+    depth = 0
+    for byte in outside.translate(None, _NOT_BRACKET):
+        depth += 1 if byte in _OPENERS else -1
+    return depth
+
+
+def screen_bytes(frame: bytes, limits: WireLimits) -> dict[str, Any] | None:
+    """The -32600 answer for a frame over the size or depth limit, or None to parse it."""
+    size = len(frame) - frame.endswith(b"\n")  # the newline of an NDJSON frame is framing
+    if size > limits.max_frame_bytes:
+        return too_large(frame[:4096], size, limits)
+    if nesting_deeper_than(frame, limits.max_depth):
+        return error_response(sniff_id(frame), INVALID_REQUEST,
+                              f"invalid request: nested deeper than {limits.max_depth} levels")
+    return None
+
+
+def too_large(head: bytes, size: int, limits: WireLimits) -> dict[str, Any]:
+    return error_response(sniff_id(head), INVALID_REQUEST,
+                          f"invalid request: a {size}-byte frame is over the "
+                          f"{limits.max_frame_bytes}-byte limit")
+
+
+def screen_line(line: bytes, limits: WireLimits) -> tuple[Any, dict[str, Any] | None]:
+    """One newline-delimited frame: ``(message, None)`` to pass on, ``(None, answer)`` to
+    answer instead, ``(None, None)`` for a blank line."""
+    if not line.strip():
+        return None, None
+    refused = screen_bytes(line, limits)
+    if refused is not None:
+        return None, refused
     try:
         message = json.loads(line)
-    except ValueError as exc:  # includes UnicodeDecodeError
-        return parse_error(exc)
-    return invalid_request(message)
+    except (ValueError, RecursionError) as exc:  # ValueError includes UnicodeDecodeError
+        return None, parse_error(exc)
+    answer = invalid_request(message)
+    return (None, answer) if answer is not None else (message, None)
 
 
-class LineGuard(asyncio.StreamReader):
-    """A filtering ``asyncio.StreamReader`` for an NDJSON framework: lines that are not a
-    well-formed JSON-RPC message are answered here and never reach the framework. (A subclass
-    only because the ACP SDK insists on the type; all reads go to the wrapped reader.)
-
-    ``max_line`` bounds a frame; a longer one is read through, dropped and answered -32600,
-    so a hostile client cannot make us hold an unbounded line.
-    """
-
-    def __init__(self, reader: asyncio.StreamReader, writer: Any,
-                 max_line: int = 64 * 1024 * 1024) -> None:
-        super().__init__()
-        self._reader = reader
-        self._writer = writer
-        self._max_line = max_line
-
-    async def readuntil(self, separator: bytes = b"\n") -> bytes:  # type: ignore[override]
-        while True:
-            line, too_long = await self._read_line(separator)
-            answer = error_response(None, INVALID_REQUEST, "invalid request: frame too large") \
-                if too_long else screen_line(line)
-            if answer is None:
-                return line
-            logger.warning("answered a malformed frame: %s", answer["error"]["message"][:200])
-            self._writer.write(json.dumps(answer).encode() + b"\n")
-            await self._writer.drain()
-
-    async def readexactly(self, n: int) -> bytes:
-        return await self._reader.readexactly(n)
-
-    async def _read_line(self, separator: bytes) -> tuple[bytes, bool]:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            try:
-                chunks.append(await self._reader.readuntil(separator))
-                break
-            except asyncio.LimitOverrunError as exc:  # longer than the reader's buffer limit
-                chunk = await self._reader.readexactly(exc.consumed)
-                size += len(chunk)
-                if size <= self._max_line:
-                    chunks.append(chunk)
-            except asyncio.IncompleteReadError as exc:  # EOF: the framework sees the rest
-                raise asyncio.IncompleteReadError(b"".join([*chunks, exc.partial]), None) \
-                    from None
-        if size > self._max_line:
-            return b"", True
-        return b"".join(chunks), False
+def log_answer(answer: dict[str, Any]) -> None:
+    logger.warning("answered a malformed frame with %d: %s", answer["error"]["code"],
+                   str(answer["error"]["message"])[:200])
