@@ -28,7 +28,6 @@ from server_env import server_env
 JSON = dict[str, Any]
 
 
-
 def frame(face: str, body: bytes) -> bytes:
     if face == "lsp":
         return b"Content-Length: %d\r\n\r\n" % len(body) + body
@@ -54,6 +53,8 @@ class WireServer:
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
         self._eof = False
+        self._reading = threading.Event()  # cleared: the client stops reading stdout
+        self._reading.set()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -120,6 +121,7 @@ class WireServer:
         assert stream is not None
         try:
             while True:
+                self._reading.wait()
                 body = self._read_lsp(stream) if self.face == "lsp" else stream.readline()
                 if not body:
                     break
@@ -150,6 +152,21 @@ class WireServer:
             if name.strip().lower() == "content-length":
                 length = int(value.strip())
         return stream.read(length) if length is not None else b"{}"
+
+    def pause_reading(self) -> None:
+        """Stop reading what the server writes (at most one more message is taken)."""
+        self._reading.clear()
+
+    def resume_reading(self) -> None:
+        self._reading.set()
+
+    def rss_kib(self) -> int:
+        """The server's resident memory now (Linux ``/proc``), in KiB."""
+        with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS in /proc status")
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -10,9 +10,10 @@ never answers again. ``ContentLengthReader`` replaces it:
   sign, a word, a float) is answered -32700 and the frame is dropped;
 * a length over ``max_frame_bytes`` is answered -32600 at once (with the id, when the first
   bytes show it) and its body is read through in 64 KiB pieces and dropped, never held;
-* it resynchronises on the next header. The key fact: ``Content-Length: <digits>`` followed by
-  a line break can never occur inside valid JSON (JSON strings cannot hold a raw line break,
-  and outside strings ``Content-Length`` is no token). So wherever that pattern shows up -
+* it resynchronises on the next header. The key fact: ``Content-Length:``, then anything but a
+  quote, then a line break, can never occur inside valid JSON (outside strings
+  ``Content-Length`` is no token, and a string cannot hold a raw line break, nor end without a
+  quote). So wherever that pattern shows up -
   inside what a header said was the body, in the middle of a junk line, in a body being
   dropped - a new frame starts there. A body shorter than its header claims ends where the next
   frame begins (answered -32600 with its id); one longer leaves a tail before the next header,
@@ -49,7 +50,7 @@ from victor_server.adapters.wire_guard import (
 logger = logging.getLogger(__name__)
 
 HEADER_NAME = re.compile(rb"content-length[ \t]*:", re.IGNORECASE)
-FRAME_START = re.compile(rb"content-length[ \t]*:[ \t]*\d+[ \t]*\r?\n", re.IGNORECASE)
+FRAME_START = re.compile(rb'content-length[ \t]*:[^\r\n"]{0,64}\r?\n', re.IGNORECASE)
 LENGTH = re.compile(rb"\d{1,18}")
 OTHER_HEADER = re.compile(rb"[!-9;-~]+[ \t]*:")
 MAX_HEADER_LINE = 8192
@@ -89,7 +90,10 @@ class ContentLengthReader:
             if not self._buf:
                 await self._fill()
             self._discard = length
-            return Refused(too_large(bytes(self._buf[:4096]), length, self._limits))
+            head = bytes(self._buf[:4096])
+            found = FRAME_START.search(head)  # the id is the refused frame's, not the next one's
+            return Refused(too_large(head[:found.start()] if found else head, length,
+                                     self._limits))
         return await self._body(length)
 
     async def _headers(self) -> int | Refused | None:

@@ -31,7 +31,7 @@ from victor_server.adapters.wire_guard import WireLimits
 logger = logging.getLogger(__name__)
 
 READ_BUFFER = 64 * 1024
-WRITE_HIGH_WATER = 1024 * 1024
+WRITE_HIGH_WATER = 256 * 1024
 
 
 class InFlight:
