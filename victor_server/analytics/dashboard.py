@@ -187,6 +187,11 @@ async def serve(db: Path, host: str, port: int, workspace: Path,
                 config: Path | None = None) -> None:
     from victor_server.store.factory import open_store
 
+    stop = asyncio.Event()  # set by a signal, even one that arrives while we start
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
     settings = await _settings(workspace, config)
     # the same store the servers use: SQLite by default, PostgreSQL when config names it
     store = await open_store(settings if settings is not None else str(db), db)
@@ -195,11 +200,6 @@ async def serve(db: Path, host: str, port: int, workspace: Path,
     await dashboard.start()
     sys.stderr.write(f"victor-server dashboard on {dashboard.url}\n")
     sys.stderr.flush()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
     try:
         await stop.wait()
     finally:
