@@ -10,6 +10,7 @@ design (LSP ``shutdown``/``exit``) are not drawn.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,8 @@ from hypothesis import strategies as st
 from rpc_wire import WireServer, frame
 
 FACES = ("lsp", "mcp", "acp")
+LIMIT = 8 * 1024 * 1024  # the frame size limit the fuzzed servers run with (the default is 32 MiB)
+DEPTH = 128  # the default nesting limit
 SENTINEL = {"lsp": ("victor/session/list", {}), "mcp": ("ping", None),
             "acp": ("session/list", {})}
 METHODS = {
@@ -99,7 +102,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Wire
         for face in FACES:
             workspace = tmp_path_factory.mktemp(f"fuzz-{face}") / "project"
             workspace.mkdir()
-            server = WireServer(face, workspace, {"VICTOR_PROVIDER": "scripted"})
+            server = WireServer(face, workspace, {"VICTOR_PROVIDER": "scripted",
+                                                  "VICTOR_WIRE__MAX_FRAME_BYTES": str(LIMIT)})
             server.initialize()
             started[face] = server
         yield started
@@ -203,4 +207,135 @@ def test_valid_work_after_the_storm(servers: dict[str, WireServer], tmp_path: Pa
     session = acp.call("session/new", {"cwd": str(acp.workspace), "mcpServers": []})
     assert session["sessionId"]
     for server in servers.values():
+        assert server.alive
+
+
+# ---- limits: depth, size, and the lies a Content-Length header can tell -----------------------
+
+DEPTH_IDS = itertools.count(3_000_000_000)
+LENGTH_LIES = ["exact", "long", "short", "huge", "enormous", "over_limit", "negative", "word",
+               "float", "hex", "plus", "empty", "spaced", "arabic_digits"]
+
+
+def lsp_header_lies() -> st.SearchStrategy[bytes]:
+    """One frame whose header may lie, with no repair: the server must find the next frame
+    (the sentinel) by itself. Junk may come first, and the header's name any case."""
+    def build(body: bytes, name: bytes, lie: str, delta: int, junk: bytes) -> bytes:
+        size = len(body)
+        value = {"exact": b"%d" % size, "long": b"%d" % (size + delta),
+                 "short": b"%d" % max(0, size - delta), "huge": b"1000000000000",
+                 "enormous": b"9" * 40, "over_limit": b"%d" % (LIMIT + delta),
+                 "negative": b"-%d" % delta, "word": b"abc", "float": b"%d.5" % size,
+                 "hex": b"0x%x" % size, "plus": b"+%d" % size, "empty": b"",
+                 "spaced": b"  %d  " % size, "arabic_digits": "\u0661\u0662".encode()}[lie]
+        return junk + name + b": " + value + b"\r\n\r\n" + body
+    names = st.sampled_from([b"Content-Length", b"content-length", b"CONTENT-LENGTH",
+                             b"Content-length", b"content-Length "])
+    junk = st.just(b"") | st.binary(max_size=40).filter(lambda b: b"ength" not in b.lower())
+    return st.builds(build, bodies("lsp"), names, st.sampled_from(LENGTH_LIES),
+                     st.integers(1, 60), junk)
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_lsp_header_lies(servers: dict[str, WireServer], data: st.DataObject) -> None:
+    server = servers["lsp"]
+    start = len(server.messages)
+    server.send_raw(data.draw(lsp_header_lies()))
+    assert_sane(server, start)
+
+
+def nested(depth: int, shape: str) -> tuple[bytes, int]:
+    """A JSON value nested ``depth`` deep (inside a string for ``in_string``), and the depth
+    the whole request reaches (its object and params add two)."""
+    if shape == "array":
+        return b"[" * depth + b"]" * depth, depth + 2
+    if shape == "object":
+        return b'{"a":' * depth + b"1" + b"}" * depth, depth + 2
+    if shape == "mixed":
+        half = depth // 2
+        return b'[{"a":' * half + b"1" + b"}]" * half, 2 * half + 2
+    return b'"' + b"[{" * depth + b'\\"]}"', 2  # brackets in a string do not count
+
+
+@pytest.mark.parametrize("face", FACES)
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(depth=st.integers(1, 4000) | st.integers(DEPTH - 4, DEPTH + 4),
+       shape=st.sampled_from(["array", "object", "mixed", "in_string"]))
+def test_fuzz_depth(servers: dict[str, WireServer], face: str, depth: int, shape: str) -> None:
+    """Nesting past the limit is -32600 naming the request (its id comes first); up to the
+    limit it reaches the method table (-32601), on every face and never a RecursionError."""
+    server = servers[face]
+    start = len(server.messages)
+    rid = next(DEPTH_IDS)  # unique: an answer to an earlier example must not count
+    value, reached = nested(depth, shape)
+    server.send_raw(frame(face, b'{"jsonrpc":"2.0","id":%d,"method":"no/such/method",'
+                                b'"params":{"x":%s}}' % (rid, value)))
+    answer = server.wait_for(lambda m: m.get("id") == rid and "error" in m, 30, start)
+    assert answer is not None, server.tail()
+    assert answer["error"]["code"] == (-32600 if reached > DEPTH else -32601), (
+        reached, answer, server.tail())
+    assert_sane(server, start)
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_frame_size_limit(servers: dict[str, WireServer], face: str) -> None:
+    """A frame of exactly the limit is served; one byte more is -32600 with its id, read
+    through and dropped, and the next frame is served."""
+    server = servers[face]
+    start = len(server.messages)
+    for rid, size in ((91, LIMIT), (92, LIMIT + 1), (93, 3 * LIMIT)):
+        head = b'{"jsonrpc":"2.0","id":%d,"method":"no/such/method","params":{"b":"' % rid
+        body = head + b"x" * (size - len(head) - 3) + b'"}}'
+        assert len(body) == size
+        server.send_raw(frame(face, body))
+        answer = server.response(rid, 120)
+        expected = -32601 if size <= LIMIT else -32600
+        assert answer["error"]["code"] == expected, (size, answer)
+    assert_sane(server, start)
+
+
+def test_lsp_lengths_that_lie_about_the_next_frame(servers: dict[str, WireServer]) -> None:
+    """Each lie is answered and the frame after it is served: the failures the LSP face had
+    (a MemoryError on a 10^12 length; deaf after a length too big, too small, negative,
+    non-numeric or in lower case). A length too big can only be seen to lie once the next
+    frame arrives, so each lie is followed by an honest request in the same write."""
+    server = servers["lsp"]
+    start = len(server.messages)
+    request = b'{"jsonrpc":"2.0","id":%d,"method":"no/such/method"}'
+    lies = [(b"Content-Length: 1000000000000", 94, -32600),
+            (b"Content-Length: %d" % (len(request % 95) + 500), 95, -32600),
+            (b"content-length: %d" % len(request % 96), 96, -32601),
+            (b"Content-Length: -1", None, -32700),
+            (b"Content-Length: twelve", None, -32700),
+            (b"Content-Length: 3", None, -32700)]
+    for n, (header, rid, code) in enumerate(lies):
+        start_lie = len(server.messages)
+        honest = request % (200 + n)
+        server.send_raw(header + b"\r\n\r\n" + request % (rid or 0) + frame("lsp", honest))
+        answer = server.wait_for(lambda m, rid=rid: "error" in m and m.get("id") == rid, 30,
+                                 start_lie)
+        assert answer is not None and answer["error"]["code"] == code, (
+            header, server.messages[start_lie:], server.tail())
+        assert server.response(200 + n, 30)["error"]["code"] == -32601
+        assert_sane(server, start)
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_mcp_first_frame_nested_deep(tmp_path: Path, cached: bool) -> None:
+    """MCP's first frame is read before the SDK is imported (the start-up cache path): a
+    frame nested 1,100 deep there is answered -32600, and the server goes on."""
+    workspace = tmp_path / "project"
+    workspace.mkdir()
+    env = {"VICTOR_PROVIDER": "scripted", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    if cached:  # a first start records the initialize answer
+        with WireServer("mcp", workspace, env) as warm:
+            warm.initialize()
+    with WireServer("mcp", workspace, env) as server:
+        deep = b"[" * 1100 + b"]" * 1100
+        server.send_raw(b'{"jsonrpc":"2.0","id":7,"method":"initialize","params":%s}\n' % deep)
+        assert server.response(7, 60)["error"]["code"] == -32600
+        server.initialize()
+        assert "result" in server.request("ping")
         assert server.alive

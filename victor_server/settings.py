@@ -72,6 +72,17 @@ class StoreSettings(BaseModel):
     busy_timeout_ms: int = Field(5000, ge=0)
 
 
+class WireSettings(BaseModel):
+    """Per-connection limits on what a client may send (``adapters/wire_guard.py``); unset
+    keys keep the built-in defaults (32 MiB, 128 levels, 64 requests)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_frame_bytes: int | None = Field(None, ge=1024)
+    max_depth: int | None = Field(None, ge=8, le=190)  # the MCP SDK's parser stops at 200
+    max_in_flight: int | None = Field(None, ge=1, le=100000)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="allow", validate_default=True)
 
@@ -104,6 +115,7 @@ class Settings(BaseModel):
     ab_test: dict[str, Any] | None = None
     plugins: PluginSettings = Field(default_factory=PluginSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    wire: WireSettings = Field(default_factory=WireSettings)
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
 
 

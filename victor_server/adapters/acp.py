@@ -115,6 +115,9 @@ class VictorAcpAgent:
         module = await asyncio.to_thread(importlib.import_module, "victor_server.app")
         app: Application = await module.build_application("acp", workspace, self._config,
                                                           self._db)
+        from victor_server.adapters.wire_guard import WireLimits
+
+        await WireLimits.process().adopt(app)
         return app
 
     async def close(self) -> None:
@@ -438,7 +441,7 @@ async def serve(args: argparse.Namespace) -> None:
     close_on_signals(agent.close)
     try:
         # a subset of Agent: the SDK answers -32601 for the rest
-        await run_agent(cast("Agent", agent), AcpStdio(reader, sink, WireLimits.from_environ()))
+        await run_agent(cast("Agent", agent), AcpStdio(reader, sink, WireLimits.process()))
     finally:
         await agent.close()
 

@@ -158,6 +158,7 @@ class VictorLanguageServer(LanguageServer):
         async with self._app_lock:
             if self._app is None:
                 self._app = await self._factory(self._root, self._init_options)
+                await WireLimits.process().adopt(self._app)
         return self._app
 
     async def client_caught_up(self) -> None:
@@ -187,7 +188,7 @@ class VictorLanguageServer(LanguageServer):
         from victor_server.adapters.wire_flow import open_stdio
 
         self._stop_event = threading.Event()
-        limits = WireLimits.from_environ()
+        limits = WireLimits.process()
         protocol = self.protocol
         assert isinstance(protocol, VictorProtocol)
 

@@ -402,9 +402,12 @@ def run(args: argparse.Namespace, first: Any = None) -> int:
     async def factory() -> Any:
         # imported here, on the first request: the core (settings, yaml, store, ...) is ~100
         # modules that `initialize` does not need (bench/bench_startup.py)
+        from victor_server.adapters.wire_guard import WireLimits
         from victor_server.app import build_application
 
-        return await build_application("mcp", args.workspace, args.config, args.db)
+        app = await build_application("mcp", args.workspace, args.config, args.db)
+        await WireLimits.process().adopt(app)  # the config file's wire limits, from now on
+        return app
 
     holder = ApplicationHolder(factory)
     server = create_server(holder)

@@ -102,7 +102,7 @@ def read_first_frame(stdin_fd: int, stdout_fd: int, path: Path | None = None) ->
     raw = read_line(stdin_fd)
     frame = FirstFrame(raw)
     if not raw.endswith(b"\n") or nesting_deeper_than(
-            raw, WireLimits.from_environ().max_depth):
+            raw, WireLimits.process().max_depth):
         return frame  # cut short, or too deep to parse here: the SDK's reader answers it
     try:
         message = json.loads(raw)

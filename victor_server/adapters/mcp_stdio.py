@@ -68,7 +68,7 @@ async def serve_stdio(server: Any, first: FirstFrame | None = None,
     to an ``initialize`` we already answered is checked and dropped."""
     import mcp_types as types
 
-    limits = limits or WireLimits.from_environ()
+    limits = limits or WireLimits.process()
     lines = ScreenedLines(await open_stdin(claim_stdin(), first.raw if first else b""), limits)
     in_flight = InFlight(limits)
     lowlevel = server._lowlevel_server  # what run_stdio_async drives, with the same options

@@ -7,9 +7,10 @@ that is not an object, and every JSON parser raises ``RecursionError`` (or gives
 around a thousand levels of nesting. So each face screens what arrives with the same rules:
 
 * ``WireLimits``: the largest frame, the deepest nesting and the most requests in flight one
-  connection may have; read from the ``wire`` config keys in the environment when the process
-  starts (``VICTOR_WIRE__MAX_FRAME_BYTES``...), because the wire is read before any config file
-  is found;
+  connection may have: the ``wire`` config keys. The wire is read before any config file is
+  found (the LSP workspace comes from ``initialize``), so the environment's values
+  (``VICTOR_WIRE__MAX_FRAME_BYTES``...) hold from the start and the config file's from the
+  moment the application is built;
 * ``screen_bytes(frame, limits)``: the -32600 answer for a frame too large or nested too deep,
   found without parsing it (a scan of the brackets outside strings), so no parser ever recurses
   past the limit;
@@ -42,11 +43,35 @@ INVALID_REQUEST = -32600
 @dataclass
 class WireLimits:
     """Per-connection limits; the defaults leave room for any honest client (a 5 MB file in a
-    prompt, a deeply nested tool schema) and none for a flood."""
+    prompt, a deeply nested tool schema) and none for a flood. The depth is below the lowest
+    parser limit among the faces (the MCP SDK's pydantic parser gives up at 200 levels), so
+    every face refuses the same frames the same way."""
 
     max_frame_bytes: int = 32 * 1024 * 1024
-    max_depth: int = 256
+    max_depth: int = 128
     max_in_flight: int = 64
+
+    @classmethod
+    def process(cls) -> WireLimits:
+        """The limits this process serves under (one connection per process): the
+        environment's at first use, the config's once ``adopt`` has read it."""
+        global _PROCESS_LIMITS
+        if _PROCESS_LIMITS is None:
+            _PROCESS_LIMITS = cls.from_environ()
+        return _PROCESS_LIMITS
+
+    async def adopt(self, app: Any) -> None:
+        """Take the config's ``wire`` keys (a project's config file included) once the
+        application exists; until then the environment's hold."""
+        try:
+            wire = (await app.orchestrator.config.resolve()).settings.wire
+        except Exception as exc:  # the face's own requests report a config that is broken
+            logger.debug("wire limits kept: %s", exc)
+            return
+        for field in fields(self):
+            value = getattr(wire, field.name, None)
+            if isinstance(value, int) and value > 0:
+                setattr(self, field.name, value)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> WireLimits:
@@ -67,6 +92,9 @@ class WireLimits:
                 continue
             setattr(limits, field.name, value)
         return limits
+
+
+_PROCESS_LIMITS: WireLimits | None = None
 
 
 def error_response(request_id: Any, code: int, message: str) -> dict[str, Any]:
