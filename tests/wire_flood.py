@@ -35,7 +35,10 @@ class Flood:
 
 
 def flood_unread(server: WireServer, count: int, method: str, params: Any,
-                 stall_seconds: float = 3.0, max_seconds: float = 300.0) -> Flood:
+                 stall_seconds: float = 3.0, max_seconds: float = 300.0,
+                 settle_seconds: float = 0.0) -> Flood:
+    """``settle_seconds``: after a writer that was never stopped has finished, go on sampling
+    while the server works through what it took (a server without pushback peaks then)."""
     flood = Flood(count, server.rss_kib())
     flood.peak_kib = flood.baseline_kib
     server.pause_reading()
@@ -60,9 +63,13 @@ def flood_unread(server: WireServer, count: int, method: str, params: Any,
         elif now - still_since > stall_seconds:
             break
         time.sleep(0.05)
-    flood.peak_kib = max(flood.peak_kib, server.rss_kib())
     flood.stalled = flood.writer.is_alive()
-    return flood
+    settled = time.monotonic() + (0.0 if flood.stalled else settle_seconds)
+    while True:
+        flood.peak_kib = max(flood.peak_kib, server.rss_kib())
+        if time.monotonic() >= settled:
+            return flood
+        time.sleep(0.05)
 
 
 def drain(server: WireServer, flood: Flood, timeout: float = 600.0) -> set[int]:

@@ -211,7 +211,8 @@ async def serve(server: Any, reader: asyncio.StreamReader, sink: StdoutSink,
     while not server._stop_event.is_set():
         await sink.drain()  # answers the client has not taken yet: read nothing more
         body = await frames.next()
-        if body is None:
+        if body is None:  # stdin EOF: answer what was asked before running work is cancelled
+            await in_flight.settle()
             break
         refused = body if isinstance(body, Refused) else None
         if refused is None and isinstance(body, bytes):

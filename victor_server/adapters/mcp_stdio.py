@@ -97,6 +97,9 @@ async def serve_stdio(server: Any, first: FirstFrame | None = None,
                             message.method == "notifications/cancelled":
                         in_flight.done((message.params or {}).get("requestId"))
                     await relay_in.send(item)
+                # stdin EOF: the SDK cancels whatever runs once this stream ends, so the
+                # requests already read get their chance to be answered first
+                await in_flight.settle()
 
         forwarded = anyio.Event()
 

@@ -81,7 +81,8 @@ class AcpStdio:
         while True:
             await self._sink.drain()  # answers not yet taken by the client: read nothing more
             frame = await read_line(self._reader, self._limits)
-            if frame is None:
+            if frame is None:  # stdin EOF: answer what was asked before the SDK cancels it
+                await self.in_flight.settle()
                 return None
             message: Any = None
             answer: dict[str, Any] | None = None

@@ -55,6 +55,20 @@ class InFlight:
         self._ids[request_id] += 1
         self._count += 1
 
+    async def settle(self, timeout: float = 10.0) -> None:
+        """At stdin EOF: give the requests already read up to ``timeout`` seconds to be
+        answered (a client that closes stdin after its last request still reads stdout);
+        what still runs after that is cancelled by the face."""
+        async def idle() -> None:
+            while self._count:
+                self._freed.clear()
+                await self._freed.wait()
+
+        try:
+            await asyncio.wait_for(idle(), timeout)
+        except TimeoutError:
+            logger.info("stdin closed; %d requests still unanswered are cancelled", self._count)
+
     def done(self, request_id: Any) -> None:
         """An answer to ``request_id`` went out (or will never be owed)."""
         try:
