@@ -70,7 +70,7 @@ def flood_once(face: str, count: int, code: Path | None, root: Path) -> dict[str
         flood = flood_unread(server, count, method, params, settle_seconds=5.0)
         answered = len(drain(server, flood, timeout=600))
         return {"baseline": flood.baseline_kib / 1024, "peak": flood.peak_kib / 1024,
-                "growth": flood.growth_mib, "taken": flood.sent, "answered": answered,
+                "growth": flood.growth_mib, "taken": flood.taken, "answered": answered,
                 "alive": server.alive}
 
 

@@ -38,7 +38,7 @@ def test_flood_without_reading(tmp_path: Path, face: str) -> None:
         for _ in range(5):  # the application is built and warm before the baseline
             assert "result" in server.request(method, params), server.tail()
         flood = flood_unread(server, COUNT, method, params)
-        print(f"\n{face}: {flood.sent} of {COUNT} written before the pipe filled; "
+        print(f"\n{face}: {flood.taken} of {COUNT} written before the pipe filled; "
               f"RSS {flood.baseline_kib // 1024} MiB -> peak {flood.peak_kib // 1024} MiB")
         assert server.alive, server.tail()
         assert flood.stalled, f"all {COUNT} requests were taken without pushback"

@@ -26,6 +26,7 @@ class Flood:
     peak_kib: int = 0
     sent: int = 0
     stalled: bool = False
+    taken: int = 0  # requests written when the flood ended (stalled, or all of them)
     first_id: int = 50_000_000
     writer: threading.Thread | None = field(default=None, repr=False)
 
@@ -64,6 +65,7 @@ def flood_unread(server: WireServer, count: int, method: str, params: Any,
             break
         time.sleep(0.05)
     flood.stalled = flood.writer.is_alive()
+    flood.taken = flood.sent
     settled = time.monotonic() + (0.0 if flood.stalled else settle_seconds)
     while True:
         flood.peak_kib = max(flood.peak_kib, server.rss_kib())
