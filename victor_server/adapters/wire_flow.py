@@ -55,8 +55,8 @@ class InFlight:
         self._ids[request_id] += 1
         self._count += 1
 
-    async def settle(self, timeout: float = 10.0) -> None:
-        """At stdin EOF: give the requests already read up to ``timeout`` seconds to be
+    async def settle(self, grace: float = 10.0) -> None:
+        """At stdin EOF: give the requests already read up to ``grace`` seconds to be
         answered (a client that closes stdin after its last request still reads stdout);
         what still runs after that is cancelled by the face."""
         async def idle() -> None:
@@ -65,7 +65,7 @@ class InFlight:
                 await self._freed.wait()
 
         try:
-            await asyncio.wait_for(idle(), timeout)
+            await asyncio.wait_for(idle(), grace)
         except TimeoutError:
             logger.info("stdin closed; %d requests still unanswered are cancelled", self._count)
 
