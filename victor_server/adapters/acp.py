@@ -429,7 +429,7 @@ def _iso(timestamp: Any) -> str | None:
 async def serve(args: argparse.Namespace) -> None:
     workspace = args.workspace if getattr(args, "workspace_explicit", True) else None
     agent = VictorAcpAgent(workspace, args.config, args.db)
-    from victor_server.adapters.shutdown import close_on_signals
+    from victor_server.adapters.shutdown import close_on_signals, once
     from victor_server.adapters.stdio_lines import AcpStdio
     from victor_server.adapters.wire_flow import open_stdio
     from victor_server.adapters.wire_guard import WireLimits
@@ -438,12 +438,13 @@ async def serve(args: argparse.Namespace) -> None:
     # are not a JSON-RPC object (which would end the SDK's receive loop), are answered there,
     # and requests beyond the in-flight limit wait unread.
     reader, sink = await open_stdio()
-    close_on_signals(agent.close)
+    close = once(agent.close)
+    close_on_signals(close)
     try:
         # a subset of Agent: the SDK answers -32601 for the rest
         await run_agent(cast("Agent", agent), AcpStdio(reader, sink, WireLimits.process()))
     finally:
-        await agent.close()
+        await close()
 
 
 def run(args: argparse.Namespace) -> int:

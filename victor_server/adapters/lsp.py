@@ -143,6 +143,7 @@ class VictorLanguageServer(LanguageServer):
         self._app: Any = None
         self._app_lock = asyncio.Lock()
         self._sink: StdoutSink | None = None
+        self._closing: asyncio.Future[None] | None = None
 
     def on_initialize(self, params: types.InitializeParams) -> None:
         if params.root_uri and params.root_uri.startswith("file://"):
@@ -197,7 +198,7 @@ class VictorLanguageServer(LanguageServer):
             self._sink = sink
             protocol.in_flight = in_flight = InFlight(limits)
             protocol.set_writer(sink)
-            close_on_signals(self.close_app)
+            close_on_signals(self.close_after_disconnect)
             try:
                 await lsp_wire.serve(self, reader, sink, limits, in_flight)
             finally:
@@ -218,10 +219,18 @@ class VictorLanguageServer(LanguageServer):
             await app.close()
 
     async def close_after_disconnect(self) -> None:
-        current = asyncio.current_task()
-        running = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
-        for task in running:
-            task.cancel()
+        """Cancel the requests still running (a turn stores what was said), close the
+        application; once, however many ask (stdin EOF and a signal together)."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close_everything())
+        await asyncio.shield(self._closing)
+
+    async def _close_everything(self) -> None:
+        futures: list[Any] = list(self.protocol._request_futures.values())
+        running: list[asyncio.Future[Any]] = [
+            f for f in futures if isinstance(f, asyncio.Future) and not f.done()]
+        for future in running:
+            future.cancel()
         if running:
             await asyncio.wait(running, timeout=10)
         await self.close_app()

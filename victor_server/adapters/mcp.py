@@ -413,9 +413,10 @@ def run(args: argparse.Namespace, first: Any = None) -> int:
     server = create_server(holder)
 
     async def serve() -> None:
-        from victor_server.adapters.shutdown import close_on_signals
+        from victor_server.adapters.shutdown import close_on_signals, once
 
-        close_on_signals(holder.close)
+        close = once(holder.close)  # a signal during the close at EOF waits for that close
+        close_on_signals(close)
         try:
             if args.http:
                 if args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -432,7 +433,7 @@ def run(args: argparse.Namespace, first: Any = None) -> int:
                 await serve_stdio(server, first)
         finally:
             with anyio.CancelScope(shield=True):
-                await holder.close()
+                await close()
 
     try:
         anyio.run(serve)

@@ -34,7 +34,8 @@ def close_on_signals(close: Callable[[], Awaitable[None]], grace: float = 10.0) 
     async def close_and_exit(name: str) -> None:
         status = 0
         try:
-            await asyncio.wait_for(close(), grace)
+            async with asyncio.timeout(grace):  # in this task: a close that cancels others
+                await close()                   # must not cancel the exit with them
         except TimeoutError:
             logger.error("%s: closing took over %.0f s; exiting without it", name, grace)
             status = 1
@@ -57,3 +58,16 @@ def close_on_signals(close: Callable[[], Awaitable[None]], grace: float = 10.0) 
             loop.add_signal_handler(signum, on_signal, name)
         except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not main thread
             pass
+
+
+def once(close: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """``close`` run at most once, however many callers (stdin EOF and a signal at the same
+    moment): each waits for the one run, so none exits while the store is still closing."""
+    running: list[asyncio.Future[None]] = []
+
+    async def close_once() -> None:
+        if not running:
+            running.append(asyncio.ensure_future(close()))
+        await asyncio.shield(running[0])
+
+    return close_once
