@@ -19,10 +19,12 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_anthropic import FakeAnthropic, slow_text
 from rpc_wire import WireServer
 from server_env import server_env
 
@@ -155,6 +157,59 @@ def test_second_signal_while_closing_changes_nothing(workspace: Path, tmp_path: 
         os.kill(server.proc.pid, signal.SIGTERM)
         assert server.proc.wait(30) == 0, server.tail()
         assert_closed(workspace / ".victor" / "victor.db", flushed=True)
+    finally:
+        if server.alive:
+            server.kill()
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as server:
+        yield server
+
+
+def start_slow_turn(server: WireServer) -> str:
+    """Start a turn that streams for ten seconds; its session id."""
+    if server.face == "lsp":
+        server.start_request("victor/chat", {"message": "go", "sessionId": "mid"})
+        return "mid"
+    if server.face == "mcp":
+        server.start_request("tools/call", {"name": "chat", "arguments": {
+            "message": "go", "session_id": "mid"}, "_meta": {"progressToken": "p"}})
+        return "mid"
+    session: str = server.call("session/new", {"cwd": str(server.workspace),
+                                               "mcpServers": []})["sessionId"]
+    server.start_request("session/prompt", {"sessionId": session, "prompt": [
+        {"type": "text", "text": "go"}]})
+    return session
+
+
+DELTA = {"lsp": "victor/chatDelta", "mcp": "notifications/progress", "acp": "session/update"}
+
+
+@pytest.mark.parametrize("face", ["lsp", "mcp", "acp"])
+def test_signal_mid_turn_keeps_what_was_said(workspace: Path, tmp_path: Path,
+                                             fake: FakeAnthropic, face: str) -> None:
+    """SIGINT while the model streams: the turn is cancelled, the user's message and the
+    part of the answer already streamed are stored (the answer marked incomplete)."""
+    fake.reset()
+    fake.queue(slow_text([f"w{i} " for i in range(100)], delay=0.1))
+    server = WireServer(face, workspace, {**fake.env(), **ENV, "VICTOR_PROVIDER": "anthropic",
+                                          "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    try:
+        server.initialize()
+        session = start_slow_turn(server)
+        assert server.wait_for(lambda m: m.get("method") == DELTA[face], 60), server.tail()
+        status, _ = stop(server.proc, "SIGINT")
+        assert status == 0, server.tail()
+        db = workspace / ".victor" / "victor.db"
+        assert_closed(db, flushed=False)
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute("SELECT role, content, complete FROM messages WHERE "
+                                "session_id LIKE ? ORDER BY seq", (f"%{session}",)).fetchall()
+        assert rows and rows[0][0] == "user" and "go" in rows[0][1], rows
+        partial = [r for r in rows if r[0] == "assistant"]
+        assert partial and "w0" in partial[0][1] and not partial[0][2], rows
     finally:
         if server.alive:
             server.kill()

@@ -121,9 +121,13 @@ class VictorAcpAgent:
         return app
 
     async def close(self) -> None:
-        for session in self._sessions.values():
-            if session.turn is not None:
-                session.turn.cancel()
+        """Cancel the turns still running and let them store what was said, then close."""
+        turns = [s.turn for s in self._sessions.values() if s.turn is not None and
+                 not s.turn.done()]
+        for turn in turns:
+            turn.cancel()
+        if turns:
+            await asyncio.wait(turns, timeout=10)
         if self._app_task is not None:
             with contextlib.suppress(BaseException):
                 await (await self._app_task).close()

@@ -96,6 +96,12 @@ class ApplicationHolder:
         return self._app
 
     async def close(self) -> None:
+        """Cancel the turns still running (each stores what was said), then close."""
+        turns = [t for t in RUNNING_TURNS if not t.done()]
+        for turn in turns:
+            turn.cancel()
+        if turns:
+            await asyncio.wait(turns, timeout=10)
         if self._app is not None:
             app, self._app = self._app, None
             await app.close()
@@ -155,10 +161,15 @@ def _context(context: PromptContext | None) -> dict[str, Any] | None:
     return context.model_dump(exclude_none=True) if context is not None else None
 
 
+RUNNING_TURNS: set[asyncio.Task[Any]] = set()  # cancelled by ApplicationHolder.close
+
+
 async def run_turn(coro: Coroutine[Any, Any, Any]) -> Any:
     """Await ``coro`` in its own task; if the request is cancelled, cancel the turn once and
     let it finish storing (shielded) before the cancellation goes on."""
     task = asyncio.ensure_future(coro)
+    RUNNING_TURNS.add(task)
+    task.add_done_callback(RUNNING_TURNS.discard)
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
