@@ -433,7 +433,7 @@ def _iso(timestamp: Any) -> str | None:
 async def serve(args: argparse.Namespace) -> None:
     workspace = args.workspace if getattr(args, "workspace_explicit", True) else None
     agent = VictorAcpAgent(workspace, args.config, args.db)
-    from victor_server.adapters.shutdown import close_on_signals, once
+    from victor_server.adapters.shutdown import close_on_signals, exit_now, once
     from victor_server.adapters.stdio_lines import AcpStdio
     from victor_server.adapters.wire_flow import open_stdio
     from victor_server.adapters.wire_guard import WireLimits
@@ -449,6 +449,8 @@ async def serve(args: argparse.Namespace) -> None:
         await run_agent(cast("Agent", agent), AcpStdio(reader, sink, WireLimits.process()))
     finally:
         await close()
+    await sink.flush()
+    exit_now(0)  # stdin EOF: closed; no thread (a provider warm-up) is waited for
 
 
 def run(args: argparse.Namespace) -> int:

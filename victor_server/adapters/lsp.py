@@ -179,13 +179,14 @@ class VictorLanguageServer(LanguageServer):
         logger.error("server error (%s): %s", getattr(source, "__name__", source), error)
 
     def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
-        """Serve stdio until the client goes away (stdin EOF) or a signal stops us; either way
-        running turns are cancelled (they store what was said), analytics flushed and the store
-        closed. pygls' own loop is replaced by ``lsp_wire.serve`` (framing and flow control)."""
+        """Serve stdio until the client goes away (stdin EOF, ``exit``) or a signal stops us;
+        either way running turns are cancelled (they store what was said), analytics flushed,
+        the store closed, and the process ends (``shutdown.exit_now``). pygls' own loop is
+        replaced by ``lsp_wire.serve`` (framing and flow control)."""
         import threading
 
         from victor_server.adapters import lsp_wire
-        from victor_server.adapters.shutdown import close_on_signals
+        from victor_server.adapters.shutdown import close_on_signals, exit_now
         from victor_server.adapters.wire_flow import open_stdio
 
         self._stop_event = threading.Event()
@@ -201,8 +202,12 @@ class VictorLanguageServer(LanguageServer):
             close_on_signals(self.close_after_disconnect)
             try:
                 await lsp_wire.serve(self, reader, sink, limits, in_flight)
+            except SystemExit:  # pygls' `exit` notification
+                pass
             finally:
                 await self.close_after_disconnect()
+            await sink.flush()
+            exit_now(0)
 
         try:
             asyncio.run(serve())

@@ -234,7 +234,7 @@ async def serve(server: Any, reader: asyncio.StreamReader, sink: StdoutSink,
         if hasattr(message, "method") and hasattr(message, "id"):
             await in_flight.admit(message.id)
         elif getattr(message, "method", None) == "exit":
-            await in_flight.settle()  # pygls exits at once: answer `shutdown` and the rest first
+            await in_flight.settle(10)  # pygls exits at once: answer `shutdown` and the rest first
         try:
             protocol.handle_message(message)
         except Exception as exc:

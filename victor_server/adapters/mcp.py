@@ -424,7 +424,7 @@ def run(args: argparse.Namespace, first: Any = None) -> int:
     server = create_server(holder)
 
     async def serve() -> None:
-        from victor_server.adapters.shutdown import close_on_signals, once
+        from victor_server.adapters.shutdown import close_on_signals, exit_now, once
 
         close = once(holder.close)  # a signal during the close at EOF waits for that close
         close_on_signals(close)
@@ -445,6 +445,7 @@ def run(args: argparse.Namespace, first: Any = None) -> int:
         finally:
             with anyio.CancelScope(shield=True):
                 await close()
+        exit_now(0)  # closed; no thread (a provider warm-up) is waited for
 
     try:
         anyio.run(serve)

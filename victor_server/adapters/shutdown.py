@@ -7,10 +7,12 @@ closed terminal. All three go through the event loop (``add_signal_handler``), w
 blocks on the client: stdin and stdout are non-blocking pipes (``wire_flow``), so a client that
 reads nothing cannot keep the server from hearing a signal.
 
-The exit is ``os._exit``: a reader thread (a redirected stdin, the MCP SDK's stdout writer) can
-be blocked in a system call that nothing interrupts, and a normal interpreter shutdown would
-wait for it. A close that has not finished after ``grace`` seconds (a store that does not
-answer) is abandoned with status 1 and one line saying so.
+The exit is ``os._exit`` (``exit_now``), after a signal and after stdin EOF alike, once the
+store is closed: a reader thread (a redirected stdin) can be blocked in a system call that
+nothing interrupts, and a thread still importing a provider's SDK for the warm-up can take
+seconds; a normal interpreter shutdown would wait for both. A close that has not finished
+after ``grace`` seconds (a store that does not answer) is abandoned with status 1 and one line
+saying so.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 from collections.abc import Awaitable, Callable
+from typing import NoReturn
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +46,7 @@ def close_on_signals(close: Callable[[], Awaitable[None]], grace: float = 10.0) 
         except Exception as exc:  # exiting anyway: say what could not be closed
             logger.error("closing on %s failed: %s", name, exc)
         finally:
-            logging.shutdown()
-            os._exit(status)
+            exit_now(status)
 
     def on_signal(name: str) -> None:
         if not pending:  # a second signal while closing changes nothing
@@ -71,3 +74,14 @@ def once(close: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
         await asyncio.shield(running[0])
 
     return close_once
+
+
+def exit_now(status: int = 0) -> NoReturn:
+    """End the process now: logs and stdio flushed, no thread waited for."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed, or the client went away
+            pass
+    os._exit(status)

@@ -55,10 +55,11 @@ class InFlight:
         self._ids[request_id] += 1
         self._count += 1
 
-    async def settle(self, grace: float = 10.0) -> None:
+    async def settle(self, grace: float = 1.0) -> None:
         """At stdin EOF: give the requests already read up to ``grace`` seconds to be
         answered (a client that closes stdin after its last request still reads stdout);
-        what still runs after that is cancelled by the face."""
+        what still runs after that (a turn) is cancelled by the face, which stays within
+        the second a client gives a server to exit."""
         async def idle() -> None:
             while self._count:
                 self._freed.clear()
@@ -133,6 +134,17 @@ class StdoutSink:
     async def drain(self) -> None:
         if self._flow is not None and self._flow.paused:
             await self._flow.wait()
+
+    async def flush(self, grace: float = 1.0) -> None:
+        """Wait (up to ``grace`` seconds) until everything written has reached the pipe."""
+        if self._transport is None or self._flow is None or self._flow.lost:
+            return
+        self._transport.set_write_buffer_limits(high=0)  # paused until the buffer is empty
+        try:
+            async with asyncio.timeout(grace):
+                await self.drain()
+        except TimeoutError:
+            logger.info("stdout not taken by the client; %d bytes dropped", self.buffered())
 
     def close(self) -> None:
         if self._transport is not None:
