@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from tests.fake_anthropic import count_input_tokens
 from victor_server.context import BUILTIN_STRATEGIES, ContextCoordinator, TokenCounter
-from victor_server.context import coordinator as coordinator_module
 from victor_server.context.embedding import HashingEmbedder, kmeans
 from victor_server.context.units import is_human
 from victor_server.errors import InvalidParams
 from victor_server.messages import Context, Message
+from victor_server.plugins import REGISTRY
 
 FILLER = "We talked about the weather, lunch plans and the colour of the bikeshed. " * 6
 
@@ -260,9 +260,19 @@ class SeedRecent:
         return Context(messages=context.messages[-self.keep_last_n:])
 
 
-async def test_plugin_strategy_gets_the_invariants(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(coordinator_module, "_load_plugin",
-                        lambda name: SeedRecent if name == "seed_recent" else None)
+class Broken:
+    async def compact(self, context: Context) -> Context:
+        raise ValueError("oops")
+
+
+@pytest.fixture(autouse=True)
+def registered() -> None:
+    """This module's strategies registered as an installed package's would be."""
+    REGISTRY.register("compaction_strategies", "seed_recent", f"{__name__}:SeedRecent", "tests")
+    REGISTRY.register("compaction_strategies", "broken", f"{__name__}:Broken", "tests")
+
+
+async def test_plugin_strategy_gets_the_invariants() -> None:
     messages = conversation(20, tool_every=1, pin={2})
     coordinator = ContextCoordinator(strategy="seed_recent",
                                      strategy_options={"seed_recent": {"keep_last_n": 2}})
@@ -271,14 +281,11 @@ async def test_plugin_strategy_gets_the_invariants(monkeypatch: pytest.MonkeyPat
     assert_sendable(result.messages, messages)  # pinned turn 2 back, tool pair not split
 
 
-async def test_a_failing_plugin_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Broken:
-        async def compact(self, context: Context) -> Context:
-            raise ValueError("oops")
-
-    monkeypatch.setattr(coordinator_module, "_load_plugin", lambda name: Broken)
+async def test_a_failing_plugin_falls_back() -> None:
     result = await ContextCoordinator(strategy="broken").compact(conversation(20))
-    assert result.note == "broken failed (oops); fell back to recent_important"
+    assert result.note == "broken failed; fell back to recent_important"
+    assert result.strategy == "broken" and result.ran == "recent_important"
+    assert result.fallback is not None and "ValueError: oops" in result.fallback
 
 
 def test_counts_are_cached_per_message() -> None:

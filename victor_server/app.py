@@ -62,6 +62,8 @@ async def build_application(face: str, workspace: Path, config_path: Path | None
 async def load_middlewares(orchestrator: AgentOrchestrator) -> list[Middleware]:
     """The ``middleware:`` list from config, in order (see victor_server.middleware)."""
     from victor_server.middleware import create_middlewares
+    from victor_server.orchestrator import plugin_sections
 
     settings = (await orchestrator.config.resolve()).settings
-    return create_middlewares(settings.middleware, orchestrator)
+    return create_middlewares(settings.middleware, orchestrator, plugin_sections(settings),
+                              settings.plugins.disabled)

@@ -185,7 +185,9 @@ def run_lsp(args: argparse.Namespace) -> int:
             credentials["auth_token"] = init_options["authToken"]
         return await build_application("lsp", workspace, args.config, args.db, credentials)
 
-    create_server(factory).start_io()
+    from victor_server.adapters.stdio_claim import claim_stdout
+
+    create_server(factory).start_io(stdout=claim_stdout())
     return 0
 
 

@@ -15,7 +15,9 @@ the store and MCP servers) however the block ends.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
+import inspect
 import json
 import logging
 import time
@@ -30,15 +32,16 @@ from victor_server.config import (
     ConfigCoordinator,
     EnvironmentConfigProvider,
     FileConfigProvider,
+    PluginConfigProvider,
     ResolvedConfig,
 )
 from victor_server.config.advice import provider_advice
 from victor_server.context.coordinator import CompactionResult, ContextCoordinator
 from victor_server.errors import InvalidParams, ProviderUnavailable
 from victor_server.messages import Message
-from victor_server.plugins import instantiate, iter_plugins
+from victor_server.plugins import REGISTRY, plugin_options
 from victor_server.prompts import BuiltPrompt, PromptCoordinator
-from victor_server.prompts.defaults import default_contributors
+from victor_server.prompts.coordinator import PluginContributor, PromptContributor
 from victor_server.providers import LLMProvider, ModelRequest, create_provider
 from victor_server.scope import DEFAULT_SCOPE, RequestScope, tenant_of
 from victor_server.selection.coordinator import SelectionResult, ToolSelectionCoordinator
@@ -123,8 +126,8 @@ class AgentOrchestrator(SessionOperations):
             return self
         if self._base_settings is not None:
             self.config.add_provider(_SettingsProvider(self._base_settings))
-        for name, factory in iter_plugins("victor_server.config_providers"):
-            self.config.add_provider(_named(instantiate(factory, {}), name))
+        # the built-in sources say which plugins are disabled and what options they get
+        self._add_plugin_config_providers((await self.config.resolve()).settings)
         resolved = await self.config.resolve()
         base = resolved.settings
         if self.store._db is None and uses_postgres(base):  # a team's shared PostgreSQL
@@ -133,17 +136,16 @@ class AgentOrchestrator(SessionOperations):
         if self.store._db is None:
             await self.store.open()
         if self.prompts is None:
-            self.prompts = PromptCoordinator(default_contributors(self.workspace, base),
-                                             base.prompts.max_contribution_chars)
-            for name, factory in iter_plugins("victor_server.prompt_contributors",
-                                              base.plugins.disabled):
-                options = getattr(base.plugins, name, None)
-                self.prompts.add_contributor(_named(instantiate(factory, options), name))
+            self.prompts = PromptCoordinator(self._plugin_contributors(base),
+                                             base.prompts.max_contribution_chars,
+                                             on_error=REGISTRY.reporter("prompt_contributors"))
         if self.tools is None:
             options = {**base.tools, "store_path": getattr(self.store, "path", None),
                        "standards_file": base.prompts.standards_file,
                        "mcp_servers": {name: server.model_dump()
-                                       for name, server in base.mcp_servers.items()}}
+                                       for name, server in base.mcp_servers.items()},
+                       "plugins_disabled": base.plugins.disabled,
+                       "plugin_options": plugin_sections(base)}
             self.tools = ToolCoordinator(self.workspace, options)
         self.tools.approvals.store = self.store  # "always allow" answers live in the store
         from victor_server.tenancy import install_tenancy
@@ -151,13 +153,38 @@ class AgentOrchestrator(SessionOperations):
         await install_tenancy(self, base)  # tenant rows + A/B provider (SPEC section 7)
         self.analytics.interval = base.analytics_export_interval
         self.analytics.enabled = base.enable_analytics
-        self.analytics.configure(base.analytics, self.workspace)
+        self.analytics.configure(base.analytics, self.workspace, plugin_sections(base))
         await self.analytics.start()
         if self.warm_up_provider:
             self._warm_up = asyncio.get_running_loop().create_task(
                 self._warm_provider_sdk(base))
         self.started = True
         return self
+
+    def _add_plugin_config_providers(self, settings: Settings) -> None:
+        for extension in REGISTRY.installed("config_providers", settings.plugins.disabled):
+            plugin = REGISTRY.try_create(
+                "config_providers", extension.name, plugin_options(settings, extension.name),
+                ready=lambda t: not inspect.isclass(t) and hasattr(t, "get_config"),
+                inject={"workspace": self.workspace, "settings": settings})
+            if plugin is not None:
+                self.config.add_provider(PluginConfigProvider(
+                    extension.name, plugin, REGISTRY.reporter("config_providers")))
+
+    def _plugin_contributors(self, settings: Settings) -> list[PromptContributor]:
+        """Every enabled contributor, built-in or installed, built with its options."""
+        contributors: list[PromptContributor] = []
+        for extension in REGISTRY.installed("prompt_contributors", settings.plugins.disabled):
+            plugin = REGISTRY.try_create(
+                "prompt_contributors", extension.name,
+                plugin_options(settings, extension.name),
+                ready=lambda t: not inspect.isclass(t) and hasattr(t, "get_contribution"),
+                inject={"workspace": self.workspace, "settings": settings})
+            if plugin is None:
+                continue
+            contributors.append(plugin if extension.builtin
+                                else PluginContributor(extension.name, plugin))
+        return contributors
 
     async def _warm_provider_sdk(self, settings: Settings) -> None:
         """Import the provider's SDK in a thread while the user is still typing: ``import
@@ -202,22 +229,30 @@ class AgentOrchestrator(SessionOperations):
             -> ContextCoordinator:
         if self._context_fixed is not None:
             return self._context_fixed
+        options = plugin_sections(settings)
         key = (settings.context_compaction_strategy, settings.context_window,
-               settings.context_compaction_threshold, settings.context_compaction_target_ratio)
+               settings.context_compaction_threshold, settings.context_compaction_target_ratio,
+               json.dumps(options, sort_keys=True, default=str))
         if key not in self._contexts:
             self._contexts[key] = ContextCoordinator(
                 settings.context_compaction_strategy, settings.context_window,
                 settings.context_compaction_threshold, settings.context_compaction_target_ratio,
-                summarizer=self._summarizer(settings))
+                summarizer=self._summarizer(settings), strategy_options=options,
+                workspace=self.workspace)
         return self._contexts[key]
 
     def selection_for(self, settings: Settings) -> ToolSelectionCoordinator:
         if self._selection_fixed is not None:
             return self._selection_fixed
         ts = settings.tool_selection
-        key = (ts.strategy, json.dumps(ts.model_dump(), sort_keys=True, default=str))
+        options = ts.model_dump()
+        # ``plugins.<name>`` options, with the older ``strategy_options.<name>`` on top
+        inline = options.get("strategy_options")
+        options["strategy_options"] = {**plugin_sections(settings),
+                                       **(inline if isinstance(inline, dict) else {})}
+        key = (ts.strategy, json.dumps(options, sort_keys=True, default=str))
         if key not in self._selections:
-            self._selections[key] = ToolSelectionCoordinator(ts.strategy, ts.model_dump(),
+            self._selections[key] = ToolSelectionCoordinator(ts.strategy, options,
                                                              store=self.store)
         return self._selections[key]
 
@@ -331,7 +366,8 @@ class AgentOrchestrator(SessionOperations):
     def _record_compaction(self, session_id: str, result: CompactionResult,
                            tenant: str | None, automatic: bool) -> None:
         self.analytics.record(
-            "compaction", session_id, tenant, strategy=result.strategy, automatic=automatic,
+            "compaction", session_id, tenant, strategy=result.strategy, ran=result.ran,
+            fallback=result.fallback, automatic=automatic,
             before_tokens=result.before_tokens, after_tokens=result.after_tokens,
             before_messages=result.before_messages, after_messages=result.after_messages)
 
@@ -390,13 +426,18 @@ class AgentOrchestrator(SessionOperations):
             history, _overhead(built.system_prompt, [s.spec for s in selection.tools]),
             {"session_id": row.session_id})
         return {"messages": [m.to_api() for m in view.messages], "tokens": view.tokens,
-                "contextWindow": view.context_window, "utilization": view.utilization}
+                "contextWindow": view.context_window, "utilization": view.utilization,
+                "compaction": {"strategy": view.strategy, "compacted": view.compacted,
+                               "ran": view.ran, "fallback": view.fallback}}
 
     async def get_config(self, session_id: str | None = None,
                          scope: RequestScope = DEFAULT_SCOPE) -> ResolvedConfig:
         if session_id:
             session_id = (await self.visible_session(session_id, scope)).session_id
-        return await self.config.resolve(session_id)
+        resolved = await self.config.resolve(session_id)
+        failed = [e for e in REGISTRY.errors() if e not in resolved.errors]
+        return dataclasses.replace(resolved, errors=[*resolved.errors, *failed]) \
+            if failed else resolved
 
     async def analytics_summary(self, session_id: str | None = None, since: float | None = None,
                                 scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
@@ -423,10 +464,8 @@ class _SettingsProvider:
         return self._data
 
 
-def _named(obj: Any, name: str) -> Any:
-    if not hasattr(obj, "name"):
-        try:
-            obj.name = name
-        except AttributeError:
-            pass
-    return obj
+
+def plugin_sections(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Every ``plugins.<name>`` options mapping in config, by name."""
+    extra = settings.plugins.model_extra or {}
+    return {name: dict(value) for name, value in extra.items() if isinstance(value, dict)}

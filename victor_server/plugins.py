@@ -1,111 +1,323 @@
-"""The plugin registry: built-ins and entry points, by kind and name, through one route.
+"""The plugin registry: every kind of extension, built-in or installed, through one route.
 
-Every extension kind (SPEC section 10) is an entry-point group. Built-ins register under the
-same group names at import of this module, so ``load_plugin("victor_server.providers",
-"scripted")`` and a third-party ``load_plugin(..., "my_provider")`` take the same path. A plugin
-that fails to load is logged and skipped; asking for a name nobody registered is a clear error.
+Each kind is an entry-point group (``victor_server.<kind>``). This module is the only place that
+reads entry points: ``Registry.scan`` registers each one through ``Registry.register``, the same
+function the built-ins go through at import of this module, so a built-in and a user's package
+differ only in the ``package`` they name. A built-in's name cannot be taken over by a plugin (the
+plugin is reported as shadowed and skipped).
+
+Every extension has a status the ``victor-server plugins`` command, ``victor/getConfig``
+``errors`` and the editors' health checks show: ``registered`` (known, not used yet), ``active``
+(loaded and built), ``disabled`` (named in ``plugins.disabled``) or ``failed`` with the stage
+(import, construction, call) and the error. A failure is logged once per distinct error, and
+the caller skips the plugin: one broken package never takes the server down.
+
+Options reach a plugin one way for every kind: ``plugins: {<name>: {option: value}}`` in
+config (places that already name a strategy or exporter inline keep working), passed as keyword
+arguments matched to the constructor's signature (or as one dict when it takes a single
+positional parameter). A relative path in an option whose parameter is a ``Path`` or whose name
+ends in ``path``, ``dir`` or ``file`` resolves against the workspace, not the process's
+directory; parameters named ``workspace``, ``project_path`` or ``settings`` are filled in when
+config does not set them. Plugin code runs with ``sys.stdout`` pointing at stderr while it is
+imported and built (the protocol faces also write to a private copy of the original stdout, so a
+``print()`` at call time cannot corrupt the stream either).
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
-from collections.abc import Callable
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from importlib import import_module
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
-GROUPS = (
-    "victor_server.config_providers", "victor_server.prompt_contributors",
-    "victor_server.compaction_strategies", "victor_server.tool_selection_strategies",
-    "victor_server.analytics_exporters", "victor_server.middleware", "victor_server.providers",
-    "victor_server.tools",
-)
+PACKAGE = "victor-server"
+KINDS = ("config_providers", "prompt_contributors", "compaction_strategies",
+         "tool_selection_strategies", "analytics_exporters", "middleware", "providers", "tools")
+GROUPS = tuple(f"victor_server.{kind}" for kind in KINDS)
 
-# Built-ins as "module:attribute" strings, so registering them imports nothing heavy.
-BUILTINS: dict[str, dict[str, str]] = {
-    "victor_server.analytics_exporters": {
-        "sqlite": "victor_server.analytics.exporters:SQLiteExporter",
-        "jsonl": "victor_server.analytics.exporters:JSONLExporter",
-        "webhook": "victor_server.analytics.exporters:WebhookExporter",
-        "websocket": "victor_server.analytics.exporters:WebSocketExporter",
-        "prometheus": "victor_server.analytics.prometheus:PrometheusExporter",
-        "postgresql": "victor_server.analytics.postgresql_exporter:PostgreSQLExporter",
-    },
-    "victor_server.providers": {
-        "anthropic": "victor_server.providers.anthropic:AnthropicProvider",
-        "openai": "victor_server.providers.openai:OpenAIProvider",
-        "scripted": "victor_server.providers.scripted:ScriptedProvider",
-    },
-    "victor_server.middleware": {
-        "logging": "victor_server.middleware.request_log:RequestLoggingMiddleware",
-        "auth": "victor_server.middleware.auth:AuthMiddleware",
-        "rate_limit": "victor_server.middleware.rate_limit:RateLimitMiddleware",
-    },
-}
+_PATH_OPTION = re.compile(r"(^|_)(path|dir|directory|file)$")
 
 
 class PluginNotFound(LookupError):
     pass
 
 
-def register_builtin(group: str, name: str, target: str) -> None:
-    BUILTINS.setdefault(group, {})[name] = target
+class PluginFailed(RuntimeError):
+    """A plugin that could not be imported or built; the message says which and why."""
 
 
-def _resolve(target: str) -> Any:
+@dataclass
+class Extension:
+    kind: str
+    name: str
+    target: str  # "module:attribute"
+    package: str
+    builtin: bool = False
+    status: str = "registered"  # registered | active | disabled | failed | shadowed
+    stage: str | None = None  # import | construction | call, when failed
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "package": self.package,
+                "target": self.target, "builtin": self.builtin, "status": self.status,
+                "stage": self.stage, "error": self.error}
+
+
+def kind_of(group_or_kind: str) -> str:
+    kind = group_or_kind.rsplit(".", 1)[-1]
+    if kind not in KINDS:
+        raise ValueError(f"unknown plugin kind {group_or_kind!r}")
+    return kind
+
+
+@contextlib.contextmanager
+def plugin_output() -> Iterator[None]:
+    """While plugin code runs: its ``print()`` goes to stderr, never to the protocol stream."""
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._extensions: dict[str, dict[str, Extension]] = {kind: {} for kind in KINDS}
+        self._loaded: dict[tuple[str, str], Any] = {}
+        self._scanned = False
+        self._logged: set[tuple[str, str, str]] = set()
+
+    # -- registration ----------------------------------------------------------------------
+    def register(self, kind: str, name: str, target: str, package: str = PACKAGE,
+                 builtin: bool = False) -> Extension:
+        kind = kind_of(kind)
+        existing = self._extensions[kind].get(name)
+        extension = Extension(kind, name, target, package, builtin)
+        if existing is not None and existing.builtin and not builtin:
+            extension.status = "shadowed"
+            extension.error = f"the name {name!r} is a built-in {kind} and keeps that meaning"
+            self._extensions[kind][f"{name}@{package}"] = extension
+            self._log_once(extension, logging.WARNING)
+            return extension
+        self._extensions[kind][name] = extension
+        return extension
+
+    def scan(self, again: bool = False) -> None:
+        """Register every installed entry point (once per process, or ``again`` to pick up a
+        package installed since; a name looked up and not found triggers that)."""
+        if self._scanned and not again:
+            return
+        self._scanned = True
+        for kind in KINDS:
+            known = self._extensions[kind]
+            for ep in entry_points(group=f"victor_server.{kind}"):
+                package = ep.dist.name if ep.dist is not None else "?"
+                if ep.name in known and known[ep.name].target == ep.value:
+                    continue
+                if f"{ep.name}@{package}" in known:
+                    continue
+                self.register(kind, ep.name, ep.value, package)
+
+    def extensions(self, kind: str | None = None) -> list[Extension]:
+        self.scan()
+        kinds = [kind_of(kind)] if kind else list(KINDS)
+        return [e for k in kinds for e in self._extensions[k].values()]
+
+    def get(self, kind: str, name: str) -> Extension:
+        self.scan()
+        extension = self._extensions[kind_of(kind)].get(name)
+        if extension is None:
+            self.scan(again=True)
+            extension = self._extensions[kind_of(kind)].get(name)
+        if extension is None:
+            raise PluginNotFound(f"no {kind_of(kind).rstrip('s')} named {name!r}; "
+                                 f"available: {', '.join(self.names(kind)) or 'none'}")
+        return extension
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(e.name for e in self.extensions(kind) if e.status != "shadowed")
+
+    def installed(self, kind: str, disabled: list[str] | tuple[str, ...] = ()) \
+            -> list[Extension]:
+        """The extensions of ``kind`` that are on unless named (marked ``disabled``)."""
+        on = []
+        for extension in self.extensions(kind):
+            if extension.status == "shadowed":
+                continue
+            if extension.name in disabled:
+                extension.status, extension.error = "disabled", None
+                continue
+            on.append(extension)
+        return on
+
+    # -- loading and building ----------------------------------------------------------------
+    def load(self, kind: str, name: str) -> Any:
+        """The class, factory or object registered as ``name``; PluginFailed when it does not
+        import (recorded and logged once), PluginNotFound when nobody registered it."""
+        extension = self.get(kind, name)
+        key = (extension.kind, name)
+        if key not in self._loaded:
+            try:
+                with plugin_output():
+                    self._loaded[key] = resolve(extension.target)
+            except Exception as exc:
+                raise self.failed(extension, "import", exc) from exc
+        return self._loaded[key]
+
+    def create(self, kind: str, name: str, options: dict[str, Any] | None = None, *,
+               ready: Callable[[Any], bool] | None = None,
+               inject: dict[str, Any] | None = None) -> Any:
+        """Load and build ``name`` with its options; PluginFailed (recorded) when it cannot.
+
+        ``ready(target)`` says when what the entry point names is already the plugin (an
+        object or coroutine function of the kind's shape) rather than its factory. ``inject``
+        offers values by parameter name (``workspace``, ``settings``, ...) for parameters
+        config does not set."""
+        factory = self.load(kind, name)
+        extension = self.get(kind, name)
+        if ready is not None and ready(factory):
+            extension.status = "active"
+            return factory
+        try:
+            with plugin_output():
+                built = instantiate(factory, options, inject=inject)
+        except Exception as exc:
+            raise self.failed(extension, "construction", exc) from exc
+        extension.status = "active"
+        return built
+
+    def try_create(self, kind: str, name: str, options: dict[str, Any] | None = None,
+                   **kwargs: Any) -> Any | None:
+        """``create``, or None when the plugin failed (already logged and recorded)."""
+        try:
+            return self.create(kind, name, options, **kwargs)
+        except PluginFailed:
+            return None
+
+    # -- failures ----------------------------------------------------------------------------
+    def reporter(self, kind: str) -> Callable[[str, BaseException | None], None]:
+        """The hook adapters call when a plugin raises (``exc``) or works again (``None``)."""
+        def report(name: str, exc: BaseException | None) -> None:
+            if exc is not None:
+                self.call_failed(kind, name, exc)
+                return
+            extension = self._extensions[kind_of(kind)].get(name)
+            if extension is not None and extension.status == "failed":
+                extension.status = "active"  # stage and error stay, as the last error
+        return report
+
+    def failed(self, extension: Extension | tuple[str, str], stage: str,
+               exc: BaseException) -> PluginFailed:
+        """Record that a plugin failed at ``stage``; logs once per distinct error."""
+        if isinstance(extension, tuple):
+            extension = self.get(*extension)
+        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        extension.status, extension.stage, extension.error = "failed", stage, message
+        self._log_once(extension, logging.ERROR)
+        return PluginFailed(f"{extension.kind} plugin {extension.name!r} "
+                            f"({extension.package}) failed at {stage}: {message}")
+
+    def call_failed(self, kind: str, name: str, exc: BaseException) -> str:
+        """A plugin raised while running: recorded (if registered), logged once; the reason."""
+        try:
+            return str(self.failed(self.get(kind, name), "call", exc))
+        except PluginNotFound:  # an object handed in directly (the Python API)
+            reason = f"{kind} {name!r} failed at call: {type(exc).__name__}: {exc}"
+            key = (kind, name, reason)
+            if key not in self._logged:
+                self._logged.add(key)
+                logger.error("%s", reason)
+            return reason
+
+    def _log_once(self, extension: Extension, level: int) -> None:
+        key = (extension.kind, extension.name, f"{extension.stage}:{extension.error}")
+        if key in self._logged:
+            return
+        self._logged.add(key)
+        logger.log(level, "%s plugin %s (%s) %s at %s and is skipped: %s", extension.kind,
+                   extension.name, extension.package, extension.status, extension.stage,
+                   extension.error)
+
+    def errors(self) -> list[str]:
+        """One line per failed plugin, for ``victor/getConfig`` ``errors``."""
+        return [f"plugin {e.kind}/{e.name} ({e.package}) failed at {e.stage}: {e.error}"
+                for e in self.extensions() if e.status == "failed"]
+
+
+def resolve(target: str) -> Any:
     module, _, attribute = target.partition(":")
     obj: Any = import_module(module)
-    for part in attribute.split("."):
+    for part in filter(None, attribute.split(".")):
         obj = getattr(obj, part)
     return obj
 
 
-def available(group: str) -> list[str]:
-    names = set(BUILTINS.get(group, {}))
-    names.update(ep.name for ep in entry_points(group=group))
-    return sorted(names)
+def plugin_options(settings: Any, name: str) -> dict[str, Any]:
+    """``plugins.<name>`` from config: the options a plugin is built with (``{}`` when none)."""
+    section = getattr(settings, "plugins", None)
+    extra = getattr(section, "model_extra", None) or {}
+    options = extra.get(name)
+    return dict(options) if isinstance(options, dict) else {}
 
 
-def load_plugin(group: str, name: str) -> Any:
-    """The class or factory registered as ``name`` in ``group`` (built-ins first)."""
-    target = BUILTINS.get(group, {}).get(name)
-    if target is not None:
-        return _resolve(target)
-    for ep in entry_points(group=group):
-        if ep.name == name:
-            return ep.load()
-    raise PluginNotFound(f"no {group.rsplit('.', 1)[-1].rstrip('s')} named {name!r}; "
-                         f"available: {', '.join(available(group)) or 'none'}")
-
-
-def iter_plugins(group: str, disabled: list[str] | None = None) -> list[tuple[str, Any]]:
-    """Installed third-party plugins of a group, loaded; failures are logged and skipped."""
-    loaded = []
-    for ep in entry_points(group=group):
-        if disabled and ep.name in disabled:
-            continue
+def _signature(factory: Callable[..., Any]) -> list[inspect.Parameter] | None:
+    try:
+        return list(inspect.signature(factory, eval_str=True).parameters.values())
+    except Exception:  # no signature to read, or annotations that do not evaluate
         try:
-            loaded.append((ep.name, ep.load()))
-        except Exception as exc:
-            logger.error("plugin %s in %s failed to load and is skipped: %s", ep.name, group, exc)
-    return loaded
+            return list(inspect.signature(factory).parameters.values())
+        except (TypeError, ValueError):
+            return None
 
 
-def instantiate(factory: Callable[..., Any], options: dict[str, Any] | None) -> Any:
+def _resolve_paths(params: list[inspect.Parameter], options: dict[str, Any],
+                   workspace: Path) -> dict[str, Any]:
+    by_name = {p.name: p for p in params}
+    resolved = dict(options)
+    for key, value in options.items():
+        param = by_name.get(key)
+        annotation = "" if param is None or param.annotation is param.empty \
+            else str(param.annotation)
+        if not isinstance(value, str) or "://" in value:
+            continue
+        wants_path = "Path" in annotation
+        if not (wants_path or _PATH_OPTION.search(key)):
+            continue
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = workspace / path
+        resolved[key] = path if wants_path else str(path)
+    return resolved
+
+
+def instantiate(factory: Callable[..., Any], options: dict[str, Any] | None, *,
+                inject: dict[str, Any] | None = None) -> Any:
     """Call a plugin's class or factory with its options (empty when none).
 
     Options go in as keyword arguments when the signature takes them (``Strategy(keep=2)``,
-    the seed's classes), and as one dict when it takes a single positional parameter
-    (``factory(options)``). Errors raised by the plugin itself propagate unchanged.
+    the seeds' classes), and as one dict when it takes a single positional parameter
+    (``factory(options)``). ``inject`` fills parameters of those names that options leave out
+    (with ``workspace`` among them, relative paths resolve against it). Errors raised by the
+    plugin itself propagate unchanged.
     """
-    options = options or {}
-    try:
-        params = list(inspect.signature(factory).parameters.values())
-    except (TypeError, ValueError):  # no signature to read: builtins, some C types
+    options = dict(options or {})
+    params = _signature(factory)
+    if params is None:
         return factory(**options)
+    inject = {k: v for k, v in (inject or {}).items() if v is not None}
+    if isinstance(inject.get("workspace"), Path):
+        options = _resolve_paths(params, options, inject["workspace"])
+        inject.setdefault("project_path", str(inject["workspace"]))
+    provided = set(options)
+    for param in params:
+        if param.name in inject and param.name not in options:
+            options[param.name] = inject[param.name]
     by_keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     names = {p.name for p in params if p.kind in by_keyword}
     takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
@@ -115,5 +327,66 @@ def instantiate(factory: Callable[..., Any], options: dict[str, Any] | None) -> 
     positional = [p for p in params if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
                                                    inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     if len(positional) == 1:
-        return factory(options)
+        return factory({k: v for k, v in options.items() if k in provided})
     return factory(**options)
+
+
+REGISTRY = Registry()
+
+# Built-ins as "module:attribute" strings, so registering them imports nothing heavy.
+_BUILTINS: dict[str, dict[str, str]] = {
+    "prompt_contributors": {
+        name: f"victor_server.prompts.defaults:{name}" for name in (
+            "base", "project_standards", "instruction_files", "compliance", "tech_stack",
+            "code_style", "language")},
+    "compaction_strategies": {
+        "recent": "victor_server.context.strategies.recent:RecentStrategy",
+        "recent_important":
+            "victor_server.context.strategies.recent_important:RecentImportantStrategy",
+        "semantic": "victor_server.context.strategies.semantic:SemanticStrategy",
+        "task_aware": "victor_server.context.strategies.task_aware:TaskAwareStrategy",
+        "summarize": "victor_server.context.strategies.summarize:SummarizeStrategy",
+    },
+    "tool_selection_strategies": {
+        name: f"victor_server.selection.strategies:{cls}" for name, cls in (
+            ("keyword", "KeywordStrategy"), ("semantic", "SemanticStrategy"),
+            ("hybrid", "HybridStrategy"), ("cost_aware", "CostAwareStrategy"),
+            ("domain", "DomainStrategy"), ("all", "AllStrategy"))},
+    "analytics_exporters": {
+        "sqlite": "victor_server.analytics.exporters:SQLiteExporter",
+        "jsonl": "victor_server.analytics.exporters:JSONLExporter",
+        "webhook": "victor_server.analytics.exporters:WebhookExporter",
+        "websocket": "victor_server.analytics.exporters:WebSocketExporter",
+        "prometheus": "victor_server.analytics.prometheus:PrometheusExporter",
+        "postgresql": "victor_server.analytics.postgresql_exporter:PostgreSQLExporter",
+    },
+    "providers": {
+        "anthropic": "victor_server.providers.anthropic:AnthropicProvider",
+        "openai": "victor_server.providers.openai:OpenAIProvider",
+        "scripted": "victor_server.providers.scripted:ScriptedProvider",
+    },
+    "middleware": {
+        "logging": "victor_server.middleware.request_log:RequestLoggingMiddleware",
+        "auth": "victor_server.middleware.auth:AuthMiddleware",
+        "rate_limit": "victor_server.middleware.rate_limit:RateLimitMiddleware",
+    },
+}
+for _kind, _targets in _BUILTINS.items():
+    for _name, _target in _targets.items():
+        REGISTRY.register(_kind, _name, _target, PACKAGE, builtin=True)
+
+
+# -- the module-level API the rest of the server uses ------------------------------------------
+
+def register_builtin(group: str, name: str, target: str) -> None:
+    REGISTRY.register(group, name, target, PACKAGE, builtin=True)
+
+
+def available(group: str) -> list[str]:
+    return REGISTRY.names(group)
+
+
+def load_plugin(group: str, name: str) -> Any:
+    """The class or factory registered as ``name`` in ``group``; PluginNotFound when there is
+    none, PluginFailed when it does not import."""
+    return REGISTRY.load(group, name)

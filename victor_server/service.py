@@ -83,7 +83,9 @@ class VictorService:
         result: dict[str, Any] = {
             "strategy": r.strategy,
             "before": {"messages": r.before_messages, "tokens": r.before_tokens},
-            "after": {"messages": r.after_messages, "tokens": r.after_tokens}}
+            "after": {"messages": r.after_messages, "tokens": r.after_tokens},
+            # which strategy's output was used, and why the fallback ran if it did
+            "ran": r.ran, "fallback": r.fallback}
         if r.note:
             result["note"] = r.note
         return result

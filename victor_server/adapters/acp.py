@@ -434,6 +434,7 @@ async def serve(args: argparse.Namespace) -> None:
     workspace = args.workspace if getattr(args, "workspace_explicit", True) else None
     agent = VictorAcpAgent(workspace, args.config, args.db)
     from victor_server.adapters.shutdown import close_on_signals, exit_now, once
+    from victor_server.adapters.stdio_claim import claim_stdout
     from victor_server.adapters.stdio_lines import AcpStdio
     from victor_server.adapters.wire_flow import open_stdio
     from victor_server.adapters.wire_guard import WireLimits
@@ -441,7 +442,8 @@ async def serve(args: argparse.Namespace) -> None:
     # The SDK reads through our transport: frames over the size or depth limit, and frames that
     # are not a JSON-RPC object (which would end the SDK's receive loop), are answered there,
     # and requests beyond the in-flight limit wait unread.
-    reader, sink = await open_stdio()
+    # stdout is claimed for the protocol: a plugin's print() goes to stderr
+    reader, sink = await open_stdio(stdout=claim_stdout())
     close = once(agent.close)
     close_on_signals(close)
     try:

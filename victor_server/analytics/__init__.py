@@ -6,9 +6,15 @@ page. Only the coordinator and events load at server start; exporters import the
 WebSocket libraries when built.
 """
 
-from victor_server.analytics.coordinator import AnalyticsCoordinator, AnalyticsExporter
+from victor_server.analytics.coordinator import AnalyticsCoordinator
 from victor_server.analytics.events import EVENT_TYPES, AnalyticsEvent
-from victor_server.analytics.exporters import ExportFailed, create_exporters
+from victor_server.analytics.exporters import create_exporters
+from victor_server.analytics.protocol import (
+    AnalyticsExporter,
+    BaseAnalyticsExporter,
+    ExportFailed,
+    ExportResult,
+)
 
 __all__ = ["EVENT_TYPES", "AnalyticsCoordinator", "AnalyticsEvent", "AnalyticsExporter",
-           "ExportFailed", "create_exporters"]
+           "BaseAnalyticsExporter", "ExportFailed", "ExportResult", "create_exporters"]

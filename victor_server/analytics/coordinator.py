@@ -27,19 +27,15 @@ import logging
 import time
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from victor_server.analytics.events import AnalyticsEvent
 from victor_server.analytics.exporters import SQLiteExporter, create_exporters
+from victor_server.analytics.protocol import AnalyticsExporter, check_result
 
 logger = logging.getLogger(__name__)
 
 DAY = 86_400.0
-
-
-@runtime_checkable
-class AnalyticsExporter(Protocol):
-    async def export(self, events: list[AnalyticsEvent]) -> Any: ...
 
 
 def exporter_name(exporter: Any) -> str:
@@ -71,12 +67,14 @@ class AnalyticsCoordinator:
         self._pruned_at = 0.0
         self._flush_scheduled = False
 
-    def configure(self, settings: Any, workspace: Path | None = None) -> None:
+    def configure(self, settings: Any, workspace: Path | None = None,
+                  plugin_options: dict[str, dict[str, Any]] | None = None) -> None:
         """Apply the ``analytics:`` settings section (exporters unless given, retention)."""
         self.retention_days = getattr(settings, "retention_days", None)
         self.prices = getattr(settings, "prices", None)
         if not self._exporters_given:
-            exporters = create_exporters(list(settings.exporters), self.store, workspace)
+            exporters = create_exporters(list(settings.exporters), self.store, workspace,
+                                         plugin_options)
             if not any(getattr(e, "primary", False) for e in exporters):
                 # summaries and the dashboard read the store: it is always a sink
                 exporters.insert(0, SQLiteExporter(self.store))
@@ -139,7 +137,7 @@ class AnalyticsCoordinator:
         name = exporter_name(exporter)
         try:  # around the lock too: a batch still queued behind a stuck one is parked as well
             async with self._exporter_locks.setdefault(name, asyncio.Lock()):
-                await exporter.export(batch)
+                check_result(await exporter.export(batch), name)
         except asyncio.CancelledError:
             await asyncio.shield(self._park(name, batch, "not delivered before shutdown"))
             raise
@@ -170,7 +168,7 @@ class AnalyticsCoordinator:
             ids = [event.id for event in events]
             async with self._exporter_locks.setdefault(name, asyncio.Lock()):
                 try:
-                    await exporter.export(events)
+                    check_result(await exporter.export(events), name)
                 except Exception as exc:
                     attempts = max(attempts for _, attempts in due)
                     delay = min(self.retry_cap, self.retry_base * 2 ** attempts)

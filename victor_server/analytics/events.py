@@ -1,4 +1,12 @@
-"""The analytics event (SPEC section 9): ``{id, session_id, tenant_id, type, data, timestamp}``.
+"""The analytics event: ``{id, session_id, tenant_id, type, data, timestamp}``.
+
+Inside the server ``timestamp`` is epoch seconds (the store indexes and partitions on it). What
+leaves the server (webhook and WebSocket batches, JSONL lines, installed exporters, dead
+letters) is the published shape, ``published()`` / ``to_json()``, whose JSON Schema ships as
+``victor_server/analytics/event.schema.json`` (docs/analytics.md): ``timestamp`` is an ISO 8601
+date-time (UTC) a consumer can use as a date, ``epoch`` keeps the seconds, ``tenant`` and
+``variant`` are top-level, and ``data`` gains ``total_tokens`` on ``token_usage`` and ``tool``
+(the tool's name, also under ``name``) on ``tool_call``. Fields are only ever added.
 
 The ``id`` is a UUID minted when the event is recorded, so a sink that receives a batch twice
 (a retried webhook, a dead-letter replay) can drop the duplicate. It is a time-ordered UUIDv7
@@ -11,7 +19,8 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 EVENT_TYPES = ("session_start", "chat_request", "token_usage", "tool_call", "tool_selection",
@@ -36,14 +45,52 @@ class AnalyticsEvent:
     id: str = field(default_factory=new_event_id)
     timestamp: float = field(default_factory=time.time)
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+    def published(self) -> PublishedEvent:
+        data = dict(self.data)
+        if self.type == "token_usage" and "total_tokens" not in data:
+            data["total_tokens"] = int(data.get("input_tokens") or 0) + \
+                int(data.get("output_tokens") or 0)
+        if self.type == "tool_call" and "tool" not in data and "name" in data:
+            data["tool"] = data["name"]
+        iso = datetime.fromtimestamp(self.timestamp, UTC).isoformat(timespec="microseconds")
+        return PublishedEvent(self.id, self.type, self.session_id, self.tenant_id,
+                              self.tenant_id, data.get("variant"), data,
+                              iso.replace("+00:00", "Z"), self.timestamp)
 
-    # the seed's exporters call ``model_dump()`` on events
+    def to_json(self) -> dict[str, Any]:
+        return self.published().model_dump()
+
+    # the seeds' exporters call ``model_dump()`` on events
     model_dump = to_json
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AnalyticsEvent:
+        """From the published shape, or the older one whose ``timestamp`` was epoch seconds."""
+        epoch = data.get("epoch")
+        if epoch is None:
+            epoch = data["timestamp"]
         return cls(type=data["type"], session_id=data.get("session_id"),
                    tenant_id=data.get("tenant_id"), data=dict(data.get("data") or {}),
-                   id=data["id"], timestamp=float(data["timestamp"]))
+                   id=data["id"], timestamp=float(epoch))
+
+
+@dataclass
+class PublishedEvent:
+    """An event as consumers outside the server see it (attributes as in the seeds)."""
+
+    id: str
+    type: str
+    session_id: str | None
+    tenant_id: str | None
+    tenant: str | None
+    variant: str | None
+    data: dict[str, Any]
+    timestamp: str  # ISO 8601, UTC
+    epoch: float  # the same instant in seconds since 1970
+
+    def model_dump(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "session_id": self.session_id,
+                "tenant_id": self.tenant_id, "tenant": self.tenant, "variant": self.variant,
+                "data": dict(self.data), "timestamp": self.timestamp, "epoch": self.epoch}
+
+    to_json = model_dump

@@ -1,9 +1,11 @@
 """The built-in analytics exporters and how config names them.
 
-Every exporter is an ``AnalyticsExporter``: ``async export(events)`` that raises when the batch
-was not delivered (the coordinator then parks it as dead letters and retries later), with
-optional ``async start()`` and ``async close()``. Built-ins load through the same registry as
-user exporters (entry-point group ``victor_server.analytics_exporters``), from config such as::
+Every exporter is an ``AnalyticsExporter``: ``async export(events)`` that raises (or returns a
+result with ``success: false``) when the batch was not delivered (the coordinator then parks it
+as dead letters and retries later), with optional ``async start()`` and ``async close()``.
+Built-ins load through the same registry as user exporters (entry-point group
+``victor_server.analytics_exporters``), with options inline or from ``plugins.<name>``, from
+config such as::
 
     analytics:
       exporters:
@@ -28,18 +30,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from victor_server.analytics.events import AnalyticsEvent
-from victor_server.plugins import instantiate, load_plugin
+from victor_server.analytics.protocol import ExportFailed, PluginExporter
+from victor_server.plugins import REGISTRY, PluginFailed, PluginNotFound
 
 if TYPE_CHECKING:
-    from victor_server.analytics.coordinator import AnalyticsExporter
+    from victor_server.analytics.protocol import AnalyticsExporter
 
 logger = logging.getLogger(__name__)
 
 GROUP = "victor_server.analytics_exporters"
-
-
-class ExportFailed(RuntimeError):
-    """A batch an exporter could not deliver; the coordinator parks it as dead letters."""
 
 
 class SQLiteExporter:
@@ -171,22 +170,28 @@ def parse_spec(spec: Any) -> tuple[str, dict[str, Any]]:
     raise ValueError(f"analytics.exporters: expected a name or {{name: options}}, got {spec!r}")
 
 
-def create_exporters(specs: list[Any], store: Any,
-                     workspace: Path | None = None) -> list[AnalyticsExporter]:
+def create_exporters(specs: list[Any], store: Any, workspace: Path | None = None,
+                     plugin_options: dict[str, dict[str, Any]] | None = None) \
+        -> list[AnalyticsExporter]:
     """Build the configured exporters; one that fails to load is logged and skipped."""
     exporters: list[Any] = []
     seen: dict[str, int] = {}
     for spec in specs:
         try:
-            name, options = parse_spec(spec)
+            name, inline = parse_spec(spec)
+            options = {**(plugin_options or {}).get(name, {}), **inline}
             if name == "sqlite":
                 exporter: Any = SQLiteExporter(store)
             else:
                 if name == "jsonl" and workspace is not None:
                     options["path"] = workspace / options.get("path", ".victor/analytics.jsonl")
-                exporter = instantiate(load_plugin(GROUP, name), options)
-        except Exception as exc:
-            logger.error("analytics exporter %r failed to load and is skipped: %s", spec, exc)
+                exporter = REGISTRY.create(GROUP, name, options, inject={"workspace": workspace})
+                if not REGISTRY.get(GROUP, name).builtin:
+                    exporter = PluginExporter(name, exporter, REGISTRY.reporter(GROUP))
+        except PluginFailed:
+            continue  # recorded and logged by the registry
+        except (PluginNotFound, ValueError) as exc:
+            logger.error("analytics exporter %r is skipped: %s", spec, exc)
             continue
         seen[name] = seen.get(name, 0) + 1
         with contextlib.suppress(AttributeError):  # the name keys the exporter's dead letters

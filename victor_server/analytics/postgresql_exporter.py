@@ -28,7 +28,7 @@ import os
 from typing import Any
 
 from victor_server.analytics.events import AnalyticsEvent
-from victor_server.analytics.exporters import ExportFailed
+from victor_server.analytics.protocol import ExportFailed
 from victor_server.logging_redaction import redact_text
 from victor_server.store.factory import read_url_file, store_url
 from victor_server.store.postgres import describe

@@ -23,8 +23,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from victor_server.analytics.events import AnalyticsEvent
-from victor_server.analytics.exporters import ExportFailed
 from victor_server.analytics.pricing import PriceTable, cost_usd, priced_model
+from victor_server.analytics.protocol import ExportFailed
 
 
 class MetricTotals:

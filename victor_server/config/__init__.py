@@ -6,10 +6,12 @@ from victor_server.config.providers import (
     ConfigProvider,
     EnvironmentConfigProvider,
     FileConfigProvider,
+    PluginConfigProvider,
     StaticConfigProvider,
 )
 
 __all__ = [
     "PRIORITY", "ConfigCoordinator", "ConfigProvider", "EnvironmentConfigProvider",
-    "FileConfigProvider", "ResolvedConfig", "StaticConfigProvider", "redact",
+    "FileConfigProvider", "PluginConfigProvider", "ResolvedConfig", "StaticConfigProvider",
+    "redact",
 ]

@@ -84,7 +84,9 @@ class ConfigCoordinator:
 
     @property
     def providers(self) -> list[ConfigProvider]:
-        return sorted(self._providers, key=lambda p: p.priority())
+        # plugin providers share one rank and are ordered by their own priority within it
+        return sorted(self._providers,
+                      key=lambda p: (p.priority(), getattr(p, "plugin_priority", 0)))
 
     async def resolve(self, session_id: str | None = None,
                       override: dict[str, Any] | None = None) -> ResolvedConfig:

@@ -8,16 +8,25 @@ key's source. Tenant and A/B providers live beside their features (``victor_serv
 from __future__ import annotations
 
 import copy
+import inspect
 import json
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import yaml
 
-# The order SPEC section 3 fixes: override > tenant > ab_test > file > env > default.
+logger = logging.getLogger(__name__)
+
+# The order of the built-in sources: override > tenant > ab_test > file > env > default.
 PRIORITY = {"default": 0, "env": 10, "file": 20, "ab_test": 30, "tenant": 40, "override": 50}
+# Where installed config providers rank: above the project file and the environment, below A/B
+# variants, tenant rows and per-request overrides. Among themselves they rank by their own
+# ``priority()``. A provider that sets ``absolute_priority = True`` is placed by its
+# ``priority()`` on the built-in scale above instead (60 outranks even per-request overrides).
+PLUGIN_PRIORITY = 25
 
 # VICTOR_* variables that steer the process itself rather than naming a config key.
 _RESERVED_ENV = {"DB", "AUTH_TOKEN", "CONFIG", "WORKSPACE", "LOG_FILE", "BENCH"}
@@ -160,6 +169,65 @@ def load_config_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigFileError(f"{path}: the top level must be a mapping of keys")
     return data
+
+
+class PluginConfigProvider:
+    """A user's config provider (the seeds' ``priority()`` / ``get_config(session_id)``) as a
+    source named by its entry point.
+
+    It never raises into the coordinator: an exception, or a result that is not a mapping,
+    makes the source empty for that request and goes to ``on_error(name, exc)`` (the registry
+    records it, logs it once and reports it; ``on_error(name, None)`` when it works again), or
+    without a hook to ``last_error``. ``session_id`` is ``""`` when there is none, so a
+    seed's ``session_id.split(':')`` works for server-wide lookups too.
+    """
+
+    def __init__(self, name: str, plugin: Any,
+                 on_error: Callable[[str, BaseException | None], None] | None = None) -> None:
+        self.name = name
+        self.plugin = plugin
+        self.on_error = on_error
+        self.last_error: str | None = None
+        self._failing = False
+        self.absolute = getattr(plugin, "absolute_priority", False) is True
+        self.plugin_priority = self._own_priority()
+
+    def _own_priority(self) -> int:
+        try:
+            own = self.plugin.priority() if hasattr(self.plugin, "priority") else 0
+            return int(own)
+        except Exception as exc:
+            self._failed(exc)
+            return 0
+
+    def priority(self) -> int:
+        return self.plugin_priority if self.absolute else PLUGIN_PRIORITY
+
+    def _failed(self, exc: BaseException) -> None:
+        self._failing = True
+        if self.on_error is not None:
+            self.on_error(self.name, exc)
+            return
+        self.last_error = f"config provider {self.name}: {type(exc).__name__}: {exc}"
+        logger.error("%s", self.last_error)
+
+    async def get_config(self, session_id: str | None) -> dict[str, Any]:
+        try:
+            data = self.plugin.get_config(session_id or "")
+            if inspect.isawaitable(data):
+                data = await data
+            if data is None:
+                data = {}
+            if not isinstance(data, Mapping):
+                raise TypeError(f"get_config returned {type(data).__name__}, not a mapping")
+        except Exception as exc:
+            self._failed(exc)
+            return {}
+        if self._failing:
+            self._failing, self.last_error = False, None
+            if self.on_error is not None:
+                self.on_error(self.name, None)
+        return dict(data)
 
 
 class StaticConfigProvider:

@@ -12,8 +12,12 @@ re-summarized, on every turn after it first crossed the threshold. Such a turn r
 with ``reused=True`` (the messages to send are still the compacted ones). The store keeps every
 original message; this class only decides what is sent.
 
-Strategies are resolved by name: the built-ins, then the ``victor_server.compaction_strategies``
-entry-point group. A strategy that raises falls back to ``recent_important`` with a note.
+Strategies are resolved by name through the plugin registry (built-ins and the
+``victor_server.compaction_strategies`` entry-point group alike), built with their options
+(``plugins.<name>``) as keywords; a parameter named ``embedding_service`` receives the server's
+embedding model (``embed_batch(texts)``). A strategy that fails to load or raises falls back to
+``recent_important``: the result's ``strategy`` is the one asked for, ``ran`` the one whose
+output was used and ``fallback`` why, so a user can tell their strategy never ran.
 """
 
 from __future__ import annotations
@@ -23,15 +27,17 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from victor_server.context.embedding import shared_embedder
 from victor_server.context.invariants import enforce, fit
-from victor_server.context.strategies import BUILTIN_STRATEGIES
+from victor_server.context.strategies import EmbeddingService
 from victor_server.context.tokens import TokenCounter, estimate_tokens
 from victor_server.context.units import repair
 from victor_server.errors import InvalidParams
 from victor_server.messages import Context, Message
+from victor_server.plugins import REGISTRY, PluginFailed, PluginNotFound
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,12 @@ class CompactionResult:
     note: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     reused: bool = False  # True: an earlier compaction of this session was carried forward
+    ran: str | None = None  # the strategy whose output was used (``strategy`` unless fallback)
+    fallback: str | None = None  # why ``ran`` is not ``strategy``
+
+    def __post_init__(self) -> None:
+        if self.ran is None:
+            self.ran = self.strategy
 
 
 @dataclass
@@ -64,6 +76,9 @@ class ContextView:
     context_window: int
     utilization: float
     compacted: bool
+    strategy: str | None = None
+    ran: str | None = None
+    fallback: str | None = None
 
 
 @dataclass
@@ -78,44 +93,13 @@ def validate_ratio(value: float, field_name: str) -> float:
     return float(value)
 
 
-def _instantiate(factory: Any, options: dict[str, Any]) -> Any:
-    """An entry point names a class or factory called with its options dict (SPEC section 10);
-    seed-shaped classes take keywords instead; an object with ``compact`` or a coroutine
-    function ``(context) -> context`` is used as it is."""
-    if inspect.iscoroutinefunction(factory) or \
-            (hasattr(factory, "compact") and not inspect.isclass(factory)):
-        return factory
-    if not options:
-        try:
-            return factory()
-        except TypeError:
-            return factory({})
-    try:
-        inspect.signature(factory).bind(**options)
-    except (TypeError, ValueError):
-        return factory(options)
-    return factory(**options)
+FALLBACK = "recent_important"
 
 
-def _load_plugin(name: str) -> Any | None:
-    try:
-        from victor_server import plugins
-
-        return plugins.load_plugin(PLUGIN_GROUP, name)
-    except (ImportError, AttributeError):
-        pass
-    except Exception as exc:  # the registry logs and skips broken plugins; so do we
-        log.warning("compaction strategy %s failed to load: %s", name, exc)
-        return None
-    from importlib.metadata import entry_points
-
-    for entry in entry_points(group=PLUGIN_GROUP):
-        if entry.name == name:
-            try:
-                return entry.load()
-            except Exception as exc:
-                log.warning("compaction strategy %s failed to load: %s", name, exc)
-    return None
+def _ready(target: Any) -> bool:
+    """An entry point naming a strategy object, or a coroutine ``(context) -> context``."""
+    return inspect.iscoroutinefunction(target) or \
+        (hasattr(target, "compact") and not inspect.isclass(target))
 
 
 class ContextCoordinator:
@@ -126,7 +110,7 @@ class ContextCoordinator:
                  exact_counter: Callable[[Message], int] | None = None,
                  embedder: Callable[[list[str]], Awaitable[Any]] | None = None,
                  strategy_options: dict[str, dict[str, Any]] | None = None,
-                 use_shared_embedder: bool = True) -> None:
+                 use_shared_embedder: bool = True, workspace: Path | None = None) -> None:
         self.strategy = strategy
         self.context_window = int(context_window)
         self.threshold = validate_ratio(threshold, "context_compaction_threshold")
@@ -135,6 +119,7 @@ class ContextCoordinator:
         # No embedder given: the selection module's MiniLM (one model per process), if present.
         self.embedder = embedder or (shared_embedder() if use_shared_embedder else None)
         self.strategy_options = strategy_options or {}
+        self.workspace = workspace
         self.counter = TokenCounter(token_counter, exact_counter)
         self._strategies: dict[str, Any] = {}
         self._views: OrderedDict[str, _SessionView] = OrderedDict()
@@ -148,35 +133,45 @@ class ContextCoordinator:
 
     # -- strategies ----------------------------------------------------------------------
     def resolve(self, name: str) -> Any:
-        """The strategy object for ``name``; InvalidParams("strategy") when there is none."""
+        """The strategy object for ``name``; InvalidParams("strategy") when nobody registered
+        it, PluginFailed when it does not load or build (recorded in the registry)."""
         if name in self._strategies:
             return self._strategies[name]
+        if not isinstance(name, str) or not name:
+            raise InvalidParams("strategy", f"unknown strategy {name!r}")
         options = dict(self.strategy_options.get(name, {}))
-        if name in BUILTIN_STRATEGIES:
-            impl = BUILTIN_STRATEGIES[name](options)
-        else:
-            factory = _load_plugin(name) if isinstance(name, str) and name else None
-            if factory is None:
-                known = ", ".join(sorted(BUILTIN_STRATEGIES))
-                raise InvalidParams("strategy", f"unknown strategy {name!r} (built-in: {known})")
-            impl = _instantiate(factory, options)
+        try:
+            impl = REGISTRY.create(PLUGIN_GROUP, name, options, ready=_ready, inject={
+                "workspace": self.workspace,
+                "embedding_service": EmbeddingService(self.embedder)})
+        except PluginNotFound as exc:
+            known = ", ".join(REGISTRY.names(PLUGIN_GROUP))
+            raise InvalidParams("strategy", f"unknown strategy {name!r} (available: {known})") \
+                from exc
         self._strategies[name] = impl
         return impl
 
-    async def _run(self, name: str, impl: Any,
-                   context: Context) -> tuple[list[Message], str | None]:
+    async def _run(self, name: str, context: Context) \
+            -> tuple[list[Message], str | None, str | None]:
+        """The messages ``name`` keeps, its note, and why the fallback ran instead (if so)."""
         try:
+            impl = self.resolve(name)
             out = await impl.compact(context) if hasattr(impl, "compact") else await impl(context)
+            if not isinstance(out, list) and not hasattr(out, "messages"):
+                raise TypeError(f"compact returned {type(out).__name__}, not a Context")
+        except InvalidParams:
+            raise
         except Exception as exc:  # a strategy bug must not cost the user the turn
-            if name == "recent_important":
+            if name == FALLBACK:
                 raise
-            log.warning("compaction strategy %s failed: %s", name, exc)
-            fallback = await self.resolve("recent_important").compact(context)
-            return fallback.messages, f"{name} failed ({exc}); fell back to recent_important"
+            reason = str(exc) if isinstance(exc, PluginFailed) else \
+                REGISTRY.call_failed(PLUGIN_GROUP, name, exc)
+            fallback = await self.resolve(FALLBACK).compact(context)
+            return fallback.messages, f"{name} failed; fell back to {FALLBACK}", reason
         if isinstance(out, list):  # a plain history processor: list[Message] -> list[Message]
-            return out, None
+            return out, None, None
         metadata = getattr(out, "metadata", None) or {}
-        return list(out.messages), metadata.get("note")
+        return list(out.messages), metadata.get("note"), None
 
     # -- compaction ----------------------------------------------------------------------
     async def compact(self, messages: list[Message], strategy: str | None = None,
@@ -191,7 +186,8 @@ class ContextCoordinator:
         The current context is what the next turn would send: after an earlier compaction, that
         compacted view plus the messages stored since, not the whole stored history."""
         name = strategy or self.strategy
-        impl = self.resolve(name)
+        if strategy is not None:
+            self._check_name(strategy)
         history = messages
         carried = self._carried(metadata, messages)
         messages = carried if carried is not None else messages
@@ -207,13 +203,18 @@ class ContextCoordinator:
             **(metadata or {}), "target_tokens": target, "limit_tokens": limit,
             "context_window": self.context_window, "count": self.counter.message_tokens,
             "summarizer": self.summarizer, "embedder": self.embedder})
-        chosen, note = await self._run(name, impl, context)
+        chosen, note, fallback = await self._run(name, context)
         kept, fit_note = fit(enforce(list(messages), chosen), hard, self.counter.message_tokens)
         notes = "; ".join(n for n in (note, fit_note) if n) or None
         result = CompactionResult(name, len(messages), before, len(kept), self.count(kept), kept,
-                                  notes)
+                                  notes, ran=FALLBACK if fallback else name, fallback=fallback)
         self._remember(metadata, history, kept)
         return result
+
+    def _check_name(self, name: str) -> None:
+        """A name the caller asked for that nobody registered is the caller's mistake."""
+        if name not in self._strategies and name not in REGISTRY.names(PLUGIN_GROUP):
+            self.resolve(name)  # raises InvalidParams naming the available strategies
 
     async def prepare(self, messages: list[Message], overhead_tokens: int = 0,
                       metadata: dict[str, Any] | None = None) -> CompactionResult | None:
@@ -248,7 +249,9 @@ class ContextCoordinator:
         sent = result.messages if result is not None else messages
         tokens = self.count(sent) + overhead_tokens
         return ContextView(sent, tokens, self.context_window,
-                           round(tokens / self.context_window, 6), result is not None)
+                           round(tokens / self.context_window, 6), result is not None,
+                           self.strategy, result.ran if result else None,
+                           result.fallback if result else None)
 
     def forget(self, session_id: str) -> None:
         self._views.pop(session_id, None)

@@ -7,6 +7,7 @@ from victor_server.prompts.contributors import (
     InstructionFilesContributor,
     LanguageContributor,
     ProjectStandardsContributor,
+    SystemPromptContributor,
     TechStackContributor,
 )
 from victor_server.prompts.coordinator import BuiltPrompt, PromptContributor, PromptCoordinator
@@ -15,5 +16,5 @@ __all__ = [
     "BasePromptContributor", "BuiltPrompt", "CodeStylePromptContributor",
     "CompliancePromptContributor", "InstructionFilesContributor", "LanguageContributor",
     "ProjectStandardsContributor", "PromptContributor", "PromptCoordinator",
-    "TechStackContributor",
+    "SystemPromptContributor", "TechStackContributor",
 ]

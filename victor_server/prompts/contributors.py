@@ -22,6 +22,19 @@ BASE_PROMPT = (
 
 
 class BasePromptContributor:
+    """What a user's contributor may extend (the seeds' base class): override ``priority`` and
+    ``get_contribution``. It contributes nothing by itself."""
+
+    def priority(self) -> int:
+        return 50
+
+    async def get_contribution(self, context: Mapping[str, Any]) -> str:
+        return ""
+
+
+class SystemPromptContributor:
+    """The base system prompt (``prompts.base`` replaces the built-in text)."""
+
     name = "base"
 
     def __init__(self, text: str | None = None) -> None:

@@ -2,13 +2,17 @@
 
 Each contribution is capped (``prompts.max_contribution_chars``); a cut one ends with a visible
 marker and logs a warning once per size, so nobody wonders why half their AGENTS.md is ignored.
-A contributor that raises is logged and skipped: a broken plugin never blocks a turn.
+A contributor that raises (in ``priority`` or ``get_contribution``) is skipped and handed to
+``on_error`` (the registry records and logs it once): a broken plugin never blocks a turn.
+``PluginContributor`` is the adapter a user's contributor is wrapped in: it names it by its entry
+point and accepts the seeds' shapes (a sync or async ``get_contribution``, ``None`` for nothing).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -20,6 +24,35 @@ class PromptContributor(Protocol):
     def priority(self) -> int: ...
 
     async def get_contribution(self, context: Mapping[str, Any]) -> str: ...
+
+
+class PromptContext(dict[str, Any]):
+    """What contributors receive: the request ``context`` (``task``, ``language``,
+    ``tenant_id``, ``session_id``, ...) as a mapping; ``context.get(key)`` as in the seeds."""
+
+
+ErrorHook = Callable[[str, BaseException], None]
+
+
+class PluginContributor:
+    """A user's contributor under its entry-point name."""
+
+    def __init__(self, name: str, plugin: Any) -> None:
+        self.name = name
+        self.plugin = plugin
+
+    def priority(self) -> int:
+        return int(self.plugin.priority()) if hasattr(self.plugin, "priority") else 50
+
+    async def get_contribution(self, context: Mapping[str, Any]) -> str:
+        text = self.plugin.get_contribution(context)
+        if inspect.isawaitable(text):
+            text = await text
+        if text is None:
+            return ""
+        if not isinstance(text, str):
+            raise TypeError(f"get_contribution returned {type(text).__name__}, not str")
+        return text
 
 
 @dataclass
@@ -46,8 +79,9 @@ def contributor_name(contributor: object) -> str:
 
 class PromptCoordinator:
     def __init__(self, contributors: list[PromptContributor] | None = None,
-                 max_contribution_chars: int = 20000) -> None:
+                 max_contribution_chars: int = 20000, on_error: ErrorHook | None = None) -> None:
         self._contributors: list[PromptContributor] = list(contributors or [])
+        self.on_error = on_error
         self.max_contribution_chars = max_contribution_chars
         self._warned: set[tuple[str, int]] = set()
 
@@ -59,20 +93,32 @@ class PromptCoordinator:
         return list(self._contributors)
 
     async def build(self, context: Mapping[str, Any]) -> BuiltPrompt:
-        ranked = sorted(self._contributors, key=lambda c: -c.priority())
-        contributions: list[Contribution] = []
-        for contributor in ranked:
+        ranked: list[tuple[int, str, PromptContributor]] = []
+        for contributor in self._contributors:
             name = contributor_name(contributor)
+            try:
+                ranked.append((int(contributor.priority()), name, contributor))
+            except Exception as exc:
+                self._failed(name, exc)
+        ranked.sort(key=lambda entry: -entry[0])
+        contributions: list[Contribution] = []
+        for priority, name, contributor in ranked:
             try:
                 text = (await contributor.get_contribution(context) or "").strip()
             except Exception as exc:
-                logger.error("prompt contributor %s failed: %s", name, exc)
+                self._failed(name, exc)
                 continue
             if not text:
                 continue
-            contributions.append(self._cap(name, contributor.priority(), text))
+            contributions.append(self._cap(name, priority, text))
         prompt = "\n\n".join(c.text for c in contributions)
         return BuiltPrompt(prompt, contributions)
+
+    def _failed(self, name: str, exc: BaseException) -> None:
+        if self.on_error is not None:
+            self.on_error(name, exc)
+        else:
+            logger.error("prompt contributor %s failed: %s", name, exc)
 
     def _cap(self, name: str, priority: int, text: str) -> Contribution:
         limit = self.max_contribution_chars

@@ -37,11 +37,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from victor_server.errors import InvalidParams
+from victor_server.errors import InvalidParams, VictorError
+from victor_server.plugins import REGISTRY, PluginFailed
 from victor_server.selection.domain import DomainClassifier
 from victor_server.selection.embedding import EmbeddingCache, EmbeddingService
 from victor_server.selection.keyword import BM25Index, tokenize_name, tool_document
-from victor_server.selection.strategies import load_strategy
+from victor_server.selection.strategies import GROUP, load_strategy
 from victor_server.tools.base import ToolSpec
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _INDEXES_KEPT = 16  # distinct tool sets (the full set, cost and domain subsets, ...)
+# What a selection falls back to when its strategy fails: BM25 needs no model and cannot fail.
+FALLBACK_STRATEGY = "keyword"
 
 
 @dataclass
@@ -151,11 +154,22 @@ class ToolSelectionCoordinator:
 
     async def select(self, query: str, tools: list[ToolSpec], max_tools: int | None = None,
                      strategy: str | None = None) -> SelectionResult:
+        """Rank ``tools`` for ``query``. A strategy that fails to load (except a name the
+        caller asked for that nobody registered) or raises while selecting is replaced by
+        keyword ranking for this call, with ``fallback`` saying why: a broken plugin never
+        costs the user a turn."""
         name = strategy or self.strategy
         limit = int(max_tools if max_tools is not None else self.options.get("max_tools", 8))
         if limit < 1:
             raise InvalidParams("maxTools", "must be at least 1")
-        impl = self._strategy(name)
+        try:
+            impl = self._strategy(name)
+        except InvalidParams:
+            if strategy is not None:
+                raise  # the request named a strategy nobody registered: the caller's mistake
+            return await self._fall_back(query, tools, limit, name, "is not installed")
+        except PluginFailed as exc:
+            return await self._fall_back(query, tools, limit, name, str(exc))
         state = _CallState()
         token = _call.set(state)
         try:
@@ -164,11 +178,23 @@ class ToolSelectionCoordinator:
                     await impl.select_tools(query, list(tools), self), tools, state)
             else:
                 chosen = await impl.select(query, list(tools), self, limit)
+        except VictorError:
+            raise
+        except Exception as exc:
+            reason = REGISTRY.call_failed(GROUP, name, exc)
+            return await self._fall_back(query, tools, limit, name, reason)
         finally:
             _call.reset(token)
         if name != "all":
             chosen = chosen[:limit]
         return SelectionResult(name, chosen, state.fallback)
+
+    async def _fall_back(self, query: str, tools: list[ToolSpec], limit: int, name: str,
+                         reason: str) -> SelectionResult:
+        if not reason.startswith(("tool_selection_strategies", name)):
+            reason = f"{name} {reason}"
+        ranked = await self.rank(query, list(tools), FALLBACK_STRATEGY, max_tools=limit)
+        return SelectionResult(name, ranked, f"{FALLBACK_STRATEGY} ({reason})")
 
     def _strategy(self, name: str) -> Any:
         if name not in self._strategies:

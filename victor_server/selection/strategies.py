@@ -9,20 +9,21 @@ A strategy decides which tools the model is offered. Two shapes are accepted:
   returning tools, where the coordinator offers ``_semantic_selection(query, tools)`` and
   ``_keyword_selection(query, tools)`` (ranked ``ToolSpec`` lists).
 
-User strategies come from the entry-point group ``victor_server.tool_selection_strategies``: the
-entry point names a class or factory, called with its options dict (``tool_selection.
-strategy_options.<name>`` in config, empty when none), or an object that already has one of the
-two methods. The built-ins are constructed the same way, from the ``tool_selection`` options.
+Built-ins and user strategies (entry-point group ``victor_server.tool_selection_strategies``)
+load through the plugin registry: the entry point names a class or factory, built with its
+options as keywords (``plugins.<name>``, or ``tool_selection.strategy_options.<name>``), or an
+object that already has one of the two methods. The built-ins take the ``tool_selection``
+options as one dict.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import inspect
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
 from victor_server.errors import InvalidParams
+from victor_server.plugins import REGISTRY, PluginNotFound
 from victor_server.tools.base import COST_TIERS, ToolSpec
 
 if TYPE_CHECKING:
@@ -116,13 +117,10 @@ def _tier_rank(tier: str) -> int:
     return COST_TIERS.index(tier) if tier in COST_TIERS else len(COST_TIERS)
 
 
-def _entry_points() -> dict[str, importlib.metadata.EntryPoint]:
-    return {ep.name: ep for ep in importlib.metadata.entry_points(group=GROUP)}
-
-
 def strategy_names() -> list[str]:
     """Built-in names, then installed plugin names."""
-    return list(BUILTIN) + sorted(set(_entry_points()) - set(BUILTIN))
+    names = REGISTRY.names(GROUP)
+    return [n for n in BUILTIN if n in names] + [n for n in names if n not in BUILTIN]
 
 
 def is_strategy(obj: object) -> bool:
@@ -131,25 +129,18 @@ def is_strategy(obj: object) -> bool:
 
 
 def load_strategy(name: str, options: dict[str, Any]) -> object:
-    """A strategy object for ``name``: built-in, or from an installed entry point.
+    """A strategy object for ``name``, built-in or installed.
 
     Raises ``InvalidParams("strategy", ...)`` listing the valid names when there is none, and
-    when a plugin fails to load (which is also logged)."""
-    if name in BUILTIN:
-        return BUILTIN[name](options)
-    entry = _entry_points().get(name)
-    if entry is None:
-        raise InvalidParams("strategy", f"unknown tool selection strategy {name!r}; "
-                                        f"valid: {', '.join(strategy_names())}")
+    ``PluginFailed`` (recorded in the registry, logged once) when it does not import or build
+    or is not a strategy."""
     try:
-        target = entry.load()
-        strategy = target if is_strategy(target) and not inspect.isclass(target) else target(
-            options)
-        if not is_strategy(strategy):
-            raise TypeError("it has neither async select() nor async select_tools()")
-    except Exception as exc:  # a broken plugin must not take the server down
-        log.warning("tool selection strategy plugin %r (%s) failed to load: %s",
-                    name, entry.value, exc)
-        raise InvalidParams("strategy", f"strategy plugin {name!r} failed to load: {exc}; "
-                                        f"valid: {', '.join(BUILTIN)}") from exc
+        strategy = REGISTRY.create(GROUP, name, options,
+                                   ready=lambda t: is_strategy(t) and not inspect.isclass(t))
+    except PluginNotFound as exc:
+        raise InvalidParams("strategy", f"unknown tool selection strategy {name!r}; "
+                                        f"valid: {', '.join(strategy_names())}") from exc
+    if not is_strategy(strategy):
+        raise REGISTRY.failed((GROUP, name), "construction", TypeError(
+            "it has neither async select() nor async select_tools()"))
     return strategy

@@ -89,7 +89,9 @@ class ToolCoordinator:
         for tool in builtin_tools(self.options):
             self.add_tool(tool)
         if load_plugins:
-            for tool in load_plugin_tools(self.options, self.disabled):
+            for tool in load_plugin_tools(
+                    self.options, self.disabled | set(self.options.get("plugins_disabled") or []),
+                    self.options.get("plugin_options")):
                 self.add_tool(tool)
         for tool in tools or []:
             self.add_tool(tool)

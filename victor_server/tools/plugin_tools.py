@@ -2,9 +2,10 @@
 
 Entry points are found and imported through the plugin registry (``victor_server.plugins``),
 the one route every extension kind takes. An entry point names a class or factory; it is called
-with its options dict (the tools config section under the entry point's own name, ``{}`` when
-none) and returns a ``Tool`` or a list of them. A plugin that fails to import, raises, or
-returns something that is not a tool is logged and skipped; the server starts without it.
+with its options (``plugins.<name>``, or the tools config section under the entry point's own
+name) and returns a ``Tool`` or a list of them. A plugin that fails to import, raises, or
+returns something that is not a tool is recorded in the registry, logged once and skipped; the
+server starts without it.
 """
 
 from __future__ import annotations
@@ -38,18 +39,21 @@ def _mark_plugin(tool: Tool, plugin: str) -> None:
         logger.debug("tool %s from plugin %s keeps source=builtin", tool.spec.name, plugin)
 
 
-def load_plugin_tools(options: dict[str, Any], disabled: Iterable[str] = ()) -> list[Tool]:
-    # the one registry: it logs import failures and calls factories the same way everywhere
-    from victor_server.plugins import instantiate, iter_plugins
+def load_plugin_tools(options: dict[str, Any], disabled: Iterable[str] = (),
+                      plugin_options: dict[str, Any] | None = None) -> list[Tool]:
+    from victor_server.plugins import REGISTRY
 
     tools: list[Tool] = []
-    for name, factory in iter_plugins(GROUP, list(disabled)):
-        own_options = options.get(name)
+    for extension in REGISTRY.installed(GROUP, tuple(disabled)):
+        name = extension.name
+        own = (plugin_options or {}).get(name, options.get(name))
+        built = REGISTRY.try_create(GROUP, name, dict(own) if isinstance(own, dict) else {})
+        if built is None:
+            continue
         try:
-            produced = _as_tools(instantiate(
-                factory, dict(own_options) if isinstance(own_options, dict) else {}))
-        except Exception as exc:
-            logger.warning("tool plugin %s failed to load and is skipped: %s", name, exc)
+            produced = _as_tools(built)
+        except TypeError as exc:
+            REGISTRY.failed(extension, "construction", exc)
             continue
         for tool in produced:
             _mark_plugin(tool, name)

@@ -1,12 +1,17 @@
 """Built-in compaction strategies, by the names config uses (SPEC section 3).
 
-User strategies come from the ``victor_server.compaction_strategies`` entry-point group and are
-looked up by the coordinator after these.
+The plugin registry lists these under the same names (``victor_server.plugins``), beside user
+strategies from the ``victor_server.compaction_strategies`` entry-point group.
 """
 
 from __future__ import annotations
 
-from victor_server.context.strategies.base import CompactionStrategy, KeepPlan
+from victor_server.context.strategies.base import (
+    BaseCompactionStrategy,
+    CompactionStrategy,
+    EmbeddingService,
+    KeepPlan,
+)
 from victor_server.context.strategies.recent import RecentStrategy
 from victor_server.context.strategies.recent_important import RecentImportantStrategy
 from victor_server.context.strategies.semantic import SemanticStrategy
@@ -22,6 +27,7 @@ BUILTIN_STRATEGIES: dict[str, type] = {
 }
 
 __all__ = [
-    "BUILTIN_STRATEGIES", "CompactionStrategy", "KeepPlan", "RecentImportantStrategy",
+    "BUILTIN_STRATEGIES", "BaseCompactionStrategy", "CompactionStrategy", "EmbeddingService",
+    "KeepPlan", "RecentImportantStrategy",
     "RecentStrategy", "SemanticStrategy", "SummarizeStrategy", "TaskAwareStrategy",
 ]

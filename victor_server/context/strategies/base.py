@@ -97,3 +97,29 @@ class KeepPlan:
         if note:
             metadata["note"] = note
         return Context([*(prefix or []), *kept], metadata)
+
+
+class BaseCompactionStrategy:
+    """What a user's strategy may extend (the seeds' base class): override ``compact``."""
+
+    async def compact(self, context: Context) -> Context:
+        return context
+
+
+class EmbeddingService:
+    """The server's embedding model as the seeds' ``embedding_service``: ``await
+    embed_batch(texts)`` is one vector (a list of floats) per text. Given to a strategy whose
+    constructor has an ``embedding_service`` parameter; raises when no model is available, so
+    the strategy fails and the coordinator falls back, saying why."""
+
+    def __init__(self, embedder: Any = None) -> None:
+        self._embedder = embedder
+
+    async def embed_batch(self, texts: list[str]) -> list[list[float]]:
+        if self._embedder is None:
+            raise RuntimeError("no embedding model is available")
+        rows = await self._embedder(list(texts))
+        return [list(map(float, row)) for row in rows]
+
+    async def embed(self, text: str) -> list[float]:
+        return (await self.embed_batch([text]))[0]
