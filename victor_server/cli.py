@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
                              help="the id `permissions list` shows")
     permissions.add_argument("--all", action="store_true", help="revoke every approval")
     permissions.add_argument("--json", action="store_true")
+    plugins = sub.add_parser("plugins", parents=[common],
+                             help="every extension: kind, name, package, status, last error")
+    plugins.add_argument("--json", action="store_true")
     dashboard = sub.add_parser("dashboard", parents=[common], help="live analytics page")
     dashboard.add_argument("--host", default="127.0.0.1")
     dashboard.add_argument("--port", type=int, default=8765)

@@ -1,5 +1,5 @@
 """The non-protocol subcommands: ``chat``, ``sessions``, ``analytics``, ``config``,
-``permissions``."""
+``permissions``, ``plugins``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ async def run_command(args: argparse.Namespace) -> int:
     app = await build_application("cli", args.workspace, args.config, args.db)
     try:
         handler = {"chat": _chat, "sessions": _sessions, "analytics": _analytics,
-                   "permissions": _permissions}[args.command]
+                   "permissions": _permissions, "plugins": _plugins}[args.command]
         return await handler(app, args)
     except SessionNotFound as exc:
         sys.stderr.write(f"victor-server: error {exc.code}: {exc.message} "
@@ -180,3 +180,30 @@ async def _permissions(app: Any, args: argparse.Namespace) -> int:
         return 1
     _out(json.dumps({"revoked": removed}) + "\n" if args.json else f"revoked {removed}\n")
     return 0
+
+
+async def _plugins(app: Any, args: argparse.Namespace) -> int:
+    """Every extension the server knows, after the workspace's application was built (so the
+    providers, contributors, tools, exporters and middleware in use have been loaded and built);
+    the rest are imported here so an install that does not import shows now. Exit 1 when any
+    extension failed."""
+    from victor_server.plugins import REGISTRY, PluginFailed
+
+    for extension in REGISTRY.extensions():
+        if extension.status == "registered":
+            try:
+                REGISTRY.load(extension.kind, extension.name)
+            except PluginFailed:
+                pass  # recorded on the extension
+    extensions = [e.to_json() for e in REGISTRY.extensions()]
+    if args.json:
+        _out(json.dumps({"plugins": extensions}, indent=2) + "\n")
+    else:
+        rows = [("KIND", "NAME", "PACKAGE", "STATUS", "LAST ERROR")]
+        rows += [(e["kind"], e["name"], e["package"], e["status"],
+                  f"{e['stage']}: {e['error']}" if e["error"] else "") for e in extensions]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            _out("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+                 + f"  {row[4]}".rstrip() + "\n")
+    return 1 if any(e["status"] == "failed" for e in extensions) else 0

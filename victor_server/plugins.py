@@ -37,6 +37,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from victor_server.errors import VictorError
+
 logger = logging.getLogger(__name__)
 
 PACKAGE = "victor-server"
@@ -62,7 +64,9 @@ class Extension:
     target: str  # "module:attribute"
     package: str
     builtin: bool = False
-    status: str = "registered"  # registered | active | disabled | failed | shadowed
+    # registered (not imported yet) | loaded (imports, not in use) | active (built, in use) |
+    # disabled (plugins.disabled) | failed (see stage, error) | shadowed (a built-in's name)
+    status: str = "registered"
     stage: str | None = None  # import | construction | call, when failed
     error: str | None = None
 
@@ -168,6 +172,8 @@ class Registry:
                     self._loaded[key] = resolve(extension.target)
             except Exception as exc:
                 raise self.failed(extension, "import", exc) from exc
+            if extension.status == "registered":
+                extension.status = "loaded"  # imports; not built by anything yet
         return self._loaded[key]
 
     def create(self, kind: str, name: str, options: dict[str, Any] | None = None, *,
@@ -187,6 +193,8 @@ class Registry:
         try:
             with plugin_output():
                 built = instantiate(factory, options, inject=inject)
+        except VictorError:
+            raise  # a deliberate, coded refusal (a provider without its API key): not a bug
         except Exception as exc:
             raise self.failed(extension, "construction", exc) from exc
         extension.status = "active"

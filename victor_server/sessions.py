@@ -73,6 +73,20 @@ class SessionOperations:
             raise SessionNotFound(session_id)
         return row
 
+    async def validate_session(self, session_id: str | None,
+                               scope: RequestScope = DEFAULT_SCOPE) -> bool:
+        """True when ``session_id`` names a stored session the scope may see (the check the
+        recipes' authentication middleware makes)."""
+        if not isinstance(session_id, str) or not session_id:
+            return False
+        row = await self.store.get_session(scope.qualify(session_id))
+        return row is not None and scope.can_see(row.tenant_id)
+
+    @property
+    def _session_coordinator(self) -> SessionOperations:
+        """The recipes reach session operations as ``orchestrator._session_coordinator``."""
+        return self
+
     async def get_session(self, session_id: str,
                           scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
         row = await self.visible_session(session_id, scope)

@@ -39,6 +39,8 @@ class AnalyticsSettings(BaseModel):
 
     exporters: list[Any] = Field(default_factory=lambda: ["sqlite"])
     retention_days: int | None = Field(None, ge=1)
+    # first retry of a batch an exporter could not deliver; doubles per attempt, up to an hour
+    retry_base_seconds: float = Field(30.0, gt=0)
 
 
 class PluginSettings(BaseModel):

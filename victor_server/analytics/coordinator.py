@@ -60,6 +60,8 @@ class AnalyticsCoordinator:
         self.listeners: list[Any] = []  # callables(event) told as each event is recorded
         self._buffer: list[AnalyticsEvent] = []
         self._unstored: list[AnalyticsEvent] = []  # primary write failed: goes with next flush
+        # batches an exporter failed to deliver that the store could not take yet
+        self._unparked: list[tuple[str, list[AnalyticsEvent], str]] = []
         self._lock = asyncio.Lock()
         self._exporter_locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -72,6 +74,7 @@ class AnalyticsCoordinator:
         """Apply the ``analytics:`` settings section (exporters unless given, retention)."""
         self.retention_days = getattr(settings, "retention_days", None)
         self.prices = getattr(settings, "prices", None)
+        self.retry_base = float(getattr(settings, "retry_base_seconds", self.retry_base))
         if not self._exporters_given:
             exporters = create_exporters(list(settings.exporters), self.store, workspace,
                                          plugin_options)
@@ -150,8 +153,15 @@ class AnalyticsCoordinator:
         try:
             await self.store.add_dead_letters(name, batch, error[:500],
                                               time.time() + self.retry_base)
-        except Exception as exc:
-            logger.error("analytics: could not park %d events for %s: %s", len(batch), name, exc)
+        except Exception as exc:  # e.g. a busy store: kept in memory, parked on the next tick
+            logger.warning("analytics: could not park %d events for %s yet: %s",
+                           len(batch), name, exc)
+            self._unparked.append((name, batch, error))
+
+    async def _park_again(self) -> None:
+        pending, self._unparked = self._unparked, []
+        for name, batch, error in pending:
+            await self._park(name, batch, error)
 
     async def retry_dead_letters(self, now: float | None = None) -> int:
         """Redeliver parked events that are due; returns how many went through."""
@@ -211,6 +221,7 @@ class AnalyticsCoordinator:
             await asyncio.sleep(self.interval)
             try:
                 await self.flush()
+                await self._park_again()
                 await self.retry_dead_letters()
                 if self.retention_days and time.time() - self._pruned_at >= DAY:
                     await self.prune()
@@ -235,6 +246,7 @@ class AnalyticsCoordinator:
             for task in pending:  # a delivery still retrying parks its batch as it is cancelled
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self._park_again()
         for exporter in self.exporters:
             closer = getattr(exporter, "close", None) or getattr(exporter, "aclose", None)
             if closer is not None:

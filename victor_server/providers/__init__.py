@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from victor_server.errors import ProviderUnavailable
-from victor_server.plugins import PluginNotFound, instantiate, load_plugin
+from victor_server.plugins import REGISTRY, PluginFailed, PluginNotFound
 from victor_server.providers.base import LLMProvider, ModelRequest
 from victor_server.settings import Settings
 
@@ -18,10 +18,9 @@ def create_provider(settings: Settings) -> LLMProvider:
     if name == "openai" and settings.base_url and "base_url" not in options:
         options["base_url"] = settings.base_url
     try:
-        factory = load_plugin("victor_server.providers", name)
-    except PluginNotFound as exc:
+        provider: LLMProvider = REGISTRY.create("victor_server.providers", name, options)
+    except (PluginNotFound, PluginFailed) as exc:
         raise ProviderUnavailable(name, str(exc)) from exc
-    provider: LLMProvider = instantiate(factory, options)
     return provider
 
 

@@ -36,6 +36,9 @@ function M.check()
   else
     health.info("server not started yet (it starts on the first :Victor command)")
   end
+  if vim.fn.executable(exe) == 1 then
+    M.check_plugins(config, client.root_dir())
+  end
 end
 
 --- The config the server uses: asked of the running server (victor/getConfig), else of
@@ -103,6 +106,58 @@ function M.check_config(health, config, client)
       { "export ANTHROPIC_API_KEY, or choose another provider (`provider: scripted` works offline)" })
   else
     health.ok(("provider: %s (from %s)"):format(provider, source))
+  end
+end
+
+--- The server command with its face (`lsp`) replaced by `plugins --json`.
+local function plugins_cmd(cmd, root)
+  local out = {}
+  for _, part in ipairs(cmd) do
+    if part == "lsp" then
+      break
+    end
+    table.insert(out, part)
+  end
+  vim.list_extend(out, { "plugins", "--json", "--workspace", root })
+  return out
+end
+
+--- Every installed extension (config providers, prompt contributors, strategies, exporters,
+--- middleware, providers, tools): a failed one is an error naming its package and why.
+function M.check_plugins(config, root)
+  local health = vim.health
+  health.start("victor.nvim: server plugins")
+  local env = vim.tbl_extend("force", vim.fn.environ(), config.cmd_env or {})
+  local ok, proc = pcall(vim.system, plugins_cmd(config.cmd, root), { text = true, env = env })
+  if not ok then
+    health.warn("could not run `victor-server plugins`: " .. tostring(proc))
+    return
+  end
+  local out = proc:wait(60000)
+  local decoded_ok, decoded = pcall(vim.json.decode, out.stdout or "")
+  if not decoded_ok or type(decoded) ~= "table" or type(decoded.plugins) ~= "table" then
+    health.warn("`victor-server plugins --json` gave no list: " .. vim.trim(out.stderr or ""))
+    return
+  end
+  local counts = { active = 0, failed = 0, other = 0 }
+  for _, p in ipairs(decoded.plugins) do
+    if p.status == "failed" then
+      counts.failed = counts.failed + 1
+      health.error(("%s %s (%s) failed at %s: %s"):format(p.kind, p.name, p.package,
+        tostring(p.stage), tostring(p.error)), {
+        "fix or uninstall the package, or list it under plugins.disabled in .victor/config.yml",
+      })
+    elseif p.status == "shadowed" then
+      health.warn(("%s %s (%s): %s"):format(p.kind, p.name, p.package, tostring(p.error)))
+    elseif not p.builtin then
+      health.ok(("%s %s (%s): %s"):format(p.kind, p.name, p.package, p.status))
+    end
+    if p.status == "active" then
+      counts.active = counts.active + 1
+    end
+  end
+  if counts.failed == 0 then
+    health.ok(("%d extensions, %d active, none failed"):format(#decoded.plugins, counts.active))
   end
 end
 

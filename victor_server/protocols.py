@@ -1,0 +1,69 @@
+"""The extension shapes under the names the coordinator recipes import them by.
+
+A recipe written against ``victor.protocols`` (and the coordinator modules' base classes) runs
+here with its import lines pointed at this module; nothing else changes. Each name is the
+server's own type, or a small base class beside its Protocol:
+
+======================================  ==================================================
+``IConfigProvider``                     ``priority()``, ``async get_config(session_id)``
+``IPromptContributor``,                 ``priority()``, ``async get_contribution(context)``
+``BasePromptContributor``, ``PromptContext``
+``Context``, ``Message``,               ``async compact(context) -> Context``
+``BaseCompactionStrategy``
+``IAnalyticsExporter``,                 ``async export(events) -> ExportResult``
+``BaseAnalyticsExporter``, ``ExportResult``, ``AnalyticsEvent``
+``IToolSelectionStrategy``, ``Tool``,   ``async select_tools(query, available_tools,
+``IToolSelectionCoordinator``           selection_coordinator) -> list[Tool]``
+``AuthenticationError``                 raised by a middleware to refuse a call (-32004)
+======================================  ==================================================
+
+How each is found and configured is in docs/plugins.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from victor_server.analytics.events import PublishedEvent as AnalyticsEvent
+from victor_server.analytics.protocol import BaseAnalyticsExporter, ExportResult
+from victor_server.context.strategies.base import BaseCompactionStrategy
+from victor_server.messages import Context, Message
+from victor_server.middleware.chain import AuthenticationError
+from victor_server.prompts.contributors import BasePromptContributor
+from victor_server.prompts.coordinator import PromptContext
+from victor_server.selection.coordinator import ToolSelectionCoordinator
+from victor_server.tools.base import ToolSpec as Tool
+
+IPromptContributor = BasePromptContributor
+IAnalyticsExporter = BaseAnalyticsExporter
+IToolSelectionCoordinator = ToolSelectionCoordinator
+
+
+class IConfigProvider:
+    """A config source: a nested dict per session. Installed providers rank above the project
+    file and below A/B variants, tenants and per-request values; set ``absolute_priority =
+    True`` to be placed by ``priority()`` among the built-in sources instead."""
+
+    absolute_priority = False
+
+    def priority(self) -> int:
+        return 50
+
+    async def get_config(self, session_id: str) -> dict[str, Any]:
+        return {}
+
+
+class IToolSelectionStrategy:
+    """Which tools the model is offered: override ``select_tools``."""
+
+    async def select_tools(self, query: str, available_tools: list[Tool],
+                           selection_coordinator: ToolSelectionCoordinator) -> list[Tool]:
+        return list(available_tools)
+
+
+__all__ = [
+    "AnalyticsEvent", "AuthenticationError", "BaseAnalyticsExporter", "BaseCompactionStrategy",
+    "BasePromptContributor", "Context", "ExportResult", "IAnalyticsExporter", "IConfigProvider",
+    "IPromptContributor", "IToolSelectionCoordinator", "IToolSelectionStrategy", "Message",
+    "PromptContext", "Tool",
+]
