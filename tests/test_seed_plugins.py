@@ -170,8 +170,15 @@ async def test_a_broken_plugin_of_every_kind_is_reported_and_skipped(
             # a middleware function has nothing to construct: it can only fail when called
             expected = "call" if kind.startswith("middleware") and stage != "import" else stage
             assert f"failed at {expected}" in next(e for e in errors if kind in e)
-        if stage != "call":
-            assert any("tools/broken_tool" in e for e in errors)
+        assert f"failed at {stage}" in next(e for e in errors if "tools/broken_tool" in e)
+    if stage == "construction":  # the command line serves too, its stdout only the answer
+        fake.queue(text("hello again"))
+        chatted = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "victor_server", "chat", "--workspace",
+                             str(workspace), "say", "hello"],
+            env=server_env(env), capture_output=True, text=True, timeout=120)
+        assert chatted.returncode == 0, chatted.stderr
+        assert chatted.stdout == "hello again\n" and "Traceback" not in chatted.stderr
     if stage == "import":
         listed = await asyncio.to_thread(
             subprocess.run, [sys.executable, "-m", "victor_server", "plugins", "--json",

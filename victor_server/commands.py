@@ -4,17 +4,29 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
-from typing import Any
+from typing import Any, TextIO
 
 from victor_server.app import build_application
 from victor_server.errors import SessionNotFound, VictorError
 from victor_server.scope import DEFAULT_SCOPE
 
+# The command's own output. While a command runs, ``sys.stdout`` points at stderr, so a
+# plugin's print() never mixes into an answer or an export a script reads.
+_STDOUT: TextIO = sys.stdout
+
 
 async def run_command(args: argparse.Namespace) -> int:
+    global _STDOUT
+    _STDOUT = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):
+        return await _run(args)
+
+
+async def _run(args: argparse.Namespace) -> int:
     if args.command == "permissions" and args.action == "revoke" and (
             (args.approval_id is None) == (not args.all)):
         sys.stderr.write("victor-server: permissions revoke needs an id or --all (not both)\n")
@@ -36,8 +48,8 @@ async def run_command(args: argparse.Namespace) -> int:
 
 
 def _out(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    _STDOUT.write(text)
+    _STDOUT.flush()
 
 
 async def _chat(app: Any, args: argparse.Namespace) -> int:
@@ -104,7 +116,7 @@ async def _analytics(app: Any, args: argparse.Namespace) -> int:
             args.session, since=since, until=until, all_tenants=True)
         write = write_csv if args.format == "csv" else write_json
         if args.output is None:
-            write(events, sys.stdout)
+            write(events, _STDOUT)
         else:
             with args.output.open("w", encoding="utf-8", newline="") as handle:
                 write(events, handle)

@@ -45,7 +45,7 @@ from victor_server.tools.mcp_tools import (
     mcp_tool_name,
 )
 from victor_server.tools.plan_tool import PlanTool
-from victor_server.tools.plugin_tools import load_plugin_tools
+from victor_server.tools.plugin_tools import load_plugin_tools, plugin_tool_failed
 from victor_server.tools.protected_paths import Protection
 from victor_server.tools.search_tool import SearchTool
 
@@ -145,7 +145,8 @@ class ToolCoordinator:
         except ToolError as exc:
             return ToolResult(str(exc), is_error=True)
         except Exception as exc:  # a tool bug is the model's problem to route around, not a crash
-            logger.warning("tool %s failed: %s", name, exc, exc_info=True)
+            if not plugin_tool_failed(tool, exc):  # a plugin's is reported by the registry
+                logger.warning("tool %s failed: %s", name, exc, exc_info=True)
             return ToolResult(f"{name} failed: {type(exc).__name__}: {exc}", is_error=True)
 
     def _why_unavailable(self, name: str) -> str:

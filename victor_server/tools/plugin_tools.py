@@ -59,3 +59,13 @@ def load_plugin_tools(options: dict[str, Any], disabled: Iterable[str] = (),
             _mark_plugin(tool, name)
             tools.append(tool)
     return tools
+
+
+def plugin_tool_failed(tool: Tool, exc: BaseException) -> bool:
+    """Report a plugin tool that raised while running (logged once); False for other tools."""
+    from victor_server.plugins import REGISTRY
+
+    if tool.spec.source not in REGISTRY.names(GROUP):
+        return False
+    REGISTRY.call_failed(GROUP, tool.spec.source, exc)
+    return True
