@@ -25,7 +25,8 @@ PRIORITY = {"default": 0, "env": 10, "file": 20, "ab_test": 30, "tenant": 40, "o
 # Where installed config providers rank: above the project file and the environment, below A/B
 # variants, tenant rows and per-request overrides. Among themselves they rank by their own
 # ``priority()``. A provider that sets ``absolute_priority = True`` is placed by its
-# ``priority()`` on the built-in scale above instead (60 outranks even per-request overrides).
+# ``priority()`` on the built-in scale above instead (45 outranks tenant rows); a per-request
+# override is applied last whatever any provider says.
 PLUGIN_PRIORITY = 25
 
 # VICTOR_* variables that steer the process itself rather than naming a config key.
