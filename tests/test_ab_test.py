@@ -6,6 +6,7 @@ and the comparison in ``victor/analytics/summary``."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections import Counter
 from pathlib import Path
@@ -165,3 +166,19 @@ async def test_split_sticky_and_reported(workspace: Path, fake: FakeAnthropic) -
         assert await variants_of(victor, ids) == assigned
         summary = await victor.request("victor/analytics/summary", {})
         assert summary["events"]["ab_assignment"] == SESSIONS  # assigned once, ever
+
+
+async def test_a_variant_changes_the_prompt_actually_sent(workspace: Path,
+                                                          fake: FakeAnthropic) -> None:
+    (workspace / ".victor" / "config.yml").write_text(
+        "ab_test:\n"
+        "  variants: {pirate: {prompts: {base: 'Talk like a pirate.'}}, plain: {}}\n"
+        "  weights: {pirate: 1, plain: 0.000000001}\n")
+    async with lsp_server(workspace, fake.env()) as victor:
+        chat = await victor.request("victor/chat", {"message": "hello"})
+        system = json.dumps(fake.message_requests[-1].body["system"])
+        assert "Talk like a pirate." in system and "You are Victor" not in system
+        built = await victor.request("victor/buildPrompt", {"sessionId": chat["sessionId"]})
+        assert built["systemPrompt"].startswith("Talk like a pirate.")
+        plain = await victor.request("victor/buildPrompt", {})  # no session: no variant
+        assert plain["systemPrompt"].startswith("You are Victor")

@@ -107,6 +107,9 @@ class AgentOrchestrator(SessionOperations):
         self._fixed_provider = provider
         self.store = store or Store(db_path or self.workspace / ".victor" / "victor.db")
         self.prompts = prompt_coordinator
+        self._prompts_fixed = prompt_coordinator is not None
+        self._prompts_key = ""  # the base settings' prompt config, which ``prompts`` was built for
+        self._prompt_variants: dict[str, PromptCoordinator] = {}
         self._context_fixed = context_coordinator
         self.tools = tool_coordinator
         self._selection_fixed = selection_coordinator
@@ -136,9 +139,8 @@ class AgentOrchestrator(SessionOperations):
         if self.store._db is None:
             await self.store.open()
         if self.prompts is None:
-            self.prompts = PromptCoordinator(self._plugin_contributors(base),
-                                             base.prompts.max_contribution_chars,
-                                             on_error=REGISTRY.reporter("prompt_contributors"))
+            self.prompts = self._new_prompts(base)
+            self._prompts_key = _prompt_key(base)
         if self.tools is None:
             options = {**base.tools, "store_path": getattr(self.store, "path", None),
                        "standards_file": base.prompts.standards_file,
@@ -170,6 +172,26 @@ class AgentOrchestrator(SessionOperations):
             if plugin is not None:
                 self.config.add_provider(PluginConfigProvider(
                     extension.name, plugin, REGISTRY.reporter("config_providers")))
+
+    def _new_prompts(self, settings: Settings) -> PromptCoordinator:
+        return PromptCoordinator(self._plugin_contributors(settings),
+                                 settings.prompts.max_contribution_chars,
+                                 on_error=REGISTRY.reporter("prompt_contributors"))
+
+    def prompts_for(self, settings: Settings | None) -> PromptCoordinator:
+        """The prompt coordinator for ``settings``: an A/B variant or tenant whose ``prompts.*``
+        or ``plugins`` differ from the base config gets contributors built from its values."""
+        assert self.prompts is not None
+        if self._prompts_fixed or settings is None:
+            return self.prompts
+        key = _prompt_key(settings)
+        if key == self._prompts_key:
+            return self.prompts
+        if key not in self._prompt_variants:
+            if len(self._prompt_variants) >= 32:
+                self._prompt_variants.pop(next(iter(self._prompt_variants)))
+            self._prompt_variants[key] = self._new_prompts(settings)
+        return self._prompt_variants[key]
 
     def _plugin_contributors(self, settings: Settings) -> list[PromptContributor]:
         """Every enabled contributor, built-in or installed, built with its options."""
@@ -376,11 +398,12 @@ class AgentOrchestrator(SessionOperations):
     async def build_prompt(self, context: Mapping[str, Any] | None = None,
                            session_id: str | None = None, *, settings: Settings | None = None,
                            metadata: dict[str, Any] | None = None) -> BuiltPrompt:
-        assert self.prompts is not None
+        if settings is None and session_id:
+            settings = (await self.config.resolve(session_id)).settings
         if metadata is None:
             metadata = prompt_context(context, session_id=session_id,
                                       tenant_id=tenant_of(session_id) if session_id else None)
-        return await self.prompts.build(metadata)
+        return await self.prompts_for(settings).build(metadata)
 
     async def select_tools(self, query: str, max_tools: int | None = None,
                            strategy: str | None = None, session_id: str | None = None,
@@ -463,6 +486,11 @@ class _SettingsProvider:
     async def get_config(self, session_id: str | None) -> dict[str, Any]:
         return self._data
 
+
+
+def _prompt_key(settings: Settings) -> str:
+    return json.dumps([settings.prompts.model_dump(), settings.plugins.model_dump()],
+                      sort_keys=True, default=str)
 
 
 def plugin_sections(settings: Settings) -> dict[str, dict[str, Any]]:
