@@ -1,15 +1,19 @@
 """AgentOrchestrator: the protocol-free core every face (LSP, MCP, ACP, CLI) calls.
 
-It owns the coordinators, each injectable through the constructor as in the seed recipes::
+It owns the coordinators, each injectable through the constructor::
 
-    AgentOrchestrator(settings=..., provider=..., config_coordinator=..., prompt_coordinator=...,
-                      context_coordinator=..., tool_coordinator=..., selection_coordinator=...,
-                      analytics=..., store=...)
+    async with AgentOrchestrator(settings=..., provider=..., model=...,
+                                 config_coordinator=..., prompt_coordinator=...,
+                                 context_coordinator=..., tool_coordinator=...,
+                                 selection_coordinator=..., analytics=..., store=...) as agent:
+        result = await agent.chat("Hello!")
 
-and builds the defaults for whatever is not given. Faces translate params, call one method
-here, and map the result; errors are ``VictorError``s with SPEC codes. ``async with
-AgentOrchestrator(...) as orchestrator`` starts it and closes it (flushing analytics, closing
-the store and MCP servers) however the block ends.
+(the recipes' spellings ``_config_coordinator``, ``_prompt_coordinator``,
+``_context_coordinator``, ``_analytics_coordinator`` and ``_tool_selection_coordinator`` are
+accepted too) and builds the defaults for whatever is not given. ``async with`` starts and
+closes it; a method called before ``start()`` raises ``NotStarted`` saying so. Faces translate
+params, call one method here, and map the result; errors are ``VictorError``s with their codes.
+docs/python-api.md walks through it.
 """
 
 from __future__ import annotations
@@ -97,7 +101,23 @@ class AgentOrchestrator(SessionOperations):
                  selection_coordinator: ToolSelectionCoordinator | None = None,
                  analytics: AnalyticsCoordinator | None = None,
                  config_path: Path | None = None, db_path: Path | str | None = None,
-                 model: str | None = None) -> None:
+                 model: str | None = None, **recipe_names: Any) -> None:
+        aliases = {"_config_coordinator": "config_coordinator",
+                   "_prompt_coordinator": "prompt_coordinator",
+                   "_context_coordinator": "context_coordinator",
+                   "_analytics_coordinator": "analytics",
+                   "_tool_selection_coordinator": "selection_coordinator",
+                   "_tool_coordinator": "tool_coordinator"}
+        unknown = set(recipe_names) - set(aliases)
+        if unknown:
+            raise TypeError(f"AgentOrchestrator got unexpected arguments: {sorted(unknown)}")
+        given = {aliases[k]: v for k, v in recipe_names.items()}
+        config_coordinator = config_coordinator or given.get("config_coordinator")
+        prompt_coordinator = prompt_coordinator or given.get("prompt_coordinator")
+        context_coordinator = context_coordinator or given.get("context_coordinator")
+        analytics = analytics or given.get("analytics")
+        selection_coordinator = selection_coordinator or given.get("selection_coordinator")
+        tool_coordinator = tool_coordinator or given.get("tool_coordinator")
         self.workspace = Path(workspace or Path.cwd()).resolve()
         self.config = config_coordinator or ConfigCoordinator(
             [EnvironmentConfigProvider(), FileConfigProvider(config_path, self.workspace)])
@@ -114,6 +134,8 @@ class AgentOrchestrator(SessionOperations):
         self.tools = tool_coordinator
         self._selection_fixed = selection_coordinator
         self.analytics = analytics or AnalyticsCoordinator(self.store)
+        if self.analytics.store is None:  # built without one, as the recipes do
+            self.analytics.attach(self.store)
         self._providers: dict[str, LLMProvider] = {}
         self._contexts: dict[tuple[Any, ...], ContextCoordinator] = {}
         self._selections: dict[tuple[Any, ...], ToolSelectionCoordinator] = {}
@@ -123,6 +145,16 @@ class AgentOrchestrator(SessionOperations):
         self.started = False
 
     # ---- lifecycle ------------------------------------------------------------------------
+
+    async def __aenter__(self) -> AgentOrchestrator:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _require_started(self) -> None:
+        if not self.started:
+            raise NotStarted()
 
     async def start(self) -> AgentOrchestrator:
         if self.started:
@@ -217,12 +249,6 @@ class AgentOrchestrator(SessionOperations):
             except Exception as exc:  # only an optimisation; the first chat imports it anyway
                 logger.debug("provider SDK warm-up skipped: %s", exc)
 
-    async def __aenter__(self) -> AgentOrchestrator:
-        return await self.start()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
     async def close(self) -> None:
         if getattr(self, "_warm_up", None) is not None:
             self._warm_up.cancel()
@@ -302,6 +328,7 @@ class AgentOrchestrator(SessionOperations):
                    ask_permission: PermissionAsker | None = None, client_fs: Any = None,
                    extra_blocks: list[dict[str, Any]] | None = None,
                    mode: str | None = None, terminal: Any = None) -> ChatResult:
+        self._require_started()
         if not isinstance(message, str) or not message.strip():
             raise InvalidParams("message", "a non-empty string is required")
         sid, row = await self.session_for_chat(session_id, scope)
@@ -398,6 +425,7 @@ class AgentOrchestrator(SessionOperations):
     async def build_prompt(self, context: Mapping[str, Any] | None = None,
                            session_id: str | None = None, *, settings: Settings | None = None,
                            metadata: dict[str, Any] | None = None) -> BuiltPrompt:
+        self._require_started()
         if settings is None and session_id:
             settings = (await self.config.resolve(session_id)).settings
         if metadata is None:
@@ -408,6 +436,7 @@ class AgentOrchestrator(SessionOperations):
     async def select_tools(self, query: str, max_tools: int | None = None,
                            strategy: str | None = None, session_id: str | None = None,
                            scope: RequestScope = DEFAULT_SCOPE) -> SelectionResult:
+        self._require_started()
         if not isinstance(query, str) or not query.strip():
             raise InvalidParams("query", "a non-empty string is required")
         if max_tools is not None and (not isinstance(max_tools, int) or max_tools < 1):
@@ -425,6 +454,7 @@ class AgentOrchestrator(SessionOperations):
                                          not isinstance(target_ratio, int | float) or
                                          not 0 < target_ratio < 1):
             raise InvalidParams("targetRatio", "a number strictly between 0 and 1 is required")
+        self._require_started()
         row = await self.visible_session(session_id, scope)
         settings = (await self.config.resolve(row.session_id)).settings
         history = await self.store.get_messages(row.session_id)
@@ -436,6 +466,7 @@ class AgentOrchestrator(SessionOperations):
 
     async def get_context(self, session_id: str,
                           scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+        self._require_started()
         row = await self.visible_session(session_id, scope)
         resolved = await self.config.resolve(row.session_id)
         settings = resolved.settings
@@ -470,6 +501,14 @@ class AgentOrchestrator(SessionOperations):
         if scope.authenticated:
             return await self.analytics.summary(None, scope.tenant_id, since)
         return await self.analytics.summary(None, None, since, all_tenants=True)
+
+
+class NotStarted(RuntimeError):
+    """A method called on an orchestrator that was never started."""
+
+    def __init__(self) -> None:
+        super().__init__("the orchestrator is not started: use `async with AgentOrchestrator(...) "
+                         "as agent:` or `await orchestrator.start()` before calling it")
 
 
 class _SettingsProvider:

@@ -31,7 +31,12 @@ from typing import Any
 
 from victor_server.analytics.events import AnalyticsEvent
 from victor_server.analytics.exporters import SQLiteExporter, create_exporters
-from victor_server.analytics.protocol import AnalyticsExporter, check_result
+from victor_server.analytics.protocol import (
+    AnalyticsExporter,
+    ExportResult,
+    PluginExporter,
+    check_result,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +48,13 @@ def exporter_name(exporter: Any) -> str:
 
 
 class AnalyticsCoordinator:
-    def __init__(self, store: Any, exporters: list[AnalyticsExporter] | None = None,
+    def __init__(self, store: Any = None, exporters: list[AnalyticsExporter] | None = None,
                  interval: float = 5.0, enabled: bool = True, batch_size: int = 500) -> None:
         self.store = store
         self._exporters_given = exporters is not None
         self.exporters: list[AnalyticsExporter] = (
-            exporters if exporters is not None else [SQLiteExporter(store)])
+            [_adapted(e) for e in exporters] if exporters is not None
+            else [SQLiteExporter(store)])
         self.interval = interval
         self.enabled = enabled
         self.batch_size = batch_size
@@ -82,6 +88,21 @@ class AnalyticsCoordinator:
                 # summaries and the dashboard read the store: it is always a sink
                 exporters.insert(0, SQLiteExporter(self.store))
             self.exporters = exporters
+
+    def attach(self, store: Any) -> None:
+        """The store, for a coordinator built without one (``AnalyticsCoordinator(exporters=
+        [...])``, as in the recipes): it is always a sink, since summaries read it."""
+        self.store = store
+        for exporter in self.exporters:
+            if isinstance(exporter, SQLiteExporter):
+                exporter.store = store
+        if not any(getattr(e, "primary", False) for e in self.exporters):
+            self.exporters.insert(0, SQLiteExporter(store))
+
+    async def export_analytics(self, session_id: str | None = None) -> ExportResult:
+        """Deliver what is buffered now (the recipes' manual export); ``exported_count`` is how
+        many events the flush handed to the exporters."""
+        return ExportResult(True, await self.flush())
 
     # ---- recording ------------------------------------------------------------------------
 
@@ -263,3 +284,10 @@ class AnalyticsCoordinator:
             session_id=session_id, tenant_id=tenant_id, since=since, all_tenants=all_tenants,
             until=until, prices=self.prices)
         return result
+
+
+def _adapted(exporter: Any) -> Any:
+    """A user's exporter object, handed in directly, gets the published events too."""
+    if type(exporter).__module__.startswith("victor_server."):
+        return exporter
+    return PluginExporter(exporter_name(exporter), exporter)

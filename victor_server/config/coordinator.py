@@ -22,7 +22,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from victor_server.config.providers import ConfigProvider, StaticConfigProvider
+from victor_server.config.providers import (
+    ConfigProvider,
+    PluginConfigProvider,
+    StaticConfigProvider,
+)
 from victor_server.config.unknown_keys import unknown_key_errors
 from victor_server.errors import InvalidParams
 from victor_server.settings import NESTED_SECTIONS, Settings
@@ -64,7 +68,7 @@ def redact(value: Any, key: str = "") -> Any:
 
 class ConfigCoordinator:
     def __init__(self, providers: list[ConfigProvider] | None = None) -> None:
-        self._providers: list[ConfigProvider] = list(providers or [])
+        self._providers: list[ConfigProvider] = [_adapted(p) for p in providers or []]
         self._defaults = Settings().model_dump()
         # Resolved configs by the exact layers they came from: most requests see the same
         # layers, and validation is the expensive part.
@@ -80,7 +84,7 @@ class ConfigCoordinator:
         return None
 
     def add_provider(self, provider: ConfigProvider) -> None:
-        self._providers.append(provider)
+        self._providers.append(_adapted(provider))
 
     @property
     def providers(self) -> list[ConfigProvider]:
@@ -152,6 +156,15 @@ class ConfigCoordinator:
                     self._logged.clear()
                 self._logged.add(message)
                 logger.error("%s", message)
+
+
+def _adapted(provider: Any) -> Any:
+    """A user's provider object, handed in directly (as the recipes do), ranks and fails like an
+    installed one, under its class name."""
+    if type(provider).__module__.startswith("victor_server."):
+        return provider
+    return PluginConfigProvider(str(getattr(provider, "name", type(provider).__name__)),
+                                provider)
 
 
 def merge_layers(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, str]]:

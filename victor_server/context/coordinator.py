@@ -110,7 +110,8 @@ class ContextCoordinator:
                  exact_counter: Callable[[Message], int] | None = None,
                  embedder: Callable[[list[str]], Awaitable[Any]] | None = None,
                  strategy_options: dict[str, dict[str, Any]] | None = None,
-                 use_shared_embedder: bool = True, workspace: Path | None = None) -> None:
+                 use_shared_embedder: bool = True, workspace: Path | None = None,
+                 compaction_strategy: Any = None) -> None:
         self.strategy = strategy
         self.context_window = int(context_window)
         self.threshold = validate_ratio(threshold, "context_compaction_threshold")
@@ -122,6 +123,9 @@ class ContextCoordinator:
         self.workspace = workspace
         self.counter = TokenCounter(token_counter, exact_counter)
         self._strategies: dict[str, Any] = {}
+        if compaction_strategy is not None:  # an object, as the recipes pass it
+            self.strategy = type(compaction_strategy).__name__
+            self._strategies[self.strategy] = compaction_strategy
         self._views: OrderedDict[str, _SessionView] = OrderedDict()
 
     # -- counting ------------------------------------------------------------------------

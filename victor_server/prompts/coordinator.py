@@ -80,13 +80,13 @@ def contributor_name(contributor: object) -> str:
 class PromptCoordinator:
     def __init__(self, contributors: list[PromptContributor] | None = None,
                  max_contribution_chars: int = 20000, on_error: ErrorHook | None = None) -> None:
-        self._contributors: list[PromptContributor] = list(contributors or [])
+        self._contributors: list[PromptContributor] = [_adapted(c) for c in contributors or []]
         self.on_error = on_error
         self.max_contribution_chars = max_contribution_chars
         self._warned: set[tuple[str, int]] = set()
 
     def add_contributor(self, contributor: PromptContributor) -> None:
-        self._contributors.append(contributor)
+        self._contributors.append(_adapted(contributor))
 
     @property
     def contributors(self) -> list[PromptContributor]:
@@ -132,3 +132,10 @@ class PromptCoordinator:
         omitted = len(text) - limit
         return Contribution(name, priority,
                             f"{text[:limit]}\n[... truncated: {omitted} chars omitted]", True)
+
+
+def _adapted(contributor: Any) -> Any:
+    """A user's contributor object, handed in directly, under its class name."""
+    if type(contributor).__module__.startswith("victor_server."):
+        return contributor
+    return PluginContributor(contributor_name(contributor), contributor)

@@ -138,7 +138,8 @@ def _hinted(tool: ToolSpec, hint: Any) -> tuple[tuple[str, ...], tuple[str, ...]
 class ToolSelectionCoordinator:
     def __init__(self, strategy: str = "hybrid", options: dict[str, Any] | None = None,
                  store: Any = None, embeddings: EmbeddingService | None = None,
-                 wait_for_model: bool = False, model_grace_s: float = 0.05) -> None:
+                 wait_for_model: bool = False, model_grace_s: float = 0.05, *,
+                 default_strategy: Any = None) -> None:
         self.strategy = strategy
         self.options = dict(options or {})
         self.store = store
@@ -147,6 +148,9 @@ class ToolSelectionCoordinator:
         self._indexes: OrderedDict[tuple[Any, ...], _ToolIndex] = OrderedDict()
         self._by_identity: dict[tuple[int, ...], _ToolIndex] = {}
         self._strategies: dict[str, object] = {}
+        if default_strategy is not None:  # an object, as the recipes pass it
+            self.strategy = type(default_strategy).__name__
+            self._strategies[self.strategy] = default_strategy
         self.wait_for_model = wait_for_model
         self.model_grace_s = model_grace_s
 
