@@ -26,14 +26,14 @@ imported and built (the protocol faces also write to a private copy of the origi
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import inspect
 import logging
 import re
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,7 @@ class Extension:
     status: str = "registered"
     stage: str | None = None  # import | construction | call, when failed
     error: str | None = None
+    entry_point: Any = field(default=None, repr=False)  # loads an installed plugin
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "package": self.package,
@@ -95,14 +96,15 @@ class Registry:
         self._extensions: dict[str, dict[str, Extension]] = {kind: {} for kind in KINDS}
         self._loaded: dict[tuple[str, str], Any] = {}
         self._scanned = False
+        self._scanned_path: tuple[str, ...] = ()
         self._logged: set[tuple[str, str, str]] = set()
 
     # -- registration ----------------------------------------------------------------------
     def register(self, kind: str, name: str, target: str, package: str = PACKAGE,
-                 builtin: bool = False) -> Extension:
+                 builtin: bool = False, entry_point: Any = None) -> Extension:
         kind = kind_of(kind)
         existing = self._extensions[kind].get(name)
-        extension = Extension(kind, name, target, package, builtin)
+        extension = Extension(kind, name, target, package, builtin, entry_point=entry_point)
         if existing is not None and existing.builtin and not builtin:
             extension.status = "shadowed"
             extension.error = f"the name {name!r} is a built-in {kind} and keeps that meaning"
@@ -113,20 +115,26 @@ class Registry:
         return extension
 
     def scan(self, again: bool = False) -> None:
-        """Register every installed entry point (once per process, or ``again`` to pick up a
-        package installed since; a name looked up and not found triggers that)."""
-        if self._scanned and not again:
+        """Register every installed entry point: once, and again when ``sys.path`` changed or
+        when asked (a name looked up and not found asks, so a package installed while the
+        server runs is found)."""
+        if self._scanned and not again and self._scanned_path == tuple(sys.path):
             return
-        self._scanned = True
+        self._scanned, self._scanned_path = True, tuple(sys.path)
         for kind in KINDS:
             known = self._extensions[kind]
-            for ep in entry_points(group=f"victor_server.{kind}"):
-                package = ep.dist.name if ep.dist is not None else "?"
-                if ep.name in known and known[ep.name].target == ep.value:
+            for ep in importlib.metadata.entry_points(group=f"victor_server.{kind}"):
+                dist = getattr(ep, "dist", None)
+                package = dist.name if dist is not None else "?"
+                current = known.get(ep.name)
+                if current is not None and current.target == ep.value and \
+                        current.package == package:
                     continue
                 if f"{ep.name}@{package}" in known:
                     continue
-                self.register(kind, ep.name, ep.value, package)
+                if current is not None and not current.builtin:
+                    self._loaded.pop((kind, ep.name), None)  # reinstalled: load it afresh
+                self.register(kind, ep.name, ep.value, package, entry_point=ep)
 
     def extensions(self, kind: str | None = None) -> list[Extension]:
         self.scan()
@@ -169,7 +177,8 @@ class Registry:
         if key not in self._loaded:
             try:
                 with plugin_output():
-                    self._loaded[key] = resolve(extension.target)
+                    self._loaded[key] = extension.entry_point.load() \
+                        if extension.entry_point is not None else resolve(extension.target)
             except Exception as exc:
                 raise self.failed(extension, "import", exc) from exc
             if extension.status == "registered":

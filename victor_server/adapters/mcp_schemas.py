@@ -77,6 +77,8 @@ class CompactContextResult(TypedDict):
     strategy: str
     before: ContextSize
     after: ContextSize
+    ran: NotRequired[str | None]  # the strategy whose output was used
+    fallback: NotRequired[str | None]  # why it is not ``strategy``
     note: NotRequired[str]
 
 
@@ -85,11 +87,19 @@ class ContextMessage(TypedDict):
     content: str | list[dict[str, Any]]
 
 
+class CompactionView(TypedDict):
+    strategy: str | None
+    compacted: bool
+    ran: str | None
+    fallback: str | None
+
+
 class GetContextResult(TypedDict):
     messages: list[ContextMessage]
     tokens: int
     context_window: int
     utilization: float
+    compaction: NotRequired[CompactionView]
 
 
 class Contribution(TypedDict):
