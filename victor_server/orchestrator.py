@@ -8,7 +8,7 @@ It owns the coordinators, each injectable through the constructor::
                                  selection_coordinator=..., analytics=..., store=...) as agent:
         result = await agent.chat("Hello!")
 
-(the recipes' spellings ``_config_coordinator``, ``_prompt_coordinator``,
+(victor-ai's spellings ``_config_coordinator``, ``_prompt_coordinator``,
 ``_context_coordinator``, ``_analytics_coordinator`` and ``_tool_selection_coordinator`` are
 accepted too) and builds the defaults for whatever is not given. ``async with`` starts and
 closes it; a method called before ``start()`` raises ``NotStarted`` saying so. Faces translate
@@ -101,17 +101,17 @@ class AgentOrchestrator(SessionOperations):
                  selection_coordinator: ToolSelectionCoordinator | None = None,
                  analytics: AnalyticsCoordinator | None = None,
                  config_path: Path | None = None, db_path: Path | str | None = None,
-                 model: str | None = None, **recipe_names: Any) -> None:
+                 model: str | None = None, **underscored: Any) -> None:
         aliases = {"_config_coordinator": "config_coordinator",
                    "_prompt_coordinator": "prompt_coordinator",
                    "_context_coordinator": "context_coordinator",
                    "_analytics_coordinator": "analytics",
                    "_tool_selection_coordinator": "selection_coordinator",
                    "_tool_coordinator": "tool_coordinator"}
-        unknown = set(recipe_names) - set(aliases)
+        unknown = set(underscored) - set(aliases)
         if unknown:
             raise TypeError(f"AgentOrchestrator got unexpected arguments: {sorted(unknown)}")
-        given = {aliases[k]: v for k, v in recipe_names.items()}
+        given = {aliases[k]: v for k, v in underscored.items()}
         config_coordinator = config_coordinator or given.get("config_coordinator")
         prompt_coordinator = prompt_coordinator or given.get("prompt_coordinator")
         context_coordinator = context_coordinator or given.get("context_coordinator")
@@ -134,7 +134,7 @@ class AgentOrchestrator(SessionOperations):
         self.tools = tool_coordinator
         self._selection_fixed = selection_coordinator
         self.analytics = analytics or AnalyticsCoordinator(self.store)
-        if self.analytics.store is None:  # built without one, as the recipes do
+        if self.analytics.store is None:  # built without one, as victor-ai's examples do
             self.analytics.attach(self.store)
         self._providers: dict[str, LLMProvider] = {}
         self._contexts: dict[tuple[Any, ...], ContextCoordinator] = {}

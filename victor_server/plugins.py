@@ -318,10 +318,10 @@ def instantiate(factory: Callable[..., Any], options: dict[str, Any] | None, *,
     """Call a plugin's class or factory with its options (empty when none).
 
     Options go in as keyword arguments when the signature takes them (``Strategy(keep=2)``,
-    the seeds' classes), and as one dict when it takes a single positional parameter
-    (``factory(options)``). ``inject`` fills parameters of those names that options leave out
-    (with ``workspace`` among them, relative paths resolve against it). Errors raised by the
-    plugin itself propagate unchanged.
+    classes written for victor-ai's coordinator API), and as one dict when it takes a single
+    positional parameter (``factory(options)``). ``inject`` fills parameters of those names
+    that options leave out (with ``workspace`` among them, relative paths resolve against it).
+    Errors raised by the plugin itself propagate unchanged.
     """
     options = dict(options or {})
     params = _signature(factory)

@@ -1,8 +1,8 @@
-"""The extension shapes under the names the coordinator recipes import them by.
+"""The extension shapes under the names victor-ai's coordinator API exports them by.
 
-A recipe written against ``victor.protocols`` (and the coordinator modules' base classes) runs
-here with its import lines pointed at this module; nothing else changes. Each name is the
-server's own type, or a small base class beside its Protocol:
+A class written against victor-ai's ``victor.protocols`` (and its coordinator modules' base
+classes) runs here with its import lines pointed at this module; nothing else changes. Each
+name is the server's own type, or a small base class beside its Protocol:
 
 ======================================  ==================================================
 ``IConfigProvider``                     ``priority()``, ``async get_config(session_id)``

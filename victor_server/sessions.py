@@ -75,8 +75,8 @@ class SessionOperations:
 
     async def validate_session(self, session_id: str | None,
                                scope: RequestScope = DEFAULT_SCOPE) -> bool:
-        """True when ``session_id`` names a stored session the scope may see (the check the
-        recipes' authentication middleware makes)."""
+        """True when ``session_id`` names a stored session the scope may see (the check victor-ai's
+        authentication middleware example makes)."""
         if not isinstance(session_id, str) or not session_id:
             return False
         row = await self.store.get_session(scope.qualify(session_id))
@@ -84,7 +84,7 @@ class SessionOperations:
 
     @property
     def _session_coordinator(self) -> SessionOperations:
-        """The recipes reach session operations as ``orchestrator._session_coordinator``."""
+        """Session operations under the name victor-ai's middleware uses for them."""
         return self
 
     async def get_session(self, session_id: str,

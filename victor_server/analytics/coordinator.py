@@ -91,7 +91,7 @@ class AnalyticsCoordinator:
 
     def attach(self, store: Any) -> None:
         """The store, for a coordinator built without one (``AnalyticsCoordinator(exporters=
-        [...])``, as in the recipes): it is always a sink, since summaries read it."""
+        [...])``, as victor-ai's examples do): it is always a sink, since summaries read it."""
         self.store = store
         for exporter in self.exporters:
             if isinstance(exporter, SQLiteExporter):
@@ -100,7 +100,7 @@ class AnalyticsCoordinator:
             self.exporters.insert(0, SQLiteExporter(store))
 
     async def export_analytics(self, session_id: str | None = None) -> ExportResult:
-        """Deliver what is buffered now (the recipes' manual export); ``exported_count`` is how
+        """Deliver what is buffered now (victor-ai's manual export); ``exported_count`` is how
         many events the flush handed to the exporters."""
         return ExportResult(True, await self.flush())
 

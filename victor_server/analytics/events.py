@@ -60,7 +60,7 @@ class AnalyticsEvent:
     def to_json(self) -> dict[str, Any]:
         return self.published().model_dump()
 
-    # the seeds' exporters call ``model_dump()`` on events
+    # victor-ai's exporters call ``model_dump()`` on events
     model_dump = to_json
 
     @classmethod
@@ -76,7 +76,8 @@ class AnalyticsEvent:
 
 @dataclass
 class PublishedEvent:
-    """An event as consumers outside the server see it (attributes as in the seeds)."""
+    """An event as consumers outside the server see it (the attributes of victor-ai's
+    ``AnalyticsEvent``)."""
 
     id: str
     type: str

@@ -1,7 +1,7 @@
 """The analytics exporter shape, and the adapter a user's exporter is wrapped in.
 
 An exporter is anything with ``async export(events)``. Delivered means the exporter said so:
-it returned normally, with anything but a result whose ``success`` is false (the seeds'
+it returned normally, with anything but a result whose ``success`` is false (victor-ai's
 ``ExportResult(success=False, error=...)``, an object or a mapping). Such a result, or an
 exception, is a failed delivery: the coordinator parks the batch as dead letters and retries it
 with backoff, so nothing is lost.
@@ -38,7 +38,7 @@ class ExportResult:
 
 
 class BaseAnalyticsExporter:
-    """What a user's exporter may extend (the seeds' base class): override ``export``."""
+    """What a user's exporter may extend (victor-ai's base class): override ``export``."""
 
     async def export(self, events: list[Any]) -> ExportResult:
         return ExportResult(True, len(events))

@@ -159,8 +159,8 @@ class ConfigCoordinator:
 
 
 def _adapted(provider: Any) -> Any:
-    """A user's provider object, handed in directly (as the recipes do), ranks and fails like an
-    installed one, under its class name."""
+    """A user's provider object, handed in directly (as victor-ai's examples do), ranks and
+    fails like an installed one, under its class name."""
     if type(provider).__module__.startswith("victor_server."):
         return provider
     return PluginConfigProvider(str(getattr(provider, "name", type(provider).__name__)),

@@ -173,14 +173,14 @@ def load_config_file(path: Path) -> dict[str, Any]:
 
 
 class PluginConfigProvider:
-    """A user's config provider (the seeds' ``priority()`` / ``get_config(session_id)``) as a
+    """A user's config provider (victor-ai's ``priority()`` / ``get_config(session_id)``) as a
     source named by its entry point.
 
     It never raises into the coordinator: an exception, or a result that is not a mapping,
     makes the source empty for that request and goes to ``on_error(name, exc)`` (the registry
     records it, logs it once and reports it; ``on_error(name, None)`` when it works again), or
     without a hook to ``last_error``. ``session_id`` is ``""`` when there is none, so a
-    seed's ``session_id.split(':')`` works for server-wide lookups too.
+    ``session_id.split(':')`` works for server-wide lookups too.
     """
 
     def __init__(self, name: str, plugin: Any,

@@ -123,7 +123,7 @@ class ContextCoordinator:
         self.workspace = workspace
         self.counter = TokenCounter(token_counter, exact_counter)
         self._strategies: dict[str, Any] = {}
-        if compaction_strategy is not None:  # an object, as the recipes pass it
+        if compaction_strategy is not None:  # an object, as victor-ai's examples pass it
             self.strategy = type(compaction_strategy).__name__
             self._strategies[self.strategy] = compaction_strategy
         self._views: OrderedDict[str, _SessionView] = OrderedDict()

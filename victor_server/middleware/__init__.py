@@ -6,7 +6,7 @@ looked up in the ``victor_server.middleware`` plugin group, where the built-ins 
 options. The first entry is outermost.
 
 Options come inline (``{name: options}``) or from ``plugins.<name>``. An entry point may name a
-class (built with its options, called as ``(call, call_next)``) or a seed-shaped function
+class (built with its options, called as ``(call, call_next)``) or a victor-ai-shaped function
 ``async (orchestrator, func, *args, **kwargs)`` (adapted by ``FunctionMiddleware``).
 
 Two rules hold whatever the config says. ``auth`` runs before ``rate_limit`` (the bucket is

@@ -8,7 +8,7 @@ The ``MethodCall`` is one mutable object handed down the chain, so a middleware 
 ``auth`` (``logging``) still sees the tenant auth chose when its own code runs after
 ``call_next`` returns.
 
-``FunctionMiddleware`` adapts the seeds' shape, ``async def mw(orchestrator, func, *args,
+``FunctionMiddleware`` adapts victor-ai's shape, ``async def mw(orchestrator, func, *args,
 **kwargs)``: ``func`` runs the rest of the chain (at most once, whatever the function does with
 it), ``args`` is ``(params,)`` and ``kwargs`` carry ``method``, ``session_id`` and ``face``.
 Returning something other than ``None`` answers the call early; returning ``None`` without
@@ -85,7 +85,7 @@ class _Passed(Exception):
 
 
 class FunctionMiddleware:
-    """A seed-shaped middleware function in the chain."""
+    """A victor-ai-shaped middleware function in the chain."""
 
     def __init__(self, name: str, function: Callable[..., Awaitable[Any]], orchestrator: Any,
                  fails_closed: bool = False,

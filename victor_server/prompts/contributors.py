@@ -22,7 +22,7 @@ BASE_PROMPT = (
 
 
 class BasePromptContributor:
-    """What a user's contributor may extend (the seeds' base class): override ``priority`` and
+    """What a user's contributor may extend (victor-ai's base class): override ``priority`` and
     ``get_contribution``. It contributes nothing by itself."""
 
     def priority(self) -> int:

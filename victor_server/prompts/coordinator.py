@@ -5,7 +5,7 @@ marker and logs a warning once per size, so nobody wonders why half their AGENTS
 A contributor that raises (in ``priority`` or ``get_contribution``) is skipped and handed to
 ``on_error`` (the registry records and logs it once): a broken plugin never blocks a turn.
 ``PluginContributor`` is the adapter a user's contributor is wrapped in: it names it by its entry
-point and accepts the seeds' shapes (a sync or async ``get_contribution``, ``None`` for nothing).
+point and accepts victor-ai's shapes (a sync or async ``get_contribution``, ``None`` for nothing).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ class PromptContributor(Protocol):
 
 class PromptContext(dict[str, Any]):
     """What contributors receive: the request ``context`` (``task``, ``language``,
-    ``tenant_id``, ``session_id``, ...) as a mapping; ``context.get(key)`` as in the seeds."""
+    ``tenant_id``, ``session_id``, ...) as a mapping; ``context.get(key)`` works as with
+    victor-ai's ``PromptContext``."""
 
 
 ErrorHook = Callable[[str, BaseException], None]

@@ -148,7 +148,7 @@ class ToolSelectionCoordinator:
         self._indexes: OrderedDict[tuple[Any, ...], _ToolIndex] = OrderedDict()
         self._by_identity: dict[tuple[int, ...], _ToolIndex] = {}
         self._strategies: dict[str, object] = {}
-        if default_strategy is not None:  # an object, as the recipes pass it
+        if default_strategy is not None:  # an object, as victor-ai's examples pass it
             self.strategy = type(default_strategy).__name__
             self._strategies[self.strategy] = default_strategy
         self.wait_for_model = wait_for_model

@@ -100,14 +100,14 @@ class KeepPlan:
 
 
 class BaseCompactionStrategy:
-    """What a user's strategy may extend (the seeds' base class): override ``compact``."""
+    """What a user's strategy may extend (victor-ai's base class): override ``compact``."""
 
     async def compact(self, context: Context) -> Context:
         return context
 
 
 class EmbeddingService:
-    """The server's embedding model as the seeds' ``embedding_service``: ``await
+    """The server's embedding model as victor-ai's ``embedding_service``: ``await
     embed_batch(texts)`` is one vector (a list of floats) per text. Given to a strategy whose
     constructor has an ``embedding_service`` parameter; raises when no model is available, so
     the strategy fails and the coordinator falls back, saying why."""
