@@ -246,3 +246,18 @@ def test_the_published_event_keeps_epoch_and_old_names() -> None:
     assert data["tenant"] == data["tenant_id"] == "acme" and data["variant"] == "b"
     assert AnalyticsEvent.from_json(data).timestamp == 0.5
     assert AnalyticsEvent.from_json({**data, "epoch": None, "timestamp": 2.0}).timestamp == 2.0
+
+
+def test_published_events_match_the_shipped_schema() -> None:
+    import json
+    from importlib.resources import files
+
+    import jsonschema
+
+    schema = json.loads(files("victor_server.analytics").joinpath("event.schema.json")
+                        .read_text())
+    for event in (AnalyticsEvent("token_usage", "s", None, {"input_tokens": 1,
+                                                            "output_tokens": 2}),
+                  AnalyticsEvent("tool_call", "s", "acme", {"name": "read"})):
+        jsonschema.validate(event.to_json(), schema,
+                            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
