@@ -261,3 +261,22 @@ def test_published_events_match_the_shipped_schema() -> None:
                   AnalyticsEvent("tool_call", "s", "acme", {"name": "read"})):
         jsonschema.validate(event.to_json(), schema,
                             format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+async def test_plugins_disabled_applies_to_strategies_too() -> None:
+    from victor_server.context import ContextCoordinator
+    from victor_server.messages import Message
+    from victor_server.selection.coordinator import ToolSelectionCoordinator
+    from victor_server.tools.base import ToolSpec
+
+    history = [Message("user" if i % 2 == 0 else "assistant", f"turn {i}", seq=i)
+               for i in range(12)]
+    compacted = await ContextCoordinator("recent", disabled=["recent"],
+                                         use_shared_embedder=False).compact(history)
+    assert compacted.ran == "recent_important"
+    assert compacted.fallback is not None and "plugins.disabled" in compacted.fallback
+    tools = [ToolSpec("read", "Read a file"), ToolSpec("write", "Write a file")]
+    selection = ToolSelectionCoordinator("cost_aware", {"plugins_disabled": ["cost_aware"]})
+    result = await selection.select("read the file", tools)
+    assert result.fallback is not None and "plugins.disabled" in result.fallback
+    assert result.tools[0].spec.name == "read"

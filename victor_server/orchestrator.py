@@ -187,7 +187,8 @@ class AgentOrchestrator(SessionOperations):
         await install_tenancy(self, base)  # tenant rows + A/B provider (SPEC section 7)
         self.analytics.interval = base.analytics_export_interval
         self.analytics.enabled = base.enable_analytics
-        self.analytics.configure(base.analytics, self.workspace, plugin_sections(base))
+        self.analytics.configure(base.analytics, self.workspace, plugin_sections(base),
+                                 base.plugins.disabled)
         await self.analytics.start()
         if self.warm_up_provider:
             self._warm_up = asyncio.get_running_loop().create_task(
@@ -280,13 +281,13 @@ class AgentOrchestrator(SessionOperations):
         options = plugin_sections(settings)
         key = (settings.context_compaction_strategy, settings.context_window,
                settings.context_compaction_threshold, settings.context_compaction_target_ratio,
-               json.dumps(options, sort_keys=True, default=str))
+               json.dumps([options, settings.plugins.disabled], sort_keys=True, default=str))
         if key not in self._contexts:
             self._contexts[key] = ContextCoordinator(
                 settings.context_compaction_strategy, settings.context_window,
                 settings.context_compaction_threshold, settings.context_compaction_target_ratio,
                 summarizer=self._summarizer(settings), strategy_options=options,
-                workspace=self.workspace)
+                workspace=self.workspace, disabled=settings.plugins.disabled)
         return self._contexts[key]
 
     def selection_for(self, settings: Settings) -> ToolSelectionCoordinator:
@@ -298,6 +299,7 @@ class AgentOrchestrator(SessionOperations):
         inline = options.get("strategy_options")
         options["strategy_options"] = {**plugin_sections(settings),
                                        **(inline if isinstance(inline, dict) else {})}
+        options["plugins_disabled"] = list(settings.plugins.disabled)
         key = (ts.strategy, json.dumps(options, sort_keys=True, default=str))
         if key not in self._selections:
             self._selections[key] = ToolSelectionCoordinator(ts.strategy, options,

@@ -57,6 +57,10 @@ class PluginFailed(RuntimeError):
     """A plugin that could not be imported or built; the message says which and why."""
 
 
+class PluginDisabled(PluginFailed):
+    """A plugin config names that ``plugins.disabled`` turns off."""
+
+
 @dataclass
 class Extension:
     kind: str
@@ -187,13 +191,18 @@ class Registry:
 
     def create(self, kind: str, name: str, options: dict[str, Any] | None = None, *,
                ready: Callable[[Any], bool] | None = None,
-               inject: dict[str, Any] | None = None) -> Any:
+               inject: dict[str, Any] | None = None,
+               disabled: list[str] | tuple[str, ...] = ()) -> Any:
         """Load and build ``name`` with its options; PluginFailed (recorded) when it cannot.
 
         ``ready(target)`` says when what the entry point names is already the plugin (an
         object or coroutine function of the kind's shape) rather than its factory. ``inject``
         offers values by parameter name (``workspace``, ``settings``, ...) for parameters
-        config does not set."""
+        config does not set. A name in ``disabled`` raises PluginDisabled."""
+        if name in disabled:
+            extension = self.get(kind, name)
+            extension.status = "disabled"
+            raise PluginDisabled(f"{extension.kind} {name!r} is listed in plugins.disabled")
         factory = self.load(kind, name)
         extension = self.get(kind, name)
         if ready is not None and ready(factory):

@@ -76,14 +76,15 @@ class AnalyticsCoordinator:
         self._flush_scheduled = False
 
     def configure(self, settings: Any, workspace: Path | None = None,
-                  plugin_options: dict[str, dict[str, Any]] | None = None) -> None:
+                  plugin_options: dict[str, dict[str, Any]] | None = None,
+                  disabled: list[str] | None = None) -> None:
         """Apply the ``analytics:`` settings section (exporters unless given, retention)."""
         self.retention_days = getattr(settings, "retention_days", None)
         self.prices = getattr(settings, "prices", None)
         self.retry_base = float(getattr(settings, "retry_base_seconds", self.retry_base))
         if not self._exporters_given:
             exporters = create_exporters(list(settings.exporters), self.store, workspace,
-                                         plugin_options)
+                                         plugin_options, disabled)
             if not any(getattr(e, "primary", False) for e in exporters):
                 # summaries and the dashboard read the store: it is always a sink
                 exporters.insert(0, SQLiteExporter(self.store))

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from victor_server.analytics.events import AnalyticsEvent
 from victor_server.analytics.protocol import ExportFailed, PluginExporter
-from victor_server.plugins import REGISTRY, PluginFailed, PluginNotFound
+from victor_server.plugins import REGISTRY, PluginDisabled, PluginFailed, PluginNotFound
 
 if TYPE_CHECKING:
     from victor_server.analytics.protocol import AnalyticsExporter
@@ -171,8 +171,8 @@ def parse_spec(spec: Any) -> tuple[str, dict[str, Any]]:
 
 
 def create_exporters(specs: list[Any], store: Any, workspace: Path | None = None,
-                     plugin_options: dict[str, dict[str, Any]] | None = None) \
-        -> list[AnalyticsExporter]:
+                     plugin_options: dict[str, dict[str, Any]] | None = None,
+                     disabled: list[str] | None = None) -> list[AnalyticsExporter]:
     """Build the configured exporters; one that fails to load is logged and skipped."""
     exporters: list[Any] = []
     seen: dict[str, int] = {}
@@ -185,9 +185,13 @@ def create_exporters(specs: list[Any], store: Any, workspace: Path | None = None
             else:
                 if name == "jsonl" and workspace is not None:
                     options["path"] = workspace / options.get("path", ".victor/analytics.jsonl")
-                exporter = REGISTRY.create(GROUP, name, options, inject={"workspace": workspace})
+                exporter = REGISTRY.create(GROUP, name, options, inject={"workspace": workspace},
+                                           disabled=tuple(disabled or ()))
                 if not REGISTRY.get(GROUP, name).builtin:
                     exporter = PluginExporter(name, exporter, REGISTRY.reporter(GROUP))
+        except PluginDisabled:
+            logger.info("analytics exporter %s is disabled (plugins.disabled)", spec)
+            continue
         except PluginFailed:
             continue  # recorded and logged by the registry
         except (PluginNotFound, ValueError) as exc:

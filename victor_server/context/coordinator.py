@@ -111,8 +111,9 @@ class ContextCoordinator:
                  embedder: Callable[[list[str]], Awaitable[Any]] | None = None,
                  strategy_options: dict[str, dict[str, Any]] | None = None,
                  use_shared_embedder: bool = True, workspace: Path | None = None,
-                 compaction_strategy: Any = None) -> None:
+                 compaction_strategy: Any = None, disabled: list[str] | None = None) -> None:
         self.strategy = strategy
+        self.disabled = tuple(disabled or ())
         self.context_window = int(context_window)
         self.threshold = validate_ratio(threshold, "context_compaction_threshold")
         self.target_ratio = validate_ratio(target_ratio, "context_compaction_target_ratio")
@@ -147,7 +148,8 @@ class ContextCoordinator:
         try:
             impl = REGISTRY.create(PLUGIN_GROUP, name, options, ready=_ready, inject={
                 "workspace": self.workspace,
-                "embedding_service": EmbeddingService(self.embedder)})
+                "embedding_service": EmbeddingService(self.embedder)},
+                disabled=() if name == FALLBACK else self.disabled)
         except PluginNotFound as exc:
             known = ", ".join(REGISTRY.names(PLUGIN_GROUP))
             raise InvalidParams("strategy", f"unknown strategy {name!r} (available: {known})") \

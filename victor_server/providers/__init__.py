@@ -18,7 +18,8 @@ def create_provider(settings: Settings) -> LLMProvider:
     if name == "openai" and settings.base_url and "base_url" not in options:
         options["base_url"] = settings.base_url
     try:
-        provider: LLMProvider = REGISTRY.create("victor_server.providers", name, options)
+        provider: LLMProvider = REGISTRY.create("victor_server.providers", name, options,
+                                                disabled=settings.plugins.disabled)
     except (PluginNotFound, PluginFailed) as exc:
         raise ProviderUnavailable(name, str(exc)) from exc
     return provider

@@ -204,7 +204,8 @@ class ToolSelectionCoordinator:
         if name not in self._strategies:
             per_name = self.options.get("strategy_options", {}).get(name, {})
             options = {**self.options, **per_name} if name in _BUILTIN_NAMES else dict(per_name)
-            self._strategies[name] = load_strategy(name, options)
+            self._strategies[name] = load_strategy(
+                name, options, tuple(self.options.get("plugins_disabled") or ()))
         return self._strategies[name]
 
     @staticmethod

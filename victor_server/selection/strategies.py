@@ -128,7 +128,8 @@ def is_strategy(obj: object) -> bool:
                for m in ("select", "select_tools"))
 
 
-def load_strategy(name: str, options: dict[str, Any]) -> object:
+def load_strategy(name: str, options: dict[str, Any],
+                  disabled: list[str] | tuple[str, ...] = ()) -> object:
     """A strategy object for ``name``, built-in or installed.
 
     Raises ``InvalidParams("strategy", ...)`` listing the valid names when there is none, and
@@ -136,7 +137,8 @@ def load_strategy(name: str, options: dict[str, Any]) -> object:
     or is not a strategy."""
     try:
         strategy = REGISTRY.create(GROUP, name, options,
-                                   ready=lambda t: is_strategy(t) and not inspect.isclass(t))
+                                   ready=lambda t: is_strategy(t) and not inspect.isclass(t),
+                                   disabled=disabled)
     except PluginNotFound as exc:
         raise InvalidParams("strategy", f"unknown tool selection strategy {name!r}; "
                                         f"valid: {', '.join(strategy_names())}") from exc
