@@ -125,9 +125,14 @@ class Registry:
         if self._scanned and not again and self._scanned_path == tuple(sys.path):
             return
         self._scanned, self._scanned_path = True, tuple(sys.path)
+        # one pass over the installed distributions (a call per group reads them all each time)
+        found = importlib.metadata.entry_points()
+        select = getattr(found, "select", None)
         for kind in KINDS:
             known = self._extensions[kind]
-            for ep in importlib.metadata.entry_points(group=f"victor_server.{kind}"):
+            group = f"victor_server.{kind}"
+            for ep in select(group=group) if select is not None else \
+                    importlib.metadata.entry_points(group=group):
                 dist = getattr(ep, "dist", None)
                 package = dist.name if dist is not None else "?"
                 current = known.get(ep.name)
