@@ -39,6 +39,7 @@ plugins:
   seed_compliance: {{industry: healthcare}}
   seed_tech_stack: {{tech_stack: [python]}}
   recent_messages: {{keep_last_n: 2}}
+  recent_important_seed: {{keep_last_n: 2, keywords: [error]}}
   seed_webhook: {{webhook_url: "{url}/events", headers: {{X-Team: acme}}}}
   cost_aware_seed: {{max_cost_per_call: 0.01}}
 """
@@ -92,12 +93,24 @@ async def test_the_recipes_run_as_an_installed_plugin(workspace: Path, tmp_path:
             context = await victor.request("victor/getContext", {"sessionId": sid})
             assert context["compaction"]["strategy"] == "recent_messages"
 
+            # recipe 4's keyword strategy, on a plain-text conversation (it reads m.content as a
+            # string, so tool blocks would make it fail and fall back)
+            plain = (await victor.request("victor/chat", {"message": "an error in line 3"}))[
+                "sessionId"]
+            for message in ("two", "three", "four"):
+                await victor.request("victor/chat", {"message": message, "sessionId": plain})
+            kept = await victor.request("victor/compactContext", {
+                "sessionId": plain, "strategy": "recent_important_seed"})
+            assert kept["ran"] == "recent_important_seed" and kept["fallback"] is None
+            assert kept["after"]["messages"] < kept["before"]["messages"]
+
             await until(lambda: sink.attempts >= 1, "a failed delivery")
             sink.status = 200
             posted = await until(lambda: [e for r in sink.received for e in r.json()],
                                  "the parked batch delivered")
             usage = await until(lambda: [e for r in sink.received for e in r.json()
-                                         if e["type"] == "token_usage"], "token usage")
+                                         if e["type"] == "token_usage" and
+                                         e["session_id"] == sid], "the first turn's usage")
             tools = await until(lambda: [e for r in sink.received for e in r.json()
                                          if e["type"] == "tool_call"], "the tool call")
         assert posted and sink.received[0].headers.get("X-Team") == "acme"

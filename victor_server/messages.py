@@ -24,6 +24,10 @@ class Message:
     created_at: float | None = None
     complete: bool = True
 
+    # Hashable by identity, so a compaction strategy can key a dict by message (an ordering, a
+    # set of kept ones) the way a strategy written against hashable message models does.
+    __hash__ = object.__hash__
+
     def blocks(self) -> list[Block]:
         if isinstance(self.content, str):
             return [{"type": "text", "text": self.content}] if self.content else []

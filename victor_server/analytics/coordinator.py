@@ -289,6 +289,7 @@ class AnalyticsCoordinator:
 
 def _adapted(exporter: Any) -> Any:
     """A user's exporter object, handed in directly, gets the published events too."""
-    if type(exporter).__module__.startswith("victor_server."):
-        return exporter
+    if type(exporter).__module__.startswith("victor_server.") or \
+            getattr(exporter, "primary", False) or isinstance(exporter, SQLiteExporter):
+        return exporter  # ours, or a store sink: summaries read what it writes
     return PluginExporter(exporter_name(exporter), exporter)

@@ -33,6 +33,7 @@ from typing import Any
 from victor_server.context.embedding import shared_embedder
 from victor_server.context.invariants import enforce, fit
 from victor_server.context.strategies import EmbeddingService
+from victor_server.context.strategies.base import plain_text_view
 from victor_server.context.tokens import TokenCounter, estimate_tokens
 from victor_server.context.units import repair
 from victor_server.errors import InvalidParams
@@ -160,9 +161,14 @@ class ContextCoordinator:
     async def _run(self, name: str, context: Context) \
             -> tuple[list[Message], str | None, str | None]:
         """The messages ``name`` keeps, its note, and why the fallback ran instead (if so)."""
+        back: dict[int, Message] = {}
         try:
             impl = self.resolve(name)
-            out = await impl.compact(context) if hasattr(impl, "compact") else await impl(context)
+            given = context
+            if not type(impl).__module__.startswith("victor_server."):
+                view, back = plain_text_view(context.messages)  # a user's: text as strings
+                given = Context(view, context.metadata)
+            out = await impl.compact(given) if hasattr(impl, "compact") else await impl(given)
             if not isinstance(out, list) and not hasattr(out, "messages"):
                 raise TypeError(f"compact returned {type(out).__name__}, not a Context")
         except InvalidParams:
@@ -174,10 +180,10 @@ class ContextCoordinator:
                 REGISTRY.call_failed(PLUGIN_GROUP, name, exc)
             fallback = await self.resolve(FALLBACK).compact(context)
             return fallback.messages, f"{name} failed; fell back to {FALLBACK}", reason
-        if isinstance(out, list):  # a plain history processor: list[Message] -> list[Message]
-            return out, None, None
-        metadata = getattr(out, "metadata", None) or {}
-        return list(out.messages), metadata.get("note"), None
+        kept = out if isinstance(out, list) else list(out.messages)  # list: a plain processor
+        kept = [back.get(id(m), m) for m in kept]  # the stored messages, not the copies
+        metadata = {} if isinstance(out, list) else getattr(out, "metadata", None) or {}
+        return kept, metadata.get("note"), None
 
     # -- compaction ----------------------------------------------------------------------
     async def compact(self, messages: list[Message], strategy: str | None = None,

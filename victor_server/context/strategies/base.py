@@ -22,6 +22,7 @@ against a token budget, returning them in conversation order.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, runtime_checkable
@@ -123,3 +124,20 @@ class EmbeddingService:
 
     async def embed(self, text: str) -> list[float]:
         return (await self.embed_batch([text]))[0]
+
+
+def plain_text_view(messages: list[Message]) -> tuple[list[Message], dict[int, Message]]:
+    """Messages as a user's strategy expects them: a message whose content is only text blocks
+    gets that text as a string (``m.content.lower()`` works), others are left as they are. The
+    second value maps each copy back to the stored message it stands for."""
+    view: list[Message] = []
+    back: dict[int, Message] = {}
+    for message in messages:
+        blocks = message.content
+        if isinstance(blocks, list) and all(b.get("type") == "text" for b in blocks):
+            copy = dataclasses.replace(message, content="\n".join(
+                str(b.get("text", "")) for b in blocks))
+            back[id(copy)] = message
+            message = copy
+        view.append(message)
+    return view, back
