@@ -218,3 +218,48 @@ async def test_a_broken_authentication_middleware_fails_closed(
                 await victor.request(method, params)
             assert refused.value.code == -32004 and "broken_auth" in str(refused.value)
     assert not fake.message_requests
+
+
+def _frames(data: bytes) -> list[dict[str, Any]]:
+    """Every byte of an LSP stdout as Content-Length frames; fails on anything else."""
+    messages = []
+    while data:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        assert sep and head.startswith(b"Content-Length: "), f"not a frame: {data[:80]!r}"
+        length = int(head.split(b"\r\n")[0].split(b":")[1])
+        messages.append(json.loads(rest[:length]))
+        data = rest[length:]
+    return messages
+
+
+async def test_a_plugins_print_never_reaches_the_protocol_stream(workspace: Path,
+                                                                 tmp_path: Path) -> None:
+    env = {"PYTHONPATH": install("broken_plugins", tmp_path / "site"),
+           "VICTOR_TEST_BREAK": "call", "VICTOR_PROVIDER": "scripted"}
+    def framed(*messages: dict[str, Any]) -> bytes:
+        bodies = [json.dumps(m).encode() for m in messages]
+        return b"".join(b"Content-Length: %d\r\n\r\n%s" % (len(b), b) for b in bodies)
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "victor_server", "lsp", "--workspace", str(workspace),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=server_env(env))
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(framed(
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "id": 2, "method": "victor/buildPrompt", "params": {}}))
+    await proc.stdin.drain()
+    out = b""
+    async with asyncio.timeout(120):
+        while b'"id": 2' not in out and b'"id":2' not in out:
+            chunk = await proc.stdout.read(65536)
+            assert chunk, "the server closed stdout"
+            out += chunk
+    proc.stdin.write(framed({"jsonrpc": "2.0", "id": 3, "method": "shutdown"},
+                            {"jsonrpc": "2.0", "method": "exit"}))
+    rest, stderr = await asyncio.wait_for(proc.communicate(), 60)
+    answers = {m.get("id"): m for m in _frames(out + rest)}
+    assert "result" in answers[2], answers
+    # the contributor printed as it was called, and it went to stderr
+    assert b"calling Contributor" in stderr and b"calling" not in out + rest
