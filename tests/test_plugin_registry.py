@@ -232,7 +232,7 @@ async def test_a_failed_export_result_is_parked_and_retried(store: Store) -> Non
     seed.down = False
     assert await analytics.retry_dead_letters(now=time.time() + 10**6) == 1
     (published,) = seed.delivered
-    assert published.data["tool"] == "read" and published.timestamp.endswith("Z")
+    assert published.data["tool"] == "read" and published.timestamp.year >= 2026
     assert await store.dead_letter_counts() == {}
     await analytics.close()
 

@@ -4,9 +4,10 @@ Inside the server ``timestamp`` is epoch seconds (the store indexes and partitio
 leaves the server (webhook and WebSocket batches, JSONL lines, installed exporters, dead
 letters) is the published shape, ``published()`` / ``to_json()``, whose JSON Schema ships as
 ``victor_server/analytics/event.schema.json`` (docs/analytics.md): ``timestamp`` is an ISO 8601
-date-time (UTC) a consumer can use as a date, ``epoch`` keeps the seconds, ``tenant`` and
-``variant`` are top-level, and ``data`` gains ``total_tokens`` on ``token_usage`` and ``tool``
-(the tool's name, also under ``name``) on ``tool_call``. Fields are only ever added.
+date-time (UTC) a consumer can use as a date (on the object, a UTC ``datetime``), ``epoch``
+keeps the seconds, ``tenant`` and ``variant`` are top-level, and ``data`` gains
+``total_tokens`` on ``token_usage`` and ``tool`` (the tool's name, also under ``name``) on
+``tool_call``. Fields are only ever added.
 
 The ``id`` is a UUID minted when the event is recorded, so a sink that receives a batch twice
 (a retried webhook, a dead-letter replay) can drop the duplicate. It is a time-ordered UUIDv7
@@ -52,10 +53,9 @@ class AnalyticsEvent:
                 int(data.get("output_tokens") or 0)
         if self.type == "tool_call" and "tool" not in data and "name" in data:
             data["tool"] = data["name"]
-        iso = datetime.fromtimestamp(self.timestamp, UTC).isoformat(timespec="microseconds")
+        when = datetime.fromtimestamp(self.timestamp, UTC).replace(tzinfo=None)
         return PublishedEvent(self.id, self.type, self.session_id, self.tenant_id,
-                              self.tenant_id, data.get("variant"), data,
-                              iso.replace("+00:00", "Z"), self.timestamp)
+                              self.tenant_id, data.get("variant"), data, when, self.timestamp)
 
     def to_json(self) -> dict[str, Any]:
         return self.published().model_dump()
@@ -86,12 +86,15 @@ class PublishedEvent:
     tenant: str | None
     variant: str | None
     data: dict[str, Any]
-    timestamp: str  # ISO 8601, UTC
+    # UTC, without tzinfo: what a PostgreSQL TIMESTAMP column takes through asyncpg (an aware
+    # datetime is refused there); ``model_dump()`` gives it as ISO 8601 ending in Z
+    timestamp: datetime
     epoch: float  # the same instant in seconds since 1970
 
     def model_dump(self) -> dict[str, Any]:
+        iso = self.timestamp.isoformat(timespec="microseconds") + "Z"
         return {"id": self.id, "type": self.type, "session_id": self.session_id,
                 "tenant_id": self.tenant_id, "tenant": self.tenant, "variant": self.variant,
-                "data": dict(self.data), "timestamp": self.timestamp, "epoch": self.epoch}
+                "data": dict(self.data), "timestamp": iso, "epoch": self.epoch}
 
     to_json = model_dump

@@ -7,7 +7,7 @@ exception, is a failed delivery: the coordinator parks the batch as dead letters
 with backoff, so nothing is lost.
 
 ``PluginExporter`` wraps an installed exporter: it hands it the published event shape
-(``AnalyticsEvent.published()``: ISO 8601 ``timestamp``, ``data.total_tokens``, ``data.tool``,
+(``AnalyticsEvent.published()``: a date-time ``timestamp``, ``data.total_tokens``, ``data.tool``,
 ``tenant``, ``variant``; schema in ``event.schema.json``), turns a failed result into
 ``ExportFailed`` and tells the plugin registry when the plugin fails or works again.
 """
