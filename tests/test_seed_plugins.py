@@ -21,6 +21,7 @@ import pytest
 from analytics_sink import HttpSink
 from fake_anthropic import FakeAnthropic, text, tool_use
 from lsp_harness import lsp_server
+from pg_cluster import pg_cluster  # noqa: F401  (the session fixture)
 from plugin_install import install
 from pygls.exceptions import JsonRpcException
 from server_env import server_env
@@ -263,3 +264,52 @@ async def test_a_plugins_print_never_reaches_the_protocol_stream(workspace: Path
     assert "result" in answers[2], answers
     # the contributor printed as it was called, and it went to stderr
     assert b"calling Contributor" in stderr and b"calling" not in out + rest
+
+
+# the table recipe 3 creates for its exporter
+ANALYTICS_TABLE = """
+CREATE TABLE IF NOT EXISTS analytics_events (
+    id BIGSERIAL PRIMARY KEY,
+    session_id VARCHAR(255) NOT NULL,
+    event_type VARCHAR(100) NOT NULL,
+    event_data JSONB,
+    timestamp TIMESTAMP NOT NULL,
+    created_at TIMESTAMP DEFAULT NOW(),
+    CONSTRAINT unique_event UNIQUE (session_id, timestamp)
+);
+"""
+
+
+async def test_the_recipes_postgresql_exporter_writes_dated_rows(
+        workspace: Path, tmp_path: Path, fake: FakeAnthropic,
+        pg_cluster: Any) -> None:  # noqa: F811  (the fixture)
+    import asyncpg
+
+    url = pg_cluster.new_database("seed")
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(ANALYTICS_TABLE)
+        (workspace / ".victor" / "config.yml").write_text(
+            "analytics_export_interval: 0.2\n"
+            "analytics: {exporters: [sqlite, seed_postgresql]}\n"
+            f"plugins: {{seed_postgresql: {{connection_string: '{url}'}},\n"
+            # this test is about the exporter: the package's other plugins stay off
+            "          disabled: [file_config, seed_standards, seed_compliance, "
+            "seed_tech_stack]}\n")
+        env = {**fake.env(), "PYTHONPATH": install("seed_plugins", tmp_path / "site")}
+        async with lsp_server(workspace, env) as victor:
+            sid = (await victor.request("victor/chat", {"message": "hello"}))["sessionId"]
+
+            async def rows() -> list[Any]:
+                found: list[Any] = await connection.fetch(
+                    "SELECT event_type, event_data, timestamp FROM analytics_events "
+                    "WHERE session_id = $1 AND event_type = 'token_usage'", sid)
+                return found
+
+            (row,) = await until(rows, "the token usage row")
+            config = await victor.request("victor/getConfig", {})
+        assert "errors" not in config, config.get("errors")
+        assert row["timestamp"].year >= 2026  # a date, not 1970
+        assert json.loads(row["event_data"])["total_tokens"] > 0
+    finally:
+        await connection.close()

@@ -357,7 +357,10 @@ def instantiate(factory: Callable[..., Any], options: dict[str, Any] | None, *,
         return factory(**options)
     positional = [p for p in params if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
                                                    inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    if len(positional) == 1:
+    # one dict for a factory taking its options as one parameter; a missing named argument is
+    # left to raise the plugin's own TypeError, not filled with a dict
+    if len(positional) == 1 and (positional[0].name in ("options", "config", "opts") or
+                                 provided - names):
         return factory({k: v for k, v in options.items() if k in provided})
     return factory(**options)
 
