@@ -299,9 +299,7 @@ class VictorAcpAgent:
         usage = result.get("usage") or {}
         return schema.PromptResponse(
             stop_reason=stop_reason(str(result.get("stopReason"))),
-            usage=schema.Usage(input_tokens=usage.get("inputTokens", 0),
-                               output_tokens=usage.get("outputTokens", 0),
-                               total_tokens=usage.get("totalTokens", 0)))
+            usage=acp_usage(usage))
 
     async def _command(self, app: Application, session: AcpSession, name: str, argument: str,
                        meta: dict[str, Any]) -> schema.PromptResponse:
@@ -377,6 +375,15 @@ def _modes(session: AcpSession) -> schema.SessionModeState:
     return schema.SessionModeState(current_mode_id=session.mode, available_modes=[
         schema.SessionMode(id=mode_id, name=name, description=description)
         for mode_id, name, description in SESSION_MODES])
+
+
+def acp_usage(usage: dict[str, Any]) -> schema.Usage:
+    """The turn's usage in ACP's shape, whose total is the sum of every token type."""
+    read, write = int(usage.get("cacheReadTokens", 0)), int(usage.get("cacheWriteTokens", 0))
+    return schema.Usage(input_tokens=usage.get("inputTokens", 0),
+                        output_tokens=usage.get("outputTokens", 0),
+                        total_tokens=int(usage.get("totalTokens", 0)) + read + write,
+                        cached_read_tokens=read, cached_write_tokens=write)
 
 
 def _add_mcp_servers(app: Application, servers: list[Any] | None) -> None:

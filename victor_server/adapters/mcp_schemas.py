@@ -35,6 +35,8 @@ class Usage(TypedDict):
     input_tokens: int
     output_tokens: int
     total_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
 
 
 class ToolCallRecord(TypedDict):
