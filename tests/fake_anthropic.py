@@ -285,6 +285,14 @@ def _content_text(content: Any) -> str:
     return "\n".join(parts)
 
 
+def system_text(body: JSON) -> str:
+    """The system prompt of a request as text, whether sent as a string or as blocks."""
+    system = body.get("system")
+    if isinstance(system, list):
+        return "\n".join(str(b.get("text", "")) for b in system if isinstance(b, dict))
+    return str(system or "")
+
+
 def echo_responder(body: JSON) -> Reply:
     """The default reply: ``echo: <last user text>``, so unscripted turns still work."""
     return text(f"echo: {last_user_text(body)}")

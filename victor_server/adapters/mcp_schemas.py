@@ -35,6 +35,11 @@ class Usage(TypedDict):
     input_tokens: int
     output_tokens: int
     total_tokens: int
+
+
+class ChatUsage(Usage):
+    """A turn's usage: input excludes the prompt-cache reads and writes, counted apart."""
+
     cache_read_tokens: int
     cache_write_tokens: int
 
@@ -49,7 +54,7 @@ class ToolCallRecord(TypedDict):
 class ChatResult(TypedDict):
     session_id: str
     content: str
-    usage: Usage
+    usage: ChatUsage
     tool_calls: list[ToolCallRecord]
     stop_reason: str
     compacted: bool
