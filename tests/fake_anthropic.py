@@ -285,6 +285,15 @@ def _content_text(content: Any) -> str:
     return "\n".join(parts)
 
 
+def without_cache_marks(value: Any) -> Any:
+    """``value`` (a request body or part of one) with every ``cache_control`` key removed."""
+    if isinstance(value, dict):
+        return {k: without_cache_marks(v) for k, v in value.items() if k != "cache_control"}
+    if isinstance(value, list):
+        return [without_cache_marks(v) for v in value]
+    return value
+
+
 def system_text(body: JSON) -> str:
     """The system prompt of a request as text, whether sent as a string or as blocks."""
     system = body.get("system")

@@ -9,7 +9,8 @@ The rules, as the API documents them:
 * a lookup for a breakpoint checks the prefix ending at it and at each of the 20 block
   boundaries before it, and reads the longest prefix found; the request's read is the longest
   over all its breakpoints;
-* an entry lives five minutes after it was last written or read;
+* an entry lives five minutes after it was last written or used (read, or a breakpoint of a
+  request that read a longer prefix through it);
 * the cache is per organisation (here: per API key) and per model.
 
 Usage then splits the prompt: ``cache_read_input_tokens`` is the prefix read,
@@ -121,10 +122,12 @@ class PromptCache:
                 self._entries[hashes[hit]] = now + self.lifetime
             written = -1
             for mark in marks:
-                if mark <= hit or lengths[mark] < self.min_tokens:
+                if lengths[mark] < self.min_tokens:
                     continue
+                # a breakpoint inside the prefix read is used by this request: refreshed free
                 self._entries[hashes[mark]] = now + self.lifetime
-                written = max(written, mark)
+                if mark > hit:
+                    written = max(written, mark)
         read = lengths[hit] if hit >= 0 else 0
         created = lengths[written] - read if written >= 0 else 0
         return CacheUsage(total - read - created, read, created)

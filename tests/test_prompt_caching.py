@@ -17,7 +17,7 @@ from typing import Any
 import acp
 import pytest
 from acp import schema
-from fake_anthropic import FakeAnthropic, RecordedRequest, text, tool_use
+from fake_anthropic import FakeAnthropic, RecordedRequest, text, tool_use, without_cache_marks
 from fake_prompt_cache import PromptCache, count_breakpoints
 from lsp_harness import lsp_server
 from mcp_face_harness import mcp_client, structured
@@ -38,14 +38,6 @@ def caching_fake() -> Iterator[FakeAnthropic]:
         yield server
 
 
-def _without_marks(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_marks(v) for k, v in value.items() if k != "cache_control"}
-    if isinstance(value, list):
-        return [_without_marks(v) for v in value]
-    return value
-
-
 def _marked(block: dict[str, Any]) -> bool:
     return block.get("cache_control") == EPHEMERAL
 
@@ -60,8 +52,8 @@ def _assert_one_session_prefix(requests: list[RecordedRequest]) -> None:
         assert count_breakpoints(after.body) <= 4
         assert json.dumps(after.body["tools"]) == json.dumps(before.body["tools"])
         assert after.body["system"] == before.body["system"]
-        earlier = _without_marks(before.body["messages"])
-        assert _without_marks(after.body["messages"])[:len(earlier)] == earlier
+        earlier = without_cache_marks(before.body["messages"])
+        assert without_cache_marks(after.body["messages"])[:len(earlier)] == earlier
 
 
 # ---- the provider -----------------------------------------------------------------------

@@ -324,8 +324,9 @@ class AgentOrchestrator(SessionOperations):
             return sorted(picked, key=lambda spec: spec.name)
         assert self.tools is not None
         task = (context or {}).get("task")
+        limit = max(2 * ts.max_tools, len(picked))  # strategy "all" offers every tool
         return self.sticky_tools.tools_for(sid, tenant, task if isinstance(task, str) else None,
-                                           picked, await self.tools.specs(), 2 * ts.max_tools)
+                                           picked, await self.tools.specs(), limit)
 
     async def context_view(self, setup: TurnSetup, tool_ctx: ToolContext | None = None) \
             -> tuple[list[Message], bool]:

@@ -140,9 +140,11 @@ class SessionWithMessages(Session):
 
 
 class TokenTotals(TypedDict):
-    input: int
+    input: int  # excludes the prompt-cache reads and writes, counted apart
     output: int
-    total: int
+    total: int  # input + output
+    cache_read: NotRequired[int]
+    cache_write: NotRequired[int]
 
 
 class CostEstimate(TypedDict):
@@ -156,7 +158,8 @@ class AnalyticsSummary(TypedDict):
     tokens: TokenTotals
     tool_calls: dict[str, int]
     sessions: int
-    models: NotRequired[dict[str, dict[str, int]]]  # tokens per model: input, output
+    # tokens per model: input, output, cacheRead, cacheWrite
+    models: NotRequired[dict[str, dict[str, int]]]
     cost: NotRequired[CostEstimate]
     variants: NotRequired[dict[str, Any]]  # A/B arms: sessions, tokens, errors, latencyMs
 
