@@ -200,7 +200,7 @@ def main() -> None:
     parser.add_argument("--strategies", default="all,keyword,hybrid,semantic")
     parser.add_argument("--workloads", default="focused,varied")
     parser.add_argument("--top", default="2",
-                        help="sticky.TOP values to compare: best picks a turn must find")
+                        help="values of selection.sticky.TOP to compare, e.g. 1,2,3")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     rows: list[Outcome] = []

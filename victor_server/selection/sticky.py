@@ -7,8 +7,10 @@ a turn needs something it lacks:
 
 * the first turn offers selection's picks (up to ``max_tools``);
 * a later turn offers the session's set plus the turn's best ``TOP`` picks (selection's
-  ranking), so a turn whose best picks are already there changes nothing; the picks ranked
-  below them are filler for a list of ``max_tools`` and do not justify a cache miss;
+  ranking), so a turn whose best picks are already there changes nothing: the picks ranked
+  below them are often filler for a list of ``max_tools`` and do not justify a cache miss.
+  Adding more of the turn's picks on a change was measured and churned more (the set fills,
+  evicts, and misses again) without offering the needed tool more often;
 * the set holds at most ``limit`` tools (twice ``max_tools``); past that, the tools that ranked
   best longest ago leave first;
 * the set starts over from the turn's picks when the task changes (the request's
@@ -61,8 +63,8 @@ class StickyToolSets:
         held = self._sessions.get(session_id)
         if held is None or (task is not None and held.task is not None and task != held.task):
             seed = [n for n in self._latest.get(tenant_id, ()) if n in by_name]
-            fresh = held is None and bool(seed) and set(best) <= set(seed)
-            held = _SessionTools(tuple(seed if fresh else wanted), task)
+            seeded = held is None and bool(seed) and set(best) <= set(seed)
+            held = _SessionTools(tuple(seed if seeded else wanted), task)
         held.turn += 1
         held.task = task if task is not None else held.task
         held.picked_at.update(dict.fromkeys(best, held.turn))
