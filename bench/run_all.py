@@ -71,6 +71,12 @@ SECTIONS = [
             (("bench/bench_context.py", "--hashing", "--messages", "1000"),)),
     Section("analytics", "Analytics", (("bench/bench_analytics.py",),),
             (("bench/bench_analytics.py", "--events", "20000", "--flushes", "50"),)),
+    Section("prompt_cache", "Prompt caching",
+            (("bench/bench_prompt_cache.py", "--top", "1,2,3"),),
+            (("bench/bench_prompt_cache.py", "--turns", "10", "--strategies", "all,keyword"),)),
+    Section("parallel_tools", "Parallel tool calls",
+            (("bench/bench_parallel_tools.py", "--turns", "10"),),
+            (("bench/bench_parallel_tools.py", "--turns", "3"),)),
     Section("store", "PostgreSQL", (("bench/bench_store.py",),),
             (("bench/bench_store.py", "--events", "5000", "--reads", "100", "--runs", "1"),)),
 ]
