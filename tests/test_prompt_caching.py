@@ -198,8 +198,12 @@ async def test_mcp_chat_result_carries_cache_tokens(workspace: Path, tmp_path: P
 
 
 class _Client:
+    def __init__(self) -> None:
+        self.usage: list[schema.UsageUpdate] = []
+
     async def session_update(self, session_id: str, update: Any, **kwargs: Any) -> None:
-        pass
+        if isinstance(update, schema.UsageUpdate):
+            self.usage.append(update)
 
 
 async def test_acp_prompt_usage_carries_cache_tokens(workspace: Path,
@@ -208,8 +212,9 @@ async def test_acp_prompt_usage_carries_cache_tokens(workspace: Path,
     caching_fake.queue(text("One."), text("Two."))
     env = {**os.environ, **caching_fake.env()}
     env.pop("VICTOR_AUTH_TOKEN", None)
+    client = _Client()
     async with acp.spawn_agent_process(
-            _Client(), sys.executable, "-m", "victor_server", "acp", "--workspace",
+            client, sys.executable, "-m", "victor_server", "acp", "--workspace",
             str(workspace), "--db", str(workspace / "acp.db"), env=env) as (conn, _process):
         await conn.initialize(protocol_version=1)
         sid = (await conn.new_session(cwd=str(workspace), mcp_servers=[])).session_id
@@ -221,6 +226,13 @@ async def test_acp_prompt_usage_carries_cache_tokens(workspace: Path,
     assert (done.usage.cached_read_tokens, done.usage.cached_write_tokens) == (read, write)
     assert done.usage.input_tokens == used_in
     assert done.usage.total_tokens == used_in + used_out + read + write
+    # the session's cost so far, priced with the cache prices of analytics.prices
+    uses = [(r.usage, r.cache) for r in caching_fake.message_requests if r.usage and r.cache]
+    expected = sum(u[0] * 3.0 + u[1] * 15.0 + c[0] * 0.3 + c[1] * 3.75
+                   for u, c in uses) / 1_000_000
+    last = client.usage[-1]
+    assert last.cost is not None and last.cost.currency == "USD"
+    assert last.cost.amount == pytest.approx(round(expected, 6))
 
 
 # ---- prices --------------------------------------------------------------------------------
