@@ -88,9 +88,10 @@ async def median_turn(workspace: Path, kind: str, parallel: bool, turns: int,
     tools, calls = workload(kind, latency)
     offered = [Declared(t, writes=not parallel) for t in tools]
     with FakeAnthropic() as fake:
+        provider = AnthropicProvider(api_key="k", base_url=fake.base_url)
         core = AgentOrchestrator(
             Settings(tool_selection={"strategy": "all"}),
-            AnthropicProvider(api_key="k", base_url=fake.base_url), workspace=workspace,
+            provider, workspace=workspace,
             tool_coordinator=ToolCoordinator(workspace, tools=list(offered),
                                              load_plugins=False),
             db_path=workspace / f"{kind}-{parallel}.db")
@@ -106,6 +107,7 @@ async def median_turn(workspace: Path, kind: str, parallel: bool, turns: int,
                     times.append(time.perf_counter() - started)
         finally:
             await core.close()
+            await provider.aclose()  # a provider passed in is the caller's to close
     return statistics.median(times)
 
 

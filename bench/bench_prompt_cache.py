@@ -154,7 +154,8 @@ async def run_session(workload: str, strategy: str, sticky: bool, turns: int) ->
                                 load_plugins=False)
         selection = ToolSelectionCoordinator(strategy, {"max_tools": 8}, wait_for_model=True)
         settings = Settings(tool_selection={"strategy": strategy, "sticky": sticky})
-        core = AgentOrchestrator(settings, AnthropicProvider(api_key="k", base_url=fake.base_url),
+        provider = AnthropicProvider(api_key="k", base_url=fake.base_url)
+        core = AgentOrchestrator(settings, provider,
                                  workspace=workspace, tool_coordinator=tools,
                                  selection_coordinator=selection)
         await core.start()
@@ -169,6 +170,7 @@ async def run_session(workload: str, strategy: str, sticky: bool, turns: int) ->
             second = fake.message_requests[len(session)]
         finally:
             await core.close()
+            await provider.aclose()  # a provider passed in is the caller's to close
             fake.stop()
     used = [r for r in session if r.usage and r.cache]
     uncached = sum(r.usage[0] for r in used if r.usage)

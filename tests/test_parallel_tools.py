@@ -81,15 +81,17 @@ async def test_read_only_tools_run_together_writes_one_by_one(
         probes.log.append(("ask", spec.name))
         return True
 
+    provider = AnthropicProvider(api_key="test-key", base_url=fake.base_url)
     orchestrator = AgentOrchestrator(
         Settings(tool_selection={"strategy": "all"}),
-        AnthropicProvider(api_key="test-key", base_url=fake.base_url), workspace=workspace,
+        provider, workspace=workspace,
         tool_coordinator=ToolCoordinator(workspace, tools=tools, load_plugins=False))
     await orchestrator.start()
     try:
         result = await orchestrator.chat("probe everything", ask_permission=approve)
     finally:
         await orchestrator.close()
+        await provider.aclose()
 
     assert result.content == "done"
     log = probes.log
@@ -125,9 +127,10 @@ async def test_a_read_after_a_write_waits_for_it(workspace: Path, fake: FakeAnth
             self.spec = ToolSpec("put", "write", writes=True)
 
     fake.queue(tool_uses(("before", {}), ("put", {}), ("after", {})), text("ok"))
+    provider = AnthropicProvider(api_key="test-key", base_url=fake.base_url)
     orchestrator = AgentOrchestrator(
         Settings(tool_selection={"strategy": "all"}),
-        AnthropicProvider(api_key="test-key", base_url=fake.base_url), workspace=workspace,
+        provider, workspace=workspace,
         tool_coordinator=ToolCoordinator(workspace, tools=[Read("before"), Write(),
                                                            Read("after")], load_plugins=False))
     await orchestrator.start()
@@ -135,4 +138,5 @@ async def test_a_read_after_a_write_waits_for_it(workspace: Path, fake: FakeAnth
         await orchestrator.chat("go")
     finally:
         await orchestrator.close()
+        await provider.aclose()
     assert log == ["before", "put", "after"]
