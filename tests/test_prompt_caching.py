@@ -22,7 +22,10 @@ from fake_prompt_cache import PromptCache, count_breakpoints
 from lsp_harness import lsp_server
 from mcp_face_harness import mcp_client, structured
 
+from victor_server.analytics.dashboard import Dashboard
+from victor_server.analytics.events import AnalyticsEvent
 from victor_server.analytics.pricing import cost_usd, price_for
+from victor_server.analytics.prometheus import MetricTotals
 from victor_server.providers.anthropic import AnthropicProvider
 from victor_server.providers.base import MessageComplete, ModelRequest
 
@@ -254,3 +257,17 @@ def test_prices_come_from_the_maintained_table_and_the_user_wins() -> None:
     # 1M each of input, output, cache read, cache write at Opus 4.6's list prices
     assert cost_usd("claude-opus-4-6", 10**6, 10**6, None, 10**6, 10**6) == \
         pytest.approx(5.0 + 25.0 + 0.5 + 6.25)
+
+
+def test_dashboard_and_metrics_price_cache_tokens() -> None:
+    event = AnalyticsEvent("token_usage", "s1", data={
+        "model": "claude-sonnet-4-5", "provider": "anthropic", "input_tokens": 1_000,
+        "output_tokens": 100, "cache_read_tokens": 10_000, "cache_write_tokens": 2_000})
+    expected = (1_000 * 3.0 + 100 * 15.0 + 10_000 * 0.3 + 2_000 * 3.75) / 1_000_000
+    view = Dashboard(store=None, prices=PRICES)._view(event)
+    assert view["costUsd"] == pytest.approx(expected)
+    totals = MetricTotals(PRICES)
+    totals.add(event)
+    assert totals.tokens[("claude-sonnet-4-5", "cache_read")] == 10_000
+    assert totals.tokens[("claude-sonnet-4-5", "cache_write")] == 2_000
+    assert totals.cost["claude-sonnet-4-5"] == pytest.approx(expected)
