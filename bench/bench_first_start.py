@@ -142,6 +142,8 @@ def main() -> None:
                 cache = Path(tmp, f"{variant}-{run}")
                 for start in ("first start", "restart"):
                     results.setdefault((variant, start), []).append(measure(cache, engine))
+        servers = [(face, *server_rss(Path(tmp, "after-0"), face, Path(tmp, f"ws-{face}")))
+                   for face in ("lsp", "mcp")]
     print(f"{args.runs} runs per row, medians; built-in tools embedded (15 texts).\n")
     print("| code | start | ready | int8 queries from | RSS ready | RSS with int8 | onnx "
           "imported |")
@@ -156,11 +158,10 @@ def main() -> None:
             print(f"| {variant} | {start} | {median('ready'):.1f} s | {median('int8'):.1f} s | "
                   f"{median('ready_rss'):.0f} MB | {median('int8_rss'):.0f} MB | "
                   f"{'yes' if rows[0]['onnx'] else 'no'} |")
-        print("\n| server (cache filled) | semantic selection ready | RSS then |")
-        print("|---|---:|---:|")
-        for face in ("lsp", "mcp"):
-            took, rss = server_rss(Path(tmp, "after-0"), face, Path(tmp, f"ws-{face}"))
-            print(f"| `victor-server {face}` | {took:.1f} s | {rss:.0f} MB |")
+    print("\n| server (cache filled) | semantic selection ready | RSS then |")
+    print("|---|---:|---:|")
+    for face, took, rss in servers:
+        print(f"| `victor-server {face}` | {took:.1f} s | {rss:.0f} MB |")
     print(f"\nLoad average {os.getloadavg()[0]:.1f} at the end.")
 
 
