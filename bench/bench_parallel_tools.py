@@ -13,9 +13,9 @@ second reply answers. Two kinds of read-only tool:
   work is local disk and CPU (search runs its regex in a worker thread).
 
 Sequential and parallel run side by side in one run over the same tools: the sequential row
-offers the very same tools declared as writing (``writes=True``; no permission is asked here),
-which the turn loop runs one at a time. Figures are the median turn over ``--turns`` turns, with
-two warm-up turns first.
+offers the very same tools declared as writing (``writes=True``; ``tools.approvals`` allows
+them, so no one is asked), which the turn loop runs one at a time. Figures are the median turn
+over ``--turns`` turns, with two warm-up turns first.
 """
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ async def median_turn(workspace: Path, kind: str, parallel: bool, turns: int,
     with FakeAnthropic() as fake:
         provider = AnthropicProvider(api_key="k", base_url=fake.base_url)
         core = AgentOrchestrator(
-            Settings(tool_selection={"strategy": "all"}),
+            # no one to ask here: the declared-writing copies are allowed by config
+            Settings(tool_selection={"strategy": "all"}, tools={"approvals": {"*": "allow"}}),
             provider, workspace=workspace,
             tool_coordinator=ToolCoordinator(workspace, tools=list(offered),
                                              load_plugins=False),

@@ -19,6 +19,7 @@ from fake_anthropic import FakeAnthropic, text, tool_uses
 from victor_server.orchestrator import AgentOrchestrator
 from victor_server.providers.anthropic import AnthropicProvider
 from victor_server.settings import Settings
+from victor_server.tools.approvals import ApprovalRequest
 from victor_server.tools.base import ToolContext, ToolResult, ToolSpec
 from victor_server.tools.coordinator import ToolCoordinator
 
@@ -77,9 +78,9 @@ async def test_read_only_tools_run_together_writes_one_by_one(
     asked = [*READERS, "write_one", "write_two"]
     fake.queue(tool_uses(*((name, {}) for name in asked)), text("done"))
 
-    async def approve(spec: ToolSpec, tool_input: dict[str, Any], tool_use_id: str) -> bool:
-        probes.log.append(("ask", spec.name))
-        return True
+    async def approve(request: ApprovalRequest) -> str:
+        probes.log.append(("ask", request.spec.name))
+        return "allow_once"
 
     provider = AnthropicProvider(api_key="test-key", base_url=fake.base_url)
     orchestrator = AgentOrchestrator(
@@ -129,7 +130,7 @@ async def test_a_read_after_a_write_waits_for_it(workspace: Path, fake: FakeAnth
     fake.queue(tool_uses(("before", {}), ("put", {}), ("after", {})), text("ok"))
     provider = AnthropicProvider(api_key="test-key", base_url=fake.base_url)
     orchestrator = AgentOrchestrator(
-        Settings(tool_selection={"strategy": "all"}),
+        Settings(tool_selection={"strategy": "all"}, tools={"approvals": {"put": "allow"}}),
         provider, workspace=workspace,
         tool_coordinator=ToolCoordinator(workspace, tools=[Read("before"), Write(),
                                                            Read("after")], load_plugins=False))
@@ -140,3 +141,41 @@ async def test_a_read_after_a_write_waits_for_it(workspace: Path, fake: FakeAnth
         await orchestrator.close()
         await provider.aclose()
     assert log == ["before", "put", "after"]
+
+
+async def test_read_only_tools_the_user_is_asked_about_run_one_by_one(
+        workspace: Path, fake: FakeAnthropic) -> None:
+    """``tools.approvals`` can make a read-only tool ``ask``: such calls are not run side by
+    side, so the user gets one question at a time."""
+    log: list[str] = []
+
+    class Read:
+        def __init__(self, name: str) -> None:
+            self.spec = ToolSpec(name, "read", writes=False)
+
+        async def run(self, tool_input: dict[str, Any], ctx: ToolContext) -> ToolResult:
+            log.append(f"run {self.spec.name}")
+            await asyncio.sleep(0)
+            log.append(f"done {self.spec.name}")
+            return ToolResult(self.spec.name)
+
+    async def approve(request: ApprovalRequest) -> str:
+        log.append(f"ask {request.spec.name}")
+        return "allow_once"
+
+    fake.queue(tool_uses(("secret_a", {}), ("secret_b", {})), text("ok"))
+    provider = AnthropicProvider(api_key="test-key", base_url=fake.base_url)
+    orchestrator = AgentOrchestrator(
+        Settings(tool_selection={"strategy": "all"},
+                 tools={"approvals": {"secret_*": "ask"}}),
+        provider, workspace=workspace,
+        tool_coordinator=ToolCoordinator(workspace, tools=[Read("secret_a"), Read("secret_b")],
+                                         load_plugins=False))
+    await orchestrator.start()
+    try:
+        await orchestrator.chat("go", ask_permission=approve)
+    finally:
+        await orchestrator.close()
+        await provider.aclose()
+    assert log == ["ask secret_a", "run secret_a", "done secret_a",
+                   "ask secret_b", "run secret_b", "done secret_b"]

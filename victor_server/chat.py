@@ -170,10 +170,11 @@ class TurnRunner:
         return complete
 
     async def _run_tools(self, uses: list[Block]) -> None:
-        """Run the tool uses of one assistant message. A run of read-only tools goes at once
-        (``asyncio.gather``); a tool that writes, runs commands or is unknown goes alone, after
-        everything before it and before everything after it, so it is approved and run one at a
-        time and later reads see its effect. Results are stored in the order the model asked."""
+        """Run the tool uses of one assistant message. A run of read-only tools that need no
+        approval goes at once (``asyncio.gather``); a tool that writes, runs commands, is
+        unknown or needs the user's approval goes alone, after everything before it and before
+        everything after it, so approvals are asked one at a time and later reads see a write's
+        effect. Results are stored in the order the model asked."""
         self.pending_tool_uses, self.tool_results = uses, []
         for batch in self._batches(uses):
             records = [ToolCallRecord(str(u["id"]), str(u["name"]), dict(u.get("input") or {}))
@@ -190,12 +191,22 @@ class TurnRunner:
         self.pending_tool_uses, self.tool_results = [], []
 
     def _batches(self, uses: list[Block]) -> list[list[Block]]:
-        """Consecutive read-only uses together; every other use in a batch of its own."""
-        read_only = {spec.name for spec in self.setup.tools if not spec.writes}
+        """Consecutive read-only uses the approvals policy allows outright go together; every
+        other use (writes, commands, unknown tools, anything the user is asked about) goes in a
+        batch of its own, so approvals are asked one at a time."""
+        offered = {spec.name: spec for spec in self.setup.tools}
+        gate = getattr(self.o.tools, "approvals", None)
+
+        def together(use: Block) -> bool:
+            spec = offered.get(str(use.get("name")))
+            if spec is None or spec.writes:
+                return False
+            return gate is None or bool(gate.runs_unasked(spec, dict(use.get("input") or {}),
+                                                          self.tool_context))
+
         batches: list[list[Block]] = []
         for use in uses:
-            if use.get("name") in read_only and batches and batches[-1][0].get("name") in \
-                    read_only:
+            if together(use) and batches and together(batches[-1][0]):
                 batches[-1].append(use)
             else:
                 batches.append([use])
