@@ -36,6 +36,14 @@ requests (``count_tokens`` never consumes one). With an empty queue the ``defaul
 answers (default: ``echo: <text of the last user message>``). See ``python tests/fake_anthropic.py
 --help`` for the standalone mode used by non-Python tests.
 
+Prompt caching (``caching=True``, ``--caching`` standalone): the fake then applies Anthropic's
+caching rules to the ``cache_control`` breakpoints a request carries (``fake_prompt_cache``
+describes them) and splits the prompt into ``input_tokens``, ``cache_read_input_tokens`` and
+``cache_creation_input_tokens``, which add up to the request's blocks counted one by one by
+the token rule (a few tokens off the whole-body count, which also counts JSON punctuation).
+Without it, as before, every request reports its whole prompt as ``input_tokens`` and both cache
+fields as 0. Either way a request with more than four breakpoints gets the API's 400.
+
 Like the real API the fake answers 400 for a missing ``model`` / ``max_tokens`` / ``messages`` and
 for a ``tool_use`` not followed by its ``tool_result`` (``validate=False`` turns this off), and
 401 without a key (``x-api-key`` or bearer; ``api_key=`` demands one value).
@@ -62,6 +70,16 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, cast
+
+try:
+    from fake_prompt_cache import MAX_BREAKPOINTS, CacheUsage, PromptCache, count_breakpoints
+except ImportError:  # imported as tests.fake_anthropic
+    from tests.fake_prompt_cache import (
+        MAX_BREAKPOINTS,
+        CacheUsage,
+        PromptCache,
+        count_breakpoints,
+    )
 
 JSON = dict[str, Any]
 
@@ -267,6 +285,23 @@ def _content_text(content: Any) -> str:
     return "\n".join(parts)
 
 
+def without_cache_marks(value: Any) -> Any:
+    """``value`` (a request body or part of one) with every ``cache_control`` key removed."""
+    if isinstance(value, dict):
+        return {k: without_cache_marks(v) for k, v in value.items() if k != "cache_control"}
+    if isinstance(value, list):
+        return [without_cache_marks(v) for v in value]
+    return value
+
+
+def system_text(body: JSON) -> str:
+    """The system prompt of a request as text, whether sent as a string or as blocks."""
+    system = body.get("system")
+    if isinstance(system, list):
+        return "\n".join(str(b.get("text", "")) for b in system if isinstance(b, dict))
+    return str(system or "")
+
+
 def echo_responder(body: JSON) -> Reply:
     """The default reply: ``echo: <last user text>``, so unscripted turns still work."""
     return text(f"echo: {last_user_text(body)}")
@@ -289,6 +324,9 @@ def validation_error(body: JSON, *, counting: bool) -> str | None:
             return f"messages.{i}.role: Input should be 'user' or 'assistant'"
         if not isinstance(m.get("content"), str | list):
             return f"messages.{i}.content: Field required"
+    if count_breakpoints(body) > MAX_BREAKPOINTS:
+        return (f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided. "
+                f"Found {count_breakpoints(body)}.")
     return _unanswered_tool_use(messages)
 
 
@@ -326,6 +364,8 @@ class RecordedRequest:
     headers: dict[str, str]
     body: JSON
     usage: tuple[int, int] | None = None
+    # (cache_read_input_tokens, cache_creation_input_tokens) the fake reported, if it answered
+    cache: tuple[int, int] | None = None
     aborted: bool = False  # the client went away before the stream finished
     # time.perf_counter() just before the first text/JSON delta is written to the socket;
     # bench/bench_streaming.py runs the fake in its own process and compares the client's clock
@@ -348,6 +388,8 @@ class _Resolved:
     blocks: list[JSON]
     input_tokens: int
     output_tokens: int
+    cache_read: int = 0
+    cache_creation: int = 0
 
 
 class FakeAnthropic:
@@ -363,10 +405,14 @@ class FakeAnthropic:
         validate: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
+        caching: bool = False,
+        prompt_cache: PromptCache | None = None,
     ) -> None:
         self.default_responder: Responder = default_responder or echo_responder
         self.api_key = api_key  # when set, other keys get 401 authentication_error
         self.validate = validate
+        # Anthropic's prompt-caching rules, when asked for (fake_prompt_cache)
+        self.prompt_cache = prompt_cache or (PromptCache() if caching else None)
         self._address = (host, port)
         self._lock = threading.Lock()
         self._replies: deque[Reply] = deque()
@@ -441,6 +487,11 @@ class FakeAnthropic:
     def last_request(self) -> RecordedRequest:
         return self.message_requests[-1]
 
+    def total_cache_usage(self) -> tuple[int, int]:
+        """Sum of (cache_read_input_tokens, cache_creation_input_tokens) the fake reported."""
+        used = [r.cache for r in self.message_requests if r.cache]
+        return sum(u[0] for u in used), sum(u[1] for u in used)
+
     def total_usage(self) -> tuple[int, int]:
         """Sum of (input_tokens, output_tokens) the fake reported on successful messages."""
         used = [r.usage for r in self.message_requests if r.usage]
@@ -478,7 +529,7 @@ class FakeAnthropic:
                 return self._replies.popleft()
         return self.default_responder(body)
 
-    def _resolve(self, reply: MessageReply, body: JSON) -> _Resolved:
+    def _resolve(self, reply: MessageReply, body: JSON, scope: str = "") -> _Resolved:
         blocks: list[JSON] = []
         for b in reply.blocks:
             if b.type == "tool_use":
@@ -488,13 +539,18 @@ class FakeAnthropic:
                 blocks.append({"type": "thinking", "thinking": b.text, "signature": self.SIGNATURE})
             else:
                 blocks.append({"type": "text", "text": b.text})
+        cached = CacheUsage(count_input_tokens(body), 0, 0)
+        if self.prompt_cache is not None and reply.input_tokens is None:
+            cached = self.prompt_cache.apply(body, scope)  # per organisation: the API key
         return _Resolved(
             reply,
             self._next_id("msg"),
             str(body.get("model", "claude-fake")),
             blocks,
-            count_input_tokens(body) if reply.input_tokens is None else reply.input_tokens,
+            cached.input_tokens if reply.input_tokens is None else reply.input_tokens,
             count_output_tokens(reply) if reply.output_tokens is None else reply.output_tokens,
+            cached.cache_read_input_tokens,
+            cached.cache_creation_input_tokens,
         )
 
 
@@ -509,12 +565,13 @@ def _error_body(error_type: str, message: str) -> JSON:
     return {"type": "error", "error": {"type": error_type, "message": message}}
 
 
-def _usage(input_tokens: int, output_tokens: int) -> JSON:
+def _usage(input_tokens: int, output_tokens: int, cache_read: int = 0,
+           cache_creation: int = 0) -> JSON:
     return {
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": cache_creation,
+        "cache_read_input_tokens": cache_read,
     }
 
 
@@ -527,7 +584,7 @@ def _message_json(r: _Resolved, *, content: list[JSON], stop: str | None, out: i
         "content": content,
         "stop_reason": stop,
         "stop_sequence": None,
-        "usage": _usage(r.input_tokens, out),
+        "usage": _usage(r.input_tokens, out, r.cache_read, r.cache_creation),
     }
 
 
@@ -633,8 +690,9 @@ class _Handler(BaseHTTPRequestHandler):
         # ``tests.fake_anthropic``), and a reply from one copy must work in the other's server.
         if type(reply).__name__ == "ErrorReply":
             return self._send_error_reply(cast(ErrorReply, reply))
-        resolved = fake._resolve(cast(MessageReply, reply), body)
+        resolved = fake._resolve(cast(MessageReply, reply), body, key)
         rec.usage = (resolved.input_tokens, resolved.output_tokens)
+        rec.cache = (resolved.cache_read, resolved.cache_creation)
         try:
             if body.get("stream"):
                 self._stream(resolved, rec)
@@ -741,13 +799,16 @@ def main(argv: list[str] | None = None) -> int:
         "--script", help='JSON file: a list of replies, e.g. [{"kind": "text", "text": "hi"}]'
     )
     parser.add_argument("--api-key", help="only accept this key (401 otherwise)")
+    parser.add_argument("--caching", action="store_true",
+                        help="apply Anthropic's prompt-caching rules and report cache usage")
     parser.add_argument(
         "--exit-on-eof",
         action="store_true",
         help="exit when stdin closes, so a parent that dies leaves no orphan server",
     )
     args = parser.parse_args(argv)
-    fake = FakeAnthropic(host=args.host, port=args.port, api_key=args.api_key)
+    fake = FakeAnthropic(host=args.host, port=args.port, api_key=args.api_key,
+                         caching=args.caching)
     if args.script:
         with open(args.script, encoding="utf-8") as f:
             fake.queue(*(reply_from_json(spec) for spec in json.load(f)))

@@ -18,7 +18,7 @@ import acp
 import pytest
 import pytest_asyncio
 from acp import schema
-from fake_anthropic import FakeAnthropic, slow_text, text, tool_use
+from fake_anthropic import FakeAnthropic, slow_text, text, tool_use, without_cache_marks
 
 # One event loop for the module, so one server process can serve several tests: each spawn
 # costs seconds of imports on a busy machine.
@@ -195,7 +195,7 @@ async def test_permission_granted_then_rejected(shared: Shared) -> None:
     diff = finished[1].content[0]
     assert diff.type == "diff" and diff.new_text == "first\n" and diff.old_text is None
 
-    results = [b for b in fake.last_request.body["messages"][-1]["content"]
+    results = [b for b in without_cache_marks(fake.last_request.body["messages"][-1]["content"])
                if b.get("type") == "tool_result"]
     assert results == [{"type": "tool_result", "tool_use_id": started[1].tool_call_id,
                         "content": "permission denied by the user", "is_error": True}]

@@ -73,11 +73,13 @@ async def test_summary_counts_tokens_tools_and_cost(store: Store) -> None:
     for name in ("read", "read", "write"):
         analytics.record("tool_call", "s1", name=name, is_error=False)
     summary = await analytics.summary(all_tenants=True)  # sees events not yet flushed
-    assert summary["tokens"] == {"input": 3_000_050, "output": 100_005, "total": 3_100_055}
+    assert summary["tokens"] == {"input": 3_000_050, "output": 100_005, "total": 3_100_055,
+                                 "cacheRead": 0, "cacheWrite": 0}
     assert summary["toolCalls"] == {"read": 2, "write": 1}
     assert summary["events"] == {"session_start": 1, "token_usage": 3, "tool_call": 3}
     assert summary["sessions"] == 2
-    # sonnet: 1M in x $3 + 0.1M out x $15 = $4.50; haiku: 2M in x $1 = $2.00
+    # list prices (genai-prices), sonnet: 1M in x $3 + 0.1M out x $15 = $4.50;
+    # haiku: 2M in x $1 = $2.00
     assert summary["cost"] == {"usd": 6.5, "byModel": {"claude-haiku-4-5": 2.0,
                                                        "claude-sonnet-4-5-20250929": 4.5},
                                "unpriced": ["some-local-model"]}

@@ -29,11 +29,13 @@ async def test_token_totals_equal_what_the_api_reported(workspace: Path,
         reported_in, reported_out = fake.total_usage()
         assert len(fake.message_requests) == 3
         assert summary["tokens"] == {"input": reported_in, "output": reported_out,
-                                     "total": reported_in + reported_out}
+                                     "total": reported_in + reported_out,
+                                     "cacheRead": 0, "cacheWrite": 0}
         assert summary["events"]["token_usage"] == 3
         assert summary["toolCalls"] == {"read": 1}
         model = fake.message_requests[-1].body["model"]
-        assert summary["models"] == {model: {"input": reported_in, "output": reported_out}}
+        assert summary["models"] == {model: {"input": reported_in, "output": reported_out,
+                                             "cacheRead": 0, "cacheWrite": 0}}
         assert summary["cost"]["usd"] > 0
         per_session = await victor.request("victor/analytics/summary",
                                            {"sessionId": first["sessionId"]})

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from fake_anthropic import FakeAnthropic, error, slow_text, text, tool_use
+from fake_anthropic import FakeAnthropic, error, slow_text, system_text, text, tool_use
 from lsp_harness import lsp_server
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -33,12 +33,13 @@ async def test_chat_streams_stores_and_counts_usage(workspace: Path, fake: FakeA
         assert victor.stream_text == "Hello from the fake model"
         assert {d["sessionId"] for d in victor.deltas} == {result["sessionId"]}
         sent = fake.message_requests[-1].body
-        assert "Always write type hints." in sent["system"]
-        assert "Run make test before you finish." in sent["system"]
+        assert "Always write type hints." in system_text(sent)
+        assert "Run make test before you finish." in system_text(sent)
         assert "temperature" not in sent
         reported_in = fake.message_requests[-1].usage[0]
         assert result["usage"] == {"inputTokens": reported_in, "outputTokens": 7,
-                                   "totalTokens": reported_in + 7}
+                                   "totalTokens": reported_in + 7, "cacheReadTokens": 0,
+                                   "cacheWriteTokens": 0}
         session = await victor.request("victor/session/get", {"sessionId": result["sessionId"]})
         assert [m["role"] for m in session["messages"]] == ["user", "assistant"]
         assert session["usage"]["totalTokens"] == reported_in + 7

@@ -67,7 +67,8 @@ async def test_chat_matches_the_fake_api(workspace: Path, tmp_path: Path,
         assert first["stop_reason"] == "end_turn" and first["tool_calls"] == []
         used_in, used_out = fake.total_usage()
         assert first["usage"] == {"input_tokens": used_in, "output_tokens": used_out,
-                                  "total_tokens": used_in + used_out}
+                                  "total_tokens": used_in + used_out, "cache_read_tokens": 0,
+                                  "cache_write_tokens": 0}
         assert "Respond in python" in str(fake.last_request.body["system"])
 
         second = structured(await client.call_tool(

@@ -127,7 +127,8 @@ async def test_events_dedupe_summarise_tail_export_prune(store: Any) -> None:
     await store.insert_events(batch)  # a redelivery: no duplicates
     summary = await store.event_summary(tenant_id="acme")
     assert summary["events"] == {"token_usage": 4, "tool_call": 1}
-    assert summary["tokens"] == {"input": 40, "output": 8, "total": 48}
+    assert summary["tokens"] == {"input": 40, "output": 8, "total": 48, "cacheRead": 0,
+                                 "cacheWrite": 0}
     assert summary["toolCalls"] == {"read": 1} and summary["sessions"] == 2
     assert (await store.event_summary(tenant_id="globex"))["events"] == {}
     assert (await store.event_summary(session_id="s1", tenant_id="acme"))["events"] == {

@@ -12,7 +12,7 @@ from typing import Any
 import acp
 import pytest
 from acp import schema
-from fake_anthropic import FakeAnthropic
+from fake_anthropic import FakeAnthropic, system_text
 from tenancy_setup import ACME, GLOBEX, write_config
 
 
@@ -52,7 +52,7 @@ async def test_tenants_over_acp(workspace: Path, fake: FakeAnthropic) -> None:
         done = await conn.prompt(session_id=acme, prompt=[acp.text_block("acme only")],
                                  authToken=ACME)
         assert done.stop_reason == "end_turn"
-        assert "You serve ACME's engineers." in fake.message_requests[-1].body["system"]
+        assert "You serve ACME's engineers." in system_text(fake.message_requests[-1].body)
 
         assert await code_of(conn.prompt(session_id=acme, prompt=[acp.text_block("x")],
                                          authToken=GLOBEX)) == -32002

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_anthropic import FakeAnthropic
+from fake_anthropic import FakeAnthropic, system_text
 from lsp_harness import VictorClient, lsp_server
 from pygls.exceptions import JsonRpcException
 from tenancy_setup import ACME, GLOBEX, write_config
@@ -44,11 +44,11 @@ async def check_isolation(acme: VictorClient, globex: VictorClient,
     assert mine["sessionId"] == "acme:plan"  # a bare id gets the tenant's prefix
     sent = fake.message_requests[-1].body
     assert sent["max_tokens"] == 2048  # acme's config row
-    assert "You serve ACME's engineers." in sent["system"] and "Globex" not in sent["system"]
+    assert "You serve ACME's engineers." in system_text(sent) and "Globex" not in system_text(sent)
     theirs = await globex.request("victor/chat", {"message": "hello", "sessionId": "g1"})
     assert theirs["sessionId"] == "globex:g1"
     assert fake.message_requests[-1].body["model"] == "claude-globex-1"
-    assert "You serve Globex." in fake.message_requests[-1].body["system"]
+    assert "You serve Globex." in system_text(fake.message_requests[-1].body)
 
     # every method that names acme's session answers "not found" to globex
     for method, params in [

@@ -3,7 +3,8 @@
 Order of a turn (each step a coordinator the orchestrator was built with):
 config -> store the user message (committed before the model is called) -> system prompt ->
 tool selection -> [context compaction -> model stream -> store assistant message -> tools ->
-store tool results] x up to ``max_tool_iterations`` -> usage and analytics.
+store tool results] x up to ``max_tool_iterations`` -> usage and analytics. Read-only tools
+the model asks for in one message run concurrently; the rest run one at a time.
 
 Cancellation is the asyncio kind: a face cancels the task running ``run_turn`` and gets a normal
 result with ``stop_reason="cancelled"`` and what was said so far. The history is always left
@@ -163,29 +164,64 @@ class TurnRunner:
         self.o.analytics.record(
             "token_usage", setup.session_id, setup.tenant_id, model=setup.settings.model,
             provider=setup.provider.name, input_tokens=complete.usage.input_tokens,
-            output_tokens=complete.usage.output_tokens, variant=setup.variant)
+            output_tokens=complete.usage.output_tokens,
+            cache_read_tokens=complete.usage.cache_read_tokens,
+            cache_write_tokens=complete.usage.cache_creation_tokens, variant=setup.variant)
         return complete
 
     async def _run_tools(self, uses: list[Block]) -> None:
+        """Run the tool uses of one assistant message. A run of read-only tools that need no
+        approval goes at once (``asyncio.gather``); a tool that writes, runs commands, is
+        unknown or needs the user's approval goes alone, after everything before it and before
+        everything after it, so approvals are asked one at a time and later reads see a write's
+        effect. Results are stored in the order the model asked."""
         self.pending_tool_uses, self.tool_results = uses, []
-        for use in uses:
-            record = ToolCallRecord(str(use["id"]), str(use["name"]), dict(use.get("input") or {}))
-            await self._tool_status(record, "pending")  # "running" once it is approved
-            assert self.o.tools is not None
-            outcome = await self.o.tools.execute(record.name, record.input, self._ctx(record),
-                                                 record.id)
-            record.is_error, record.output, record.data = (outcome.is_error, outcome.content,
-                                                           outcome.data)
-            self.tool_calls.append(record)
-            self.tool_results.append({"type": "tool_result", "tool_use_id": record.id,
-                                      "content": outcome.content or "(empty)",
-                                      "is_error": outcome.is_error})
-            self.o.analytics.record("tool_call", self.setup.session_id, self.setup.tenant_id,
-                                    name=record.name, is_error=record.is_error,
-                                    variant=self.setup.variant)
-            await self._tool_status(record, "error" if record.is_error else "completed")
+        for batch in self._batches(uses):
+            records = [ToolCallRecord(str(u["id"]), str(u["name"]), dict(u.get("input") or {}))
+                       for u in batch]
+            for record in records:  # "running" once it is approved (``on_start``)
+                await self._tool_status(record, "pending")
+            await asyncio.gather(*(self._run_tool(record) for record in records))
+            for record in records:  # gather keeps the order it was given
+                self.tool_calls.append(record)
+                self.tool_results.append({"type": "tool_result", "tool_use_id": record.id,
+                                          "content": record.output or "(empty)",
+                                          "is_error": record.is_error})
         await self.o.store.add_message(self.setup.session_id, Message("user", self.tool_results))
         self.pending_tool_uses, self.tool_results = [], []
+
+    def _batches(self, uses: list[Block]) -> list[list[Block]]:
+        """Consecutive read-only uses the approvals policy allows outright go together; every
+        other use (writes, commands, unknown tools, anything the user is asked about) goes in a
+        batch of its own, so approvals are asked one at a time."""
+        offered = {spec.name: spec for spec in self.setup.tools}
+        gate = getattr(self.o.tools, "approvals", None)
+
+        def together(use: Block) -> bool:
+            spec = offered.get(str(use.get("name")))
+            if spec is None or spec.writes:
+                return False
+            return gate is None or bool(gate.runs_unasked(spec, dict(use.get("input") or {}),
+                                                          self.tool_context))
+
+        batches: list[list[Block]] = []
+        for use in uses:
+            if together(use) and batches and together(batches[-1][0]):
+                batches[-1].append(use)
+            else:
+                batches.append([use])
+        return batches
+
+    async def _run_tool(self, record: ToolCallRecord) -> None:
+        assert self.o.tools is not None
+        outcome = await self.o.tools.execute(record.name, record.input, self._ctx(record),
+                                             record.id)
+        record.is_error, record.output, record.data = (outcome.is_error, outcome.content,
+                                                       outcome.data)
+        self.o.analytics.record("tool_call", self.setup.session_id, self.setup.tenant_id,
+                                name=record.name, is_error=record.is_error,
+                                variant=self.setup.variant)
+        await self._tool_status(record, "error" if record.is_error else "completed")
 
     def _ctx(self, record: ToolCallRecord) -> ToolContext:
         ctx = self.tool_context

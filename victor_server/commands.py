@@ -66,8 +66,11 @@ async def _chat(app: Any, args: argparse.Namespace) -> int:
                             on_delta=lambda sid, text: _out(text), on_tool=on_tool)
     usage = result["usage"]
     _out("\n")
+    cached = usage.get("cacheReadTokens") or 0
     sys.stderr.write(f"[session {result['sessionId']} · {usage['inputTokens']} in / "
-                     f"{usage['outputTokens']} out tokens · {result['stopReason']}]\n")
+                     f"{usage['outputTokens']} out tokens"
+                     f"{f' · {cached} read from cache' if cached else ''} · "
+                     f"{result['stopReason']}]\n")
     return 0
 
 

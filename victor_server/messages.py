@@ -84,7 +84,15 @@ class Usage:
 
     @property
     def total_tokens(self) -> int:
+        """Input and output as the provider counts them; cache reads and writes are counted
+        apart (Anthropic's ``input_tokens`` excludes them; OpenAI's cached prompt tokens are
+        moved out of ``input_tokens`` by that provider so both mean the same)."""
         return self.input_tokens + self.output_tokens
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Every input token a request sent: uncached, read from the cache, written to it."""
+        return self.input_tokens + self.cache_read_tokens + self.cache_creation_tokens
 
     def add(self, other: Usage) -> None:
         self.input_tokens += other.input_tokens
@@ -94,4 +102,5 @@ class Usage:
 
     def to_json(self) -> dict[str, int]:
         return {"inputTokens": self.input_tokens, "outputTokens": self.output_tokens,
-                "totalTokens": self.total_tokens}
+                "totalTokens": self.total_tokens, "cacheReadTokens": self.cache_read_tokens,
+                "cacheWriteTokens": self.cache_creation_tokens}

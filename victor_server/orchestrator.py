@@ -49,6 +49,7 @@ from victor_server.prompts.coordinator import PluginContributor, PromptContribut
 from victor_server.providers import LLMProvider, ModelRequest, create_provider
 from victor_server.scope import DEFAULT_SCOPE, RequestScope, tenant_of
 from victor_server.selection.coordinator import SelectionResult, ToolSelectionCoordinator
+from victor_server.selection.sticky import StickyToolSets
 from victor_server.sessions import SessionOperations, title_from
 from victor_server.settings import Settings
 from victor_server.store import Store
@@ -139,6 +140,7 @@ class AgentOrchestrator(SessionOperations):
         self._providers: dict[str, LLMProvider] = {}
         self._contexts: dict[tuple[Any, ...], ContextCoordinator] = {}
         self._selections: dict[tuple[Any, ...], ToolSelectionCoordinator] = {}
+        self.sticky_tools = StickyToolSets()
         self.auth_required = False
         # long-running faces import the provider SDK in the background; one-shot commands don't
         self.warm_up_provider = False
@@ -352,9 +354,8 @@ class AgentOrchestrator(SessionOperations):
                               provider=settings.provider, variant=variant)
         metadata = prompt_context(context, session_id=sid, tenant_id=tenant, variant=variant)
         built = await self.build_prompt(context, sid, settings=settings, metadata=metadata)
-        selection = await self._select(message, settings, sid, tenant)
         setup = TurnSetup(sid, tenant, settings, provider, built.system_prompt,
-                          [s.spec for s in selection.tools], variant,
+                          await self._turn_tools(message, settings, sid, tenant, context), variant,
                           {**metadata, "task": metadata.get("task") or message})
         tool_ctx = ToolContext(self.workspace, sid, ask_permission, client_fs,
                                {"settings": settings, "mode": mode, "terminal": terminal})
@@ -397,6 +398,21 @@ class AgentOrchestrator(SessionOperations):
                               tools=[s.spec.name for s in result.tools], candidates=len(specs),
                               fallback=result.fallback)
         return result
+
+    async def _turn_tools(self, message: str, settings: Settings, sid: str, tenant: str | None,
+                          context: Mapping[str, Any] | None) -> list[ToolSpec]:
+        """The tools a chat turn offers, ordered by name: a stable list keeps the provider's
+        prompt cache valid from one request to the next."""
+        selection = await self._select(message, settings, sid, tenant)
+        picked = [s.spec for s in selection.tools]
+        ts = settings.tool_selection
+        if not ts.sticky:
+            return sorted(picked, key=lambda spec: spec.name)
+        assert self.tools is not None
+        task = (context or {}).get("task")
+        limit = max(2 * ts.max_tools, len(picked))  # strategy "all" offers every tool
+        return self.sticky_tools.tools_for(sid, tenant, task if isinstance(task, str) else None,
+                                           picked, await self.tools.specs(), limit)
 
     async def context_view(self, setup: TurnSetup, tool_ctx: ToolContext | None = None) \
             -> tuple[list[Message], bool]:

@@ -31,6 +31,9 @@ class ToolSelectionSettings(BaseModel):
     strategy: SelectionStrategyName = "hybrid"
     hybrid_alpha: float = Field(0.6, ge=0.0, le=1.0)
     max_tools: int = Field(8, ge=1, le=128)
+    # keep a session's tool list stable across turns so the provider's prompt cache holds
+    # (victor_server/selection/sticky.py); false selects afresh every turn
+    sticky: bool = True
     tool_hints: dict[str, ToolHints] = Field(default_factory=dict)
 
 

@@ -14,8 +14,10 @@ ACP                     core (``Application.call``)
                         (a tool call is ``pending`` until approved, then
                         ``in_progress``), ``ask_permission`` ->
                         ``session/request_permission``,
-                        ``client_fs`` -> ``fs/*``; then ``victor/getContext`` for
-                        the ``usage_update``
+                        ``client_fs`` -> ``fs/*``; then ``victor/getContext`` and
+                        ``victor/analytics/summary`` (the session's cost) for
+                        the ``usage_update``; the turn's tokens, cache reads and
+                        writes included, in the response's ``usage``
 ``session/cancel``      cancels the task running the chat (stopReason "cancelled")
 ``set_config_option``   per-session config override (``model``)
 ======================  ==========================================================
@@ -299,9 +301,7 @@ class VictorAcpAgent:
         usage = result.get("usage") or {}
         return schema.PromptResponse(
             stop_reason=stop_reason(str(result.get("stopReason"))),
-            usage=schema.Usage(input_tokens=usage.get("inputTokens", 0),
-                               output_tokens=usage.get("outputTokens", 0),
-                               total_tokens=usage.get("totalTokens", 0)))
+            usage=acp_usage(usage))
 
     async def _command(self, app: Application, session: AcpSession, name: str, argument: str,
                        meta: dict[str, Any]) -> schema.PromptResponse:
@@ -346,18 +346,23 @@ class VictorAcpAgent:
 
     async def _send_usage(self, app: Application, session: AcpSession,
                           meta: dict[str, Any]) -> None:
-        """``usage_update``: tokens the next request would send, and the context window."""
+        """``usage_update``: tokens the next request would send, the context window, and the
+        session's estimated cost so far (priced with cache reads and writes)."""
         try:
             context = await self._call(app, "victor/getContext",
+                                       {"sessionId": session.session_id}, meta)
+            summary = await self._call(app, "victor/analytics/summary",
                                        {"sessionId": session.session_id}, meta)
         except RequestError as exc:  # usage is informative; never fail a turn over it
             logger.debug("no usage for %s: %s", session.session_id, exc)
             return
+        usd = (summary.get("cost") or {}).get("usd") if isinstance(summary, dict) else None
+        cost = schema.Cost(amount=float(usd), currency="USD") if usd is not None else None
         await self._client.session_update(
             session_id=session.session_id,
             update=schema.UsageUpdate(session_update="usage_update",
                                       used=int(context["tokens"]),
-                                      size=int(context["contextWindow"])))
+                                      size=int(context["contextWindow"]), cost=cost))
 
     async def cancel(self, session_id: str, **meta: Any) -> None:
         session = self._sessions.get(session_id)
@@ -377,6 +382,15 @@ def _modes(session: AcpSession) -> schema.SessionModeState:
     return schema.SessionModeState(current_mode_id=session.mode, available_modes=[
         schema.SessionMode(id=mode_id, name=name, description=description)
         for mode_id, name, description in SESSION_MODES])
+
+
+def acp_usage(usage: dict[str, Any]) -> schema.Usage:
+    """The turn's usage in ACP's shape, whose total is the sum of every token type."""
+    read, write = int(usage.get("cacheReadTokens", 0)), int(usage.get("cacheWriteTokens", 0))
+    return schema.Usage(input_tokens=usage.get("inputTokens", 0),
+                        output_tokens=usage.get("outputTokens", 0),
+                        total_tokens=int(usage.get("totalTokens", 0)) + read + write,
+                        cached_read_tokens=read, cached_write_tokens=write)
 
 
 def _add_mcp_servers(app: Application, servers: list[Any] | None) -> None:

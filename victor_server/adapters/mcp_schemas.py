@@ -37,6 +37,13 @@ class Usage(TypedDict):
     total_tokens: int
 
 
+class ChatUsage(Usage):
+    """A turn's usage: input excludes the prompt-cache reads and writes, counted apart."""
+
+    cache_read_tokens: int
+    cache_write_tokens: int
+
+
 class ToolCallRecord(TypedDict):
     id: str
     name: str
@@ -47,7 +54,7 @@ class ToolCallRecord(TypedDict):
 class ChatResult(TypedDict):
     session_id: str
     content: str
-    usage: Usage
+    usage: ChatUsage
     tool_calls: list[ToolCallRecord]
     stop_reason: str
     compacted: bool
@@ -143,9 +150,11 @@ class SessionWithMessages(Session):
 
 
 class TokenTotals(TypedDict):
-    input: int
+    input: int  # excludes the prompt-cache reads and writes, counted apart
     output: int
-    total: int
+    total: int  # input + output
+    cache_read: NotRequired[int]
+    cache_write: NotRequired[int]
 
 
 class CostEstimate(TypedDict):
@@ -159,7 +168,8 @@ class AnalyticsSummary(TypedDict):
     tokens: TokenTotals
     tool_calls: dict[str, int]
     sessions: int
-    models: NotRequired[dict[str, dict[str, int]]]  # tokens per model: input, output
+    # tokens per model: input, output, cacheRead, cacheWrite
+    models: NotRequired[dict[str, dict[str, int]]]
     cost: NotRequired[CostEstimate]
     variants: NotRequired[dict[str, Any]]  # A/B arms: sessions, tokens, errors, latencyMs
 

@@ -151,7 +151,9 @@ class Dashboard:
             view["costUsd"] = cost_usd(priced_model(event.data),
                                        int(event.data.get("input_tokens") or 0),
                                        int(event.data.get("output_tokens") or 0),
-                                       self.prices) or 0.0
+                                       self.prices,
+                                       int(event.data.get("cache_read_tokens") or 0),
+                                       int(event.data.get("cache_write_tokens") or 0)) or 0.0
         return view
 
 

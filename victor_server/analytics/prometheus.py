@@ -6,7 +6,7 @@ from a store summary (the dashboard's ``/metrics``, which covers every process w
 store). Metrics:
 
 * ``victor_events_total{type}``
-* ``victor_tokens_total{model, direction="input"|"output"}``
+* ``victor_tokens_total{model, direction="input"|"output"|"cache_read"|"cache_write"}``
 * ``victor_tool_calls_total{tool}``
 * ``victor_cost_usd_total{model}``
 
@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from victor_server.analytics.events import AnalyticsEvent
-from victor_server.analytics.pricing import PriceTable, cost_usd, priced_model
+from victor_server.analytics.pricing import COUNT_KEYS, PriceTable, cost_usd, priced_model
 from victor_server.analytics.protocol import ExportFailed
 
 
@@ -40,12 +40,13 @@ class MetricTotals:
         data = event.data
         if event.type == "token_usage":
             model = priced_model(data)
-            used_in, used_out = int(data.get("input_tokens") or 0), int(
-                data.get("output_tokens") or 0)
-            self.tokens[(model, "input")] += used_in
-            self.tokens[(model, "output")] += used_out
+            used = {kind: int(data.get(f"{kind}_tokens") or 0)
+                    for kind in ("input", "output", "cache_read", "cache_write")}
+            for kind, count in used.items():
+                self.tokens[(model, kind)] += count
             self.cost[model] = self.cost.get(model, 0.0) + (
-                cost_usd(model, used_in, used_out, self.prices) or 0.0)
+                cost_usd(model, used["input"], used["output"], self.prices,
+                         used["cache_read"], used["cache_write"]) or 0.0)
         elif event.type == "tool_call":
             self.tool_calls[str(data.get("name"))] += 1
 
@@ -54,8 +55,8 @@ class MetricTotals:
         totals = cls()
         totals.events.update(summary.get("events", {}))
         for model, counts in summary.get("models", {}).items():
-            totals.tokens[(model, "input")] = int(counts.get("input", 0))
-            totals.tokens[(model, "output")] = int(counts.get("output", 0))
+            for kind, key in COUNT_KEYS.items():
+                totals.tokens[(model, kind)] = int(counts.get(key, 0))
         totals.tool_calls.update(summary.get("toolCalls", {}))
         totals.cost.update(summary.get("cost", {}).get("byModel", {}))
         return totals

@@ -9,6 +9,11 @@ it (a proxy that closes the response early, a server that stops writing) is not 
 a made-up ``end_turn``: it raises ``ProviderUnavailable`` ("stream ended before its end
 event"), and the agent loop keeps what was said so far, marked incomplete, as it does for a
 stream cut mid-way.
+
+Prompt caching is on unless the ``anthropic`` config section says ``prompt_caching: false``:
+each request marks the tool list, the system prompt and the conversation tail as cache
+breakpoints (``prompt_cache`` says where and why), and the usage it reports carries the cache
+reads and writes the API counted. Token counting sends no marks.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 from victor_server.errors import ProviderUnavailable
 from victor_server.messages import Usage
+from victor_server.providers import prompt_cache
 from victor_server.providers.base import (
     MessageComplete,
     ModelRequest,
@@ -37,8 +43,10 @@ class AnthropicProvider:
     name = "anthropic"
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None,
-                 max_retries: int = 2, timeout: float = 600.0) -> None:
+                 max_retries: int = 2, timeout: float = 600.0,
+                 prompt_caching: bool = True) -> None:
         self._api_key = api_key
+        self.prompt_caching = prompt_caching
         self._base_url = base_url
         self._max_retries = max_retries
         self._timeout = timeout
@@ -60,13 +68,18 @@ class AnthropicProvider:
                 max_retries=self._max_retries, timeout=self._timeout)
         return self._client
 
-    def _params(self, request: ModelRequest) -> dict[str, Any]:
-        params: dict[str, Any] = {"model": request.model, "max_tokens": request.max_tokens,
-                                  "messages": request.messages}
+    def _params(self, request: ModelRequest, cache: bool = True) -> dict[str, Any]:
+        cache = cache and self.prompt_caching
+        params: dict[str, Any] = {
+            "model": request.model, "max_tokens": request.max_tokens,
+            "messages": prompt_cache.cached_messages(request.messages) if cache
+            else request.messages}
         if request.system:
-            params["system"] = request.system
+            params["system"] = prompt_cache.cached_system(request.system) if cache \
+                else request.system
         if request.tools:
-            params["tools"] = request.tools
+            params["tools"] = prompt_cache.cached_tools(request.tools) if cache \
+                else request.tools
         if request.thinking:
             params["thinking"] = request.thinking
         return params
@@ -109,7 +122,7 @@ class AnthropicProvider:
         client = self._get_client()
         import anthropic
 
-        params = self._params(request)
+        params = self._params(request, cache=False)
         params.pop("max_tokens", None)
         try:
             result = await client.messages.count_tokens(**params)

