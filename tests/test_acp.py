@@ -213,6 +213,10 @@ async def test_cancel_mid_stream(shared: Shared) -> None:
     said = client.said()
     after = await conn.prompt(session_id=sid, prompt=[acp.text_block("still there?")])
     assert cancelled.stop_reason == "cancelled"
+    # the cancelled request was billed for what it sent: its usage says so, not all zeros
+    sent = fake.message_requests[-2].usage
+    assert cancelled.usage is not None and sent is not None
+    assert cancelled.usage.input_tokens == sent[0] > 0
     assert said.startswith("word0") and "word39" not in said
     assert after.stop_reason == "end_turn"
     assert client.said().endswith("echo: still there?")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from victor_server.errors import ProviderUnavailable
 from victor_server.messages import Block, Message, Usage
-from victor_server.providers.base import MessageComplete, ModelRequest, TextDelta
+from victor_server.providers.base import MessageComplete, ModelRequest, TextDelta, UsageSoFar
 from victor_server.tools.base import ToolContext
 
 if TYPE_CHECKING:
@@ -91,6 +91,7 @@ class TurnRunner:
         self.on_tool = on_tool
         self.tool_context = tool_context
         self.usage = Usage()
+        self.streaming_usage: Usage | None = None  # the request in flight, billed so far
         self.texts: list[str] = []
         self.partial: list[str] = []
         self.tool_calls: list[ToolCallRecord] = []
@@ -111,8 +112,10 @@ class TurnRunner:
             if task is not None:
                 task.uncancel()
             stop_reason = "cancelled"
+            self._count_unfinished()
             await asyncio.shield(self._tidy_after_stop("cancelled by the user"))
         except ProviderUnavailable as exc:
+            self._count_unfinished()
             await asyncio.shield(self._tidy_after_stop(f"provider failed: {exc.reason}"))
             self.o.analytics.record("error", self.setup.session_id, self.setup.tenant_id,
                                     code=exc.code, provider=exc.provider,
@@ -156,18 +159,30 @@ class TurnRunner:
             if isinstance(event, TextDelta):
                 self.partial.append(event.text)
                 await _notify(self.on_delta, self.setup.session_id, event.text)
+            elif isinstance(event, UsageSoFar):
+                self.streaming_usage = event.usage
             elif isinstance(event, MessageComplete):
                 complete = event
         if complete is None:
             raise ProviderUnavailable(setup.provider.name, "the stream ended without a message")
-        self.usage.add(complete.usage)
+        self.streaming_usage = None
+        self._count(complete.usage)
+        return complete
+
+    def _count(self, usage: Usage) -> None:
+        setup = self.setup
+        self.usage.add(usage)
         self.o.analytics.record(
             "token_usage", setup.session_id, setup.tenant_id, model=setup.settings.model,
-            provider=setup.provider.name, input_tokens=complete.usage.input_tokens,
-            output_tokens=complete.usage.output_tokens,
-            cache_read_tokens=complete.usage.cache_read_tokens,
-            cache_write_tokens=complete.usage.cache_creation_tokens, variant=setup.variant)
-        return complete
+            provider=setup.provider.name, input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_creation_tokens, variant=setup.variant)
+
+    def _count_unfinished(self) -> None:
+        """A request cancelled or cut mid-stream was still billed for what it sent and said."""
+        if self.streaming_usage is not None:
+            self._count(self.streaming_usage)
+            self.streaming_usage = None
 
     async def _run_tools(self, uses: list[Block]) -> None:
         """Run the tool uses of one assistant message. A run of read-only tools that need no

@@ -31,6 +31,7 @@ from victor_server.providers.base import (
     ProviderEvent,
     TextDelta,
     ToolUseStarted,
+    UsageSoFar,
 )
 
 STREAM_NOT_FINISHED = "stream ended before its end event"
@@ -95,6 +96,8 @@ class AnthropicProvider:
                 async for event in stream:
                     if event.type == "message_stop":
                         finished = True
+                    elif event.type in ("message_start", "message_delta"):
+                        yield UsageSoFar(_usage(stream.current_message_snapshot.usage))
                     elif event.type == "text":
                         yield TextDelta(event.text)
                     elif event.type == "content_block_start" and \
@@ -110,9 +113,7 @@ class AnthropicProvider:
         except httpx2.HTTPError as exc:  # the SDK does not wrap errors while iterating a stream
             raise ProviderUnavailable(
                 self.name, f"the stream broke off ({type(exc).__name__}: {exc})") from exc
-        usage = Usage(final.usage.input_tokens, final.usage.output_tokens,
-                      getattr(final.usage, "cache_read_input_tokens", None) or 0,
-                      getattr(final.usage, "cache_creation_input_tokens", None) or 0)
+        usage = _usage(final.usage)
         blocks = [_block(b) for b in final.content]
         if not final.stop_reason:  # message_stop came, but no message_delta with the reason
             raise ProviderUnavailable(self.name, f"{STREAM_NOT_FINISHED} (no stop reason)")
@@ -133,6 +134,12 @@ class AnthropicProvider:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.close()
+
+
+def _usage(usage: Any) -> Usage:
+    return Usage(usage.input_tokens or 0, usage.output_tokens or 0,
+                 getattr(usage, "cache_read_input_tokens", None) or 0,
+                 getattr(usage, "cache_creation_input_tokens", None) or 0)
 
 
 def _status_reason(exc: Any) -> str:

@@ -46,7 +46,15 @@ class MessageComplete:
     usage: Usage
 
 
-ProviderEvent = TextDelta | ToolUseStarted | MessageComplete
+@dataclass
+class UsageSoFar:
+    """What the request has cost so far (input at its start, output as it streams): the bill of
+    a request that is cancelled or cut before its ``MessageComplete``."""
+
+    usage: Usage
+
+
+ProviderEvent = TextDelta | ToolUseStarted | UsageSoFar | MessageComplete
 
 
 @runtime_checkable
