@@ -3,15 +3,18 @@ command line's workspace, config and database."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
 from typing import Any
 
+from victor_server.errors import StoreUnavailable
 from victor_server.middleware.chain import CallNext, MethodCall, Middleware, build_chain
 from victor_server.orchestrator import AgentOrchestrator
 from victor_server.scope import DEFAULT_SCOPE
 from victor_server.service import VictorService
+from victor_server.store.factory import is_postgres_url, make_store
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +37,12 @@ class Application:
         call = MethodCall(self.face, method, params, DEFAULT_SCOPE,
                           {**self.credentials, **(credentials or {})},
                           {k: v for k, v in extra.items() if v is not None})
-        return await self._chain(call)
+        try:
+            return await self._chain(call)
+        except StoreUnavailable as exc:  # the operator's one line; the client gets -32005
+            if self.face != "cli":  # the command line prints the error itself
+                logger.error("%s %s: %s", self.face, method, exc.message)
+            raise
 
     async def close(self) -> None:
         await self.orchestrator.close()
@@ -48,11 +56,25 @@ def db_path_for(workspace: Path, db: str | Path | None) -> Path:
 async def build_application(face: str, workspace: Path, config_path: Path | None = None,
                             db: str | Path | None = None,
                             credentials: dict[str, Any] | None = None) -> Application:
-    orchestrator = AgentOrchestrator(workspace=workspace, config_path=config_path,
-                                     db_path=db_path_for(workspace, db))
+    """The application, started; raises ``StoreUnavailable`` (logged as one line, with
+    nothing left running) when the store cannot be opened."""
+    store = None
+    if db is not None and is_postgres_url(str(db)):  # ``--db postgresql://...``
+        store = make_store(str(db), workspace / ".victor" / "victor.db")
+    orchestrator = AgentOrchestrator(workspace=workspace, config_path=config_path, store=store,
+                                     db_path=None if store else db_path_for(workspace, db))
     orchestrator.warm_up_provider = face in ("lsp", "mcp", "acp")
-    await orchestrator.start()
-    middlewares = await load_middlewares(orchestrator)
+    try:
+        await orchestrator.start()
+        middlewares = await load_middlewares(orchestrator)
+    except BaseException as exc:
+        # a half-started orchestrator holds the store's connection thread, which would keep
+        # the process alive after the error has been reported
+        with contextlib.suppress(Exception):
+            await orchestrator.close()
+        if isinstance(exc, StoreUnavailable) and face != "cli":
+            logger.error("%s", exc.message)
+        raise
     creds = dict(credentials or {})
     if "auth_token" not in creds and os.environ.get("VICTOR_AUTH_TOKEN"):
         creds["auth_token"] = os.environ["VICTOR_AUTH_TOKEN"]

@@ -6,13 +6,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import sys
 import time
+import traceback
 from typing import Any, TextIO
 
 from victor_server.app import build_application
 from victor_server.errors import SessionNotFound, VictorError
 from victor_server.scope import DEFAULT_SCOPE
+
+logger = logging.getLogger(__name__)
 
 # The command's own output. While a command runs, ``sys.stdout`` points at stderr, so a
 # plugin's print() never mixes into an answer or an export a script reads.
@@ -27,11 +31,16 @@ async def run_command(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    """Run one command; a ``VictorError`` (a store that cannot be opened or queried included)
+    is one line on stderr and exit 1, with the traceback only at ``-vv``."""
     if args.command == "permissions" and args.action == "revoke" and (
             (args.approval_id is None) == (not args.all)):
         sys.stderr.write("victor-server: permissions revoke needs an id or --all (not both)\n")
         return 2
-    app = await build_application("cli", args.workspace, args.config, args.db)
+    try:
+        app = await build_application("cli", args.workspace, args.config, args.db)
+    except VictorError as exc:
+        return _report(exc, args)
     try:
         handler = {"chat": _chat, "sessions": _sessions, "analytics": _analytics,
                    "permissions": _permissions, "plugins": _plugins}[args.command]
@@ -41,10 +50,19 @@ async def _run(args: argparse.Namespace) -> int:
                          "(`victor-server sessions list` shows the stored sessions)\n")
         return 1
     except VictorError as exc:
-        sys.stderr.write(f"victor-server: error {exc.code}: {exc.message}\n")
-        return 1
+        return _report(exc, args)
     finally:
-        await app.close()
+        try:
+            await app.close()
+        except VictorError as exc:  # e.g. the last analytics flush into a store gone away
+            logger.warning("closing the store: %s", exc.message)
+
+
+def _report(exc: VictorError, args: argparse.Namespace) -> int:
+    if getattr(args, "verbose", 0) >= 2:
+        traceback.print_exception(exc, file=sys.stderr)
+    sys.stderr.write(f"victor-server: error {exc.code}: {exc.message}\n")
+    return 1
 
 
 def _out(text: str) -> None:

@@ -72,12 +72,21 @@ class TurnSetup:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+# Keys of a prompt context the server fills in itself. A client's ``context`` may not set them
+# under any spelling: ``tenant_id`` there would pick another tenant's prompt template.
+SERVER_CONTEXT_KEYS = frozenset({"tenant_id", "session_id", "variant", "ab_variant"})
+
+
 def prompt_context(context: Mapping[str, Any] | None, **extra: Any) -> dict[str, Any]:
-    """The request ``context`` with camelCase keys also offered in snake_case (seed shape)."""
+    """The request ``context`` with camelCase keys also offered in snake_case (seed shape);
+    the server's own keys (``extra``: session, tenant, variant) replace whatever the client
+    sent under those names, even when their value is None."""
     merged: dict[str, Any] = {}
     for key, value in (context or {}).items():
+        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in str(key))
+        if snake.lower() in SERVER_CONTEXT_KEYS or str(key).lower() in SERVER_CONTEXT_KEYS:
+            continue
         merged[key] = value
-        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
         merged.setdefault(snake, value)
     merged.update({k: v for k, v in extra.items() if v is not None})
     return merged
@@ -167,7 +176,8 @@ class AgentOrchestrator(SessionOperations):
         self._add_plugin_config_providers((await self.config.resolve()).settings)
         resolved = await self.config.resolve()
         base = resolved.settings
-        if self.store._db is None and uses_postgres(base):  # a team's shared PostgreSQL
+        if self.store._db is None and isinstance(self.store, Store) and uses_postgres(base):
+            # a team's shared PostgreSQL (unless a database URL was given on the command line)
             self.store = make_store(base, self.store.path, resolved.sources.get("store.url"))
             self.analytics.store = self.store
         if self.store._db is None:
@@ -442,13 +452,18 @@ class AgentOrchestrator(SessionOperations):
 
     async def build_prompt(self, context: Mapping[str, Any] | None = None,
                            session_id: str | None = None, *, settings: Settings | None = None,
-                           metadata: dict[str, Any] | None = None) -> BuiltPrompt:
+                           metadata: dict[str, Any] | None = None,
+                           scope: RequestScope = DEFAULT_SCOPE) -> BuiltPrompt:
+        """The system prompt; the tenant is the session's, else the authenticated caller's,
+        never one named in ``context``."""
         self._require_started()
         if settings is None and session_id:
             settings = (await self.config.resolve(session_id)).settings
         if metadata is None:
-            metadata = prompt_context(context, session_id=session_id,
-                                      tenant_id=tenant_of(session_id) if session_id else None)
+            tenant = tenant_of(session_id) if session_id else None
+            if tenant is None and scope.authenticated:
+                tenant = scope.tenant_id
+            metadata = prompt_context(context, session_id=session_id, tenant_id=tenant)
         return await self.prompts_for(settings).build(metadata)
 
     async def select_tools(self, query: str, max_tools: int | None = None,

@@ -99,7 +99,7 @@ class VictorService:
         sid = None
         if p.session_id:
             sid = (await self.o.visible_session(p.session_id, scope)).session_id
-        built = await self.o.build_prompt(p.context, sid)
+        built = await self.o.build_prompt(p.context, sid, scope=scope)
         return {"systemPrompt": built.system_prompt,
                 "contributions": [c.to_json() for c in built.contributions]}
 

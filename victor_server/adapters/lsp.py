@@ -168,6 +168,8 @@ class VictorLanguageServer(LanguageServer):
             await self._sink.drain()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
+        if isinstance(error, VictorRpcError):  # answered; the application logged what matters
+            return
         if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
             # A frame we cannot parse: answer -32700 (id null) and keep serving.
             self.protocol._send_data({"jsonrpc": "2.0", "id": None, "error": {
@@ -241,8 +243,23 @@ class VictorLanguageServer(LanguageServer):
         await self.close_app()
 
 
+class VictorRpcError(JsonRpcException):
+    """A ``VictorError`` on its way to the client: an answer, not a server fault, so pygls'
+    tracebacks for it are dropped (kept at ``-vv``) and the answer itself says what happened."""
+
+
+class _QuietAnswers(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, VictorRpcError) or logging.getLogger().isEnabledFor(
+            logging.DEBUG)
+
+
+logging.getLogger("pygls.protocol.json_rpc").addFilter(_QuietAnswers())
+
+
 def rpc_error(exc: VictorError) -> JsonRpcException:
-    return JsonRpcException(exc.message, exc.code, exc.data)
+    return VictorRpcError(exc.message, exc.code, exc.data)
 
 
 def create_server(factory: Callable[[Path | None, dict[str, Any]], Any]) -> VictorLanguageServer:

@@ -32,6 +32,25 @@ from victor_server.store.migrations import MIGRATIONS
 from victor_server.store.queries import EventQueries, SessionRow, page, parse_cursor
 
 
+def describe_failure(path: Path, exc: BaseException) -> str:
+    """A one-line cause: sqlite's "unable to open database file" says nothing about why, so
+    the file system is asked (read-only mount, a directory we may not write, a missing one)."""
+    if isinstance(exc, OSError) and not isinstance(exc, sqlite3.Error):
+        return (exc.strerror or str(exc)).lower()
+    text = str(exc) or type(exc).__name__
+    if "unable to open" in text or "readonly" in text:
+        folder = path.parent
+        if not folder.is_dir():
+            return f"{text} (directory {folder} does not exist)"
+        with contextlib.suppress(OSError):
+            if os.statvfs(folder).f_flag & os.ST_RDONLY:
+                return f"{text} (read-only file system)"
+        for target in (path, folder):
+            if target.exists() and not os.access(target, os.W_OK):
+                return f"{text} (permission denied: {target} is not writable)"
+    return text
+
+
 class Store(EventQueries, AnalyticsStore, SqliteApprovals):
     def __init__(self, path: Path | str, busy_timeout_ms: int = 5000) -> None:
         self.path = Path(path)
@@ -40,12 +59,18 @@ class Store(EventQueries, AnalyticsStore, SqliteApprovals):
         self._turn = asyncio.Lock()
 
     async def open(self) -> Store:
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, if ours
-            if not self.path.exists():  # created 0600: conversations are private
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-                ignore_store_files(self.path)
+        """Open (creating the file 0600 and its directory 0700 when new) and migrate.
+
+        Every way this can fail (read-only file or file system, missing or forbidden
+        directory, a corrupt or locked file, a full disk) is one ``StoreUnavailable`` naming
+        the path and the cause, and leaves no connection thread behind to keep the process
+        alive."""
         try:
+            if str(self.path) != ":memory:":
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private
+                if not self.path.exists():  # created 0600: conversations are private
+                    os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+                    ignore_store_files(self.path)
             # IMMEDIATE: a write takes the lock when its transaction begins, waiting out the busy
             # timeout; a deferred one upgrading from a stale WAL snapshot fails at once with
             # "database is locked" when another process wrote in between.
@@ -62,10 +87,11 @@ class Store(EventQueries, AnalyticsStore, SqliteApprovals):
             await self._db.execute("PRAGMA synchronous = NORMAL")
             await self._db.execute("PRAGMA foreign_keys = ON")
             await self._migrate()
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"{self.path}: {exc}") from exc
+        except (OSError, sqlite3.Error) as exc:
+            with contextlib.suppress(Exception):
+                await self.close()
+            raise StoreUnavailable(f"{self.path}: {describe_failure(self.path, exc)}") from exc
         return self
-
     async def close(self) -> None:
         if self._db is not None:
             await self._db.close()
@@ -110,7 +136,7 @@ class Store(EventQueries, AnalyticsStore, SqliteApprovals):
                 if self._db is not None and self._db.in_transaction:
                     with contextlib.suppress(sqlite3.Error):
                         await self._db.rollback()
-                raise StoreUnavailable(str(exc)) from exc
+                raise StoreUnavailable(describe_failure(self.path, exc)) from exc
 
     # ---- sessions -----------------------------------------------------------------------
 
@@ -314,4 +340,4 @@ class Store(EventQueries, AnalyticsStore, SqliteApprovals):
         return str(row[0]) if row else "unknown"
 
 
-__all__ = ["SessionRow", "Store"]
+__all__ = ["SessionRow", "Store", "describe_failure"]

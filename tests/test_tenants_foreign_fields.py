@@ -1,0 +1,125 @@
+"""The tenant comes from authentication only: every method of the method table, called by
+tenant acme with tenant globex named in each field a request can carry (``sessionId``,
+``tenantId``, every spelling of it inside ``context``), shows acme nothing of globex's:
+not its sessions or messages, prompt template, config (model), or analytics; and changes
+nothing of globex's. The same holds on the MCP face, which carries the token per request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_anthropic import FakeAnthropic
+from mcp_face_harness import mcp_client
+from rpc_wire import WireServer
+from tenancy_setup import ACME, GLOBEX, write_config
+
+from victor_server.methods import LSP_METHODS
+
+SECRET = "GLOBEX-WALRUS-PLAN"
+# what globex has and acme must never see: its message, prompt template and config
+MARKERS = (SECRET, "You serve Globex", "claude-globex-1", "globex:g1")
+FOREIGN_CONTEXT = {"tenant_id": "globex", "tenantId": "globex", "TenantId": "globex",
+                   "TENANT_ID": "globex", "session_id": "globex:g1", "sessionId": "globex:g1"}
+FOREIGN_FIELDS: dict[str, dict[str, Any]] = {
+    "sessionId": {"sessionId": "globex:g1"},
+    "session_id": {"session_id": "globex:g1"},
+    "tenantId": {"tenantId": "globex"},
+    "tenant_id": {"tenant_id": "globex"},
+    "context": {"context": FOREIGN_CONTEXT},
+    "all": {"sessionId": "globex:g1", "tenantId": "globex", "tenant_id": "globex",
+            "context": FOREIGN_CONTEXT},
+}
+# what each method needs besides the foreign fields, so it gets past validation
+REQUIRED: dict[str, dict[str, Any]] = {
+    "victor/chat": {"message": "what is the plan?", "sessionId": "a1"},
+    "victor/selectTools": {"query": "read a file"},
+    "victor/compactContext": {"sessionId": "a1"},
+    "victor/getContext": {"sessionId": "a1"},
+    "victor/session/get": {"sessionId": "a1"},
+    "victor/session/delete": {"sessionId": "a1"},
+    "victor/session/search": {"query": "walrus"},
+}
+
+
+class Tenants:
+    def __init__(self, root: Path, fake: FakeAnthropic) -> None:
+        self.fake = fake
+        self.workspace = root / "project"
+        self.workspace.mkdir()
+        write_config(self.workspace)
+        env = fake.env()
+        self.globex = WireServer("lsp", self.workspace, env)
+        self.globex.initialize(authToken=GLOBEX)
+        self.globex.call("victor/chat", {"message": f"{SECRET}: buy all the walruses",
+                                         "sessionId": "g1"})
+        self.acme = WireServer("lsp", self.workspace, env)
+        self.acme.initialize(authToken=ACME)
+        self.globex_before = self.globex_view()
+
+    def globex_view(self) -> Any:
+        listed = self.globex.call("victor/session/list", {})
+        session = self.globex.call("victor/session/get", {"sessionId": "g1"})
+        return [listed["sessions"], session["messages"]]
+
+
+@pytest.fixture(scope="module")
+def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenants]:
+    with FakeAnthropic() as fake:
+        setup = Tenants(tmp_path_factory.mktemp("foreign"), fake)
+        try:
+            yield setup
+        finally:
+            setup.acme.close()
+            setup.globex.close()
+
+
+def assert_nothing_of_globex(response: dict[str, Any]) -> None:
+    if "error" in response:  # refused: it may echo the id it was given, nothing more
+        assert response["error"]["code"] in (-32001, -32602), response
+        text = json.dumps(response["error"]).replace("globex:g1", "")
+    else:
+        text = json.dumps(response["result"])
+    for marker in MARKERS:
+        assert marker not in text, (marker, response)
+
+
+@pytest.mark.parametrize("field", sorted(FOREIGN_FIELDS))
+@pytest.mark.parametrize("method", LSP_METHODS)
+def test_foreign_tenant_in_any_field_shows_nothing(tenants: Tenants, method: str,
+                                                   field: str) -> None:
+    acme, fake = tenants.acme, tenants.fake
+    params = {**REQUIRED.get(method, {}), **FOREIGN_FIELDS[field]}
+    if "sessionId" in REQUIRED.get(method, {}) and "sessionId" not in FOREIGN_FIELDS[field]:
+        own = f"{method.rsplit('/', 1)[-1]}-{field}"  # acme's own session, to get that far
+        acme.call("victor/chat", {"message": "hello", "sessionId": own})
+        params["sessionId"] = own
+    before = len(fake.message_requests)
+    response = acme.request(method, params)
+    assert_nothing_of_globex(response)
+    for request in fake.message_requests[before:]:  # what acme's turn sent the model
+        body = json.dumps(request.body)
+        assert "You serve Globex" not in body and SECRET not in body
+        assert request.body["model"] != "claude-globex-1"
+        assert "You serve ACME's engineers." in request.body["system"]
+    if method == "victor/buildPrompt" and "error" not in response:
+        assert "You serve ACME's engineers." in response["result"]["systemPrompt"]
+    if method == "victor/analytics/summary" and "error" not in response:
+        assert response["result"] == acme.call(method, {}), "not acme's own summary"
+    assert tenants.globex_view() == tenants.globex_before  # nothing of globex's changed
+
+
+async def test_mcp_build_prompt_ignores_a_tenant_in_context(tmp_path: Path) -> None:
+    workspace = tmp_path / "project"
+    workspace.mkdir()
+    write_config(workspace)
+    async with mcp_client(workspace, tmp_path / "victor.db") as client:
+        result = await client.call_tool(
+            "build_prompt", {"context": {"tenant_id": "globex", "tenantId": "globex"}},
+            meta={"authToken": ACME})
+        text = json.dumps(result.model_dump(mode="json"))
+        assert "You serve ACME's engineers." in text and "You serve Globex" not in text
