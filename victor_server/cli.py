@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     mcp.add_argument("--http", action="store_true", help="serve streamable HTTP on loopback")
     mcp.add_argument("--host", default="127.0.0.1")
     mcp.add_argument("--port", type=int, default=8766)
+    mcp.add_argument("--token-file", type=Path, default=None,
+                     help="bearer token for --http (needed to listen beyond loopback)")
     sub.add_parser("acp", parents=[common], help="Agent Client Protocol over stdio")
     chat = sub.add_parser("chat", parents=[common], help="one turn, streamed to the terminal")
     chat.add_argument("--session", default=None)
@@ -83,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard = sub.add_parser("dashboard", parents=[common], help="live analytics page")
     dashboard.add_argument("--host", default="127.0.0.1")
     dashboard.add_argument("--port", type=int, default=8765)
+    dashboard.add_argument("--token-file", type=Path, default=None,
+                           help="bearer token (needed to listen beyond loopback)")
     return parser
 
 

@@ -26,6 +26,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, cast
@@ -400,12 +401,35 @@ def contribution_text(built: dict[str, Any], name: str) -> str:
 RETRY_MS = 1000  # the SSE `retry` hint: how soon a dropped client reconnects and resumes
 
 
-def loopback_security(host: str) -> TransportSecuritySettings:
-    """DNS-rebinding protection on: only loopback (and the host we bound) may be named."""
-    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", f"{host}:*"]
+def transport_security(guard: Any) -> TransportSecuritySettings:
+    """The SDK's DNS-rebinding protection with our allow-lists (``victor_server.http_guard``),
+    behind the guard that also asks for the token."""
     return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True, allowed_hosts=hosts,
-        allowed_origins=[f"http://{h}" for h in hosts])
+        enable_dns_rebinding_protection=True, allowed_hosts=guard.allowed_hosts(),
+        allowed_origins=guard.allowed_origins())
+
+
+async def serve_http(server: MCPServer[Any], args: argparse.Namespace) -> None:
+    """Streamable HTTP: Host, Origin and (when set) the bearer token checked before the SDK
+    sees a request; beyond loopback only with a token (``HttpSetupError`` otherwise)."""
+    import uvicorn
+
+    from victor_server.http_guard import GuardedASGI, load_guard
+
+    # the tenant of an MCP request is its ``_meta.authToken`` (auth middleware): the HTTP
+    # token only opens the door
+    guard = await load_guard(args.host, args.port, getattr(args, "token_file", None),
+                             args.workspace, args.config, tenant_tokens=False)
+    from victor_server.adapters.mcp_events import BoundedEventStore
+
+    app = server.streamable_http_app(transport_security=transport_security(guard),
+                                     host=args.host, event_store=BoundedEventStore(),
+                                     retry_interval=RETRY_MS)
+    logger.info("serving MCP on http://%s:%s/mcp%s", args.host, args.port,
+                " (bearer token required)" if guard.requires_token else "")
+    config = uvicorn.Config(GuardedASGI(app, guard), host=args.host, port=args.port,
+                            log_level="warning")
+    await uvicorn.Server(config).serve()
 
 
 def run(args: argparse.Namespace, first: Any = None) -> int:
@@ -430,13 +454,7 @@ def run(args: argparse.Namespace, first: Any = None) -> int:
         close_on_signals(close)
         try:
             if args.http:
-                if args.host not in ("127.0.0.1", "localhost", "::1"):
-                    logger.warning("serving MCP on %s: not loopback", args.host)
-                from victor_server.adapters.mcp_events import BoundedEventStore
-
-                await server.run_streamable_http_async(
-                    host=args.host, port=args.port, transport_security=loopback_security(args.host),
-                    event_store=BoundedEventStore(), retry_interval=RETRY_MS)
+                await serve_http(server, args)
             else:
                 from victor_server.adapters.mcp_stdio import serve_stdio
 
@@ -447,8 +465,13 @@ def run(args: argparse.Namespace, first: Any = None) -> int:
                 await close()
         exit_now(0)  # closed; no thread (a provider warm-up) is waited for
 
+    from victor_server.http_guard import HttpSetupError
+
     try:
         anyio.run(serve)
+    except HttpSetupError as exc:
+        sys.stderr.write(f"victor-server: mcp --http: {exc}\n")
+        return 2
     except KeyboardInterrupt:
         return 130
     return 0

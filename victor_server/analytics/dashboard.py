@@ -15,7 +15,13 @@ The dashboard reads the store rather than any server's memory, so it works besid
 writing the same database (an LSP server, ``victor-server chat``, an MCP server): a poll reads
 ``analytics_events`` rows past the last ``rowid`` it saw and pushes them to every viewer. Events
 reach the table when the writing process flushes (every ``analytics_export_interval`` and at
-exit). The dashboard shows every tenant: it binds to 127.0.0.1 and is an operator's tool.
+exit).
+
+Every request, the WebSocket handshake included, passes ``victor_server.http_guard`` first:
+Host allow-list (421), Origin check (403), and the bearer token when one is configured (401);
+bound to anything but loopback it does not start without an operator token. An operator token
+(or an open loopback dashboard) sees every tenant; an auth middleware token sees its tenant's
+events and summaries only, on every route and on the live feed.
 """
 
 from __future__ import annotations
@@ -30,14 +36,17 @@ import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from victor_server.analytics.events import AnalyticsEvent
 from victor_server.analytics.export import parse_time
 from victor_server.analytics.pricing import PriceTable, cost_usd, priced_model
 from victor_server.analytics.prometheus import MetricTotals
+from victor_server.http_guard import COOKIE, HttpGuard, Principal
+from victor_server.scope import tenant_of
 
 logger = logging.getLogger(__name__)
+OPERATOR = Principal()  # sees every tenant
 
 
 def page() -> bytes:
@@ -47,14 +56,15 @@ def page() -> bytes:
 class Dashboard:
     def __init__(self, store: Any, host: str = "127.0.0.1", port: int = 8765,
                  poll_interval: float = 0.5, history: int = 500,
-                 prices: PriceTable | None = None) -> None:
+                 prices: PriceTable | None = None, guard: HttpGuard | None = None) -> None:
         self.store = store
+        self.guard = guard or HttpGuard(port, host)
         self.host = host
         self.port = port
         self.poll_interval = poll_interval
         self.history = history
         self.prices = prices
-        self.clients: set[Any] = set()
+        self.clients: dict[Any, Principal] = {}
         self._last_rowid = 0
         self._server: Any = None
         self._poller: asyncio.Task[None] | None = None
@@ -71,6 +81,7 @@ class Dashboard:
         self._server = await serve(self._viewer, self.host, self.port,
                                    process_request=self._route, max_size=2 ** 16)
         self.port = int(next(iter(self._server.sockets)).getsockname()[1])
+        self.guard.port = self.port  # port 0 asked for any: the Host check needs the real one
         self._poller = asyncio.get_running_loop().create_task(self._poll())
         return self
 
@@ -83,46 +94,69 @@ class Dashboard:
             self._server.close()
             await self._server.wait_closed()
 
-    async def summary(self, session_id: str | None = None,
-                      since: float | None = None) -> dict[str, Any]:
+    async def summary(self, session_id: str | None = None, since: float | None = None,
+                      principal: Principal = OPERATOR) -> dict[str, Any]:
         result: dict[str, Any] = await self.store.event_summary(
-            session_id=session_id, since=since, all_tenants=True, prices=self.prices)
+            session_id=session_id, tenant_id=principal.tenant, since=since,
+            all_tenants=principal.all_tenants, prices=self.prices)
         return result
 
     # ---- HTTP -------------------------------------------------------------------------------
 
     async def _route(self, connection: Any, request: Any) -> Any:
         url = urlsplit(request.path)
-        if url.path == "/ws":
-            return None
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        verdict = self.guard.check(request.headers, query.get("token"))
+        if not isinstance(verdict, Principal):
+            status, reason = verdict
+            logger.info("dashboard refused %s %s: %s", status, url.path, reason)
+            return _response(connection, status, f"{reason}\n".encode(), "text/plain")
+        if url.path == "/ws":
+            connection.victor_principal = verdict
+            return None
         try:
             if url.path in ("/", "/index.html"):
+                if query.get("token"):  # once, from a link: keep it in a cookie, off the URL
+                    return _with_token_cookie(connection, query["token"])
                 return _response(connection, 200, page(), "text/html; charset=utf-8")
             if url.path == "/api/summary":
                 since = parse_time(query["since"]) if query.get("since") else None
-                body = json.dumps(await self.summary(query.get("session") or None, since))
+                session = query.get("session") or None
+                if session and not self._may_see(verdict, session):
+                    return _response(connection, 404, b"not found\n", "text/plain")
+                body = json.dumps(await self.summary(session, since, verdict))
                 return _response(connection, 200, body.encode(), "application/json")
             if url.path == "/metrics":
                 from prometheus_client import CONTENT_TYPE_LATEST
 
-                totals = MetricTotals.from_summary(await self.summary())
+                totals = MetricTotals.from_summary(await self.summary(principal=verdict))
                 return _response(connection, 200, totals.render(), CONTENT_TYPE_LATEST)
         except ValueError as exc:
             return _response(connection, 400, f"bad request: {exc}\n".encode(), "text/plain")
         return _response(connection, 404, b"not found\n", "text/plain")
 
+    @staticmethod
+    def _may_see(principal: Principal, session_id: str) -> bool:
+        return principal.all_tenants or tenant_of(session_id) == principal.tenant
+
+    @staticmethod
+    def _visible(principal: Principal, events: list[AnalyticsEvent]) -> list[AnalyticsEvent]:
+        if principal.all_tenants:
+            return events
+        return [e for e in events if e.tenant_id == principal.tenant]
+
     # ---- WebSocket --------------------------------------------------------------------------
 
     async def _viewer(self, connection: Any) -> None:
-        recent = await self.store.recent_events(self.history)
-        await connection.send(self._message("snapshot", [e for _, e in recent],
-                                            await self.summary()))
-        self.clients.add(connection)
+        principal: Principal = getattr(connection, "victor_principal", None) or Principal("-")
+        recent = [e for _, e in await self.store.recent_events(self.history)]
+        await connection.send(self._message("snapshot", self._visible(principal, recent),
+                                            await self.summary(principal=principal)))
+        self.clients[connection] = principal
         try:
             await connection.wait_closed()
         finally:
-            self.clients.discard(connection)
+            self.clients.pop(connection, None)
 
     async def _poll(self) -> None:
         from websockets.asyncio.server import broadcast
@@ -134,10 +168,14 @@ class Dashboard:
                 if not rows:
                     continue
                 self._last_rowid = rows[-1][0]
-                if self.clients:
-                    message = self._message("events", [e for _, e in rows],
-                                            await self.summary())
-                    broadcast(set(self.clients), message)
+                events = [e for _, e in rows]
+                # one message per audience: each viewer gets its tenant's events only
+                for principal in set(self.clients.values()):
+                    visible = self._visible(principal, events)
+                    if visible:
+                        viewers = {c for c, p in self.clients.items() if p == principal}
+                        broadcast(viewers, self._message(
+                            "events", visible, await self.summary(principal=principal)))
             except Exception as exc:  # a locked or busy store: try again next tick
                 logger.warning("dashboard poll failed: %s", exc)
 
@@ -168,6 +206,16 @@ def _response(connection: Any, status: int, body: bytes, content_type: str) -> A
     return response
 
 
+def _with_token_cookie(connection: Any, token: str) -> Any:
+    """``/?token=...``: set the token as an HttpOnly, same-site cookie (sent with the page's
+    fetches and its WebSocket) and send the browser to ``/``, so the token leaves the URL."""
+    response = _response(connection, 303, b"", "text/plain")
+    response.headers["Location"] = "/"
+    response.headers["Set-Cookie"] = (
+        f"{COOKIE}={quote(token, safe='')}; HttpOnly; SameSite=Strict; Path=/")
+    return response
+
+
 async def _settings(workspace: Path, config: Path | None) -> Any:
     """The project's settings (the dashboard has no orchestrator): prices and the store."""
     from victor_server.config import (
@@ -186,7 +234,8 @@ async def _settings(workspace: Path, config: Path | None) -> Any:
 
 
 async def serve(db: Path, host: str, port: int, workspace: Path,
-                config: Path | None = None) -> None:
+                config: Path | None = None, token_file: Path | None = None) -> None:
+    from victor_server.http_guard import http_settings, read_token, tenant_tokens_of
     from victor_server.store.factory import open_store
 
     stop = asyncio.Event()  # set by a signal, even one that arrives while we start
@@ -195,30 +244,46 @@ async def serve(db: Path, host: str, port: int, workspace: Path,
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     settings = await _settings(workspace, config)
+    hosts, origins, configured_file = http_settings(settings)
+    guard = HttpGuard(port, host, read_token(token_file or configured_file),
+                      tenant_tokens_of(settings), hosts, origins)  # refuses an unsafe bind
     # the same store the servers use: SQLite by default, PostgreSQL when config names it
     store = await open_store(settings if settings is not None else str(db), db)
-    prices: PriceTable | None = getattr(getattr(settings, "analytics", None), "prices", None)
-    dashboard = Dashboard(store, host, port, prices=prices)
-    await dashboard.start()
-    sys.stderr.write(f"victor-server dashboard on {dashboard.url}\n")
-    sys.stderr.flush()
     try:
-        await stop.wait()
-    finally:
-        await dashboard.close()
+        prices: PriceTable | None = getattr(getattr(settings, "analytics", None), "prices", None)
+        dashboard = Dashboard(store, host, port, prices=prices, guard=guard)
+        await dashboard.start()
+        note = "" if guard.requires_token else " (no token: loopback only)"
+        sys.stderr.write(f"victor-server dashboard on {dashboard.url}{note}\n")
+        sys.stderr.flush()
+        try:
+            await stop.wait()
+        finally:
+            await dashboard.close()
+    finally:  # also when it could not listen: the store's thread would keep the process alive
         await store.close()
 
 
 def run(args: argparse.Namespace) -> int:
+    """Serve until a signal; every failure to start is one line on stderr."""
     from victor_server.app import db_path_for
+    from victor_server.errors import VictorError
+    from victor_server.http_guard import HttpSetupError
 
     workspace = Path(args.workspace or Path.cwd()).resolve()
     try:
         asyncio.run(serve(db_path_for(workspace, args.db), args.host, args.port, workspace,
-                          getattr(args, "config", None)))
-    except OSError as exc:
+                          getattr(args, "config", None), getattr(args, "token_file", None)))
+    except HttpSetupError as exc:
+        sys.stderr.write(f"victor-server: dashboard: {exc}\n")
+        return 2
+    except VictorError as exc:
+        sys.stderr.write(f"victor-server: dashboard: error {exc.code}: {exc.message}\n")
+        return 1
+    except (OSError, OverflowError) as exc:  # a busy port; a port outside 0-65535
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         sys.stderr.write(f"victor-server: dashboard cannot listen on {args.host}:{args.port}: "
-                         f"{exc}\n")
+                         f"{reason}\n")
         return 1
     except KeyboardInterrupt:
         return 130
