@@ -124,21 +124,42 @@ class WebSocketExporter:
     """Serves a WebSocket on loopback and pushes each batch, as a JSON array, to every client.
 
     A client that went away is not a failed delivery: live viewers see what happens while they
-    watch; history is in the store (the dashboard replays it from there)."""
+    watch; history is in the store (the dashboard replays it from there). The handshake passes
+    ``victor_server.http_guard`` (Host 421, Origin 403, token 401): options ``token_file``
+    (or ``VICTOR_HTTP_TOKEN``), ``allowed_hosts`` and ``allowed_origins``; a host other than
+    loopback needs the token. Every tenant's events go out, so only an operator token is
+    accepted."""
 
     name = "websocket"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8765) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 8765,
+                 token_file: str | None = None, allowed_hosts: list[str] | None = None,
+                 allowed_origins: list[str] | None = None) -> None:
+        from victor_server.http_guard import HttpGuard, read_token
+
         self.host = host
         self.port = port
         self.clients: set[Any] = set()
         self._server: Any = None
+        self.guard = HttpGuard(port, host, read_token(token_file), {}, allowed_hosts or (),
+                               allowed_origins or ())
 
     async def start(self) -> None:
         from websockets.asyncio.server import serve
 
-        self._server = await serve(self._client, self.host, self.port)
+        self._server = await serve(self._client, self.host, self.port,
+                                   process_request=self._check)
         self.port = int(next(iter(self._server.sockets)).getsockname()[1])
+        self.guard.port = self.port
+
+    def _check(self, connection: Any, request: Any) -> Any:
+        from victor_server.http_guard import Principal
+
+        verdict = self.guard.check(request.headers)
+        if isinstance(verdict, Principal):
+            return None
+        status, reason = verdict
+        return connection.respond(status, f"{reason}\n")
 
     async def _client(self, connection: Any) -> None:
         self.clients.add(connection)
