@@ -141,6 +141,14 @@ def test_face_new_store_on_read_only_file_system(workspace: Path, tmpfs: Tmpfs,
         assert "\n" not in reason and "read-only file system" in reason
         assert server.alive
         assert_logged_once(server, "read-only file system")
+        tmpfs.remount("rw")  # the disk is back: the next request opens the store and works
+        if face == "lsp":
+            server.call("victor/session/list", {})
+        elif face == "mcp":
+            server.call("resources/read", {"uri": "victor://sessions"})
+        else:
+            server.call("session/new", {"cwd": str(server.workspace), "mcpServers": []})
+        assert db.exists()
         assert server.close() == 0
 
 

@@ -111,6 +111,8 @@ class VictorAcpAgent:
         try:
             return await asyncio.shield(self._app_task)
         except VictorError as exc:
+            if self._app_task is not None and self._app_task.done():
+                self._app_task = None  # e.g. a store that could not open: try again next call
             raise _rpc_error(exc) from exc
 
     async def _build(self, workspace: Path) -> Application:

@@ -253,7 +253,7 @@ async def serve(db: Path, host: str, port: int, workspace: Path,
         prices: PriceTable | None = getattr(getattr(settings, "analytics", None), "prices", None)
         dashboard = Dashboard(store, host, port, prices=prices, guard=guard)
         await dashboard.start()
-        note = "" if guard.requires_token else " (no token: loopback only)"
+        note = " (bearer token required)" if guard.requires_token else " (loopback, no token)"
         sys.stderr.write(f"victor-server dashboard on {dashboard.url}{note}\n")
         sys.stderr.flush()
         try:
