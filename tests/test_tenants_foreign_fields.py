@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fake_anthropic import FakeAnthropic
+from mcp.shared.exceptions import MCPError
 from mcp_face_harness import mcp_client
 from rpc_wire import WireServer
 from tenancy_setup import ACME, GLOBEX, write_config
@@ -113,13 +114,52 @@ def test_foreign_tenant_in_any_field_shows_nothing(tenants: Tenants, method: str
     assert tenants.globex_view() == tenants.globex_before  # nothing of globex's changed
 
 
-async def test_mcp_build_prompt_ignores_a_tenant_in_context(tmp_path: Path) -> None:
+FOREIGN_ARGS = {"session_id": "globex:g1", "tenant_id": "globex",
+                "context": FOREIGN_CONTEXT, "message": "what is the plan?", "query": "walrus"}
+
+
+async def test_mcp_every_tool_resource_and_prompt_with_a_foreign_tenant(
+        tmp_path: Path) -> None:
+    """Every MCP tool, called as acme with each argument it takes set to globex's (and a
+    ``tenantId`` in ``_meta`` beside the token), and every resource and the prompt: nothing
+    of globex's comes back."""
     workspace = tmp_path / "project"
     workspace.mkdir()
     write_config(workspace)
-    async with mcp_client(workspace, tmp_path / "victor.db") as client:
-        result = await client.call_tool(
-            "build_prompt", {"context": {"tenant_id": "globex", "tenantId": "globex"}},
-            meta={"authToken": ACME})
-        text = json.dumps(result.model_dump(mode="json"))
-        assert "You serve ACME's engineers." in text and "You serve Globex" not in text
+    with FakeAnthropic() as fake:
+        async with mcp_client(workspace, tmp_path / "victor.db", fake.env()) as client:
+            seeded = await client.call_tool(
+                "chat", {"message": f"{SECRET}: buy", "session_id": "g1"},
+                meta={"authToken": GLOBEX})
+            assert not seeded.is_error, seeded.content
+            meta = {"authToken": ACME, "tenantId": "globex", "tenant_id": "globex"}
+            tools = (await client.list_tools()).tools
+            assert {t.name for t in tools} >= {"chat", "build_prompt", "list_sessions"}
+            for tool in tools:
+                properties = set(tool.input_schema.get("properties", {}))
+                for name in sorted(properties & {"session_id", "tenant_id", "context"}):
+                    args = {k: v for k, v in FOREIGN_ARGS.items()
+                            if k in properties and (k == name or k in ("message", "query"))}
+                    result = await client.call_tool(tool.name, args, meta=meta)
+                    text = json.dumps(result.model_dump(mode="json"))
+                    if result.is_error:
+                        assert "-32001" in text or "-32602" in text, (tool.name, text)
+                        text = text.replace("globex:g1", "")
+                    for marker in MARKERS:
+                        assert marker not in text, (tool.name, name, marker, text)
+            for request in fake.message_requests[1:]:  # acme's turns, after globex's one
+                assert "You serve Globex" not in json.dumps(request.body)
+                assert request.body["model"] != "claude-globex-1"
+            for uri in ("victor://sessions", "victor://analytics/summary", "victor://config",
+                        "victor://standards", "victor://sessions/globex:g1"):
+                try:
+                    read = await client.read_resource(uri, meta=meta, cache_mode="bypass")
+                    text = json.dumps(read.model_dump(mode="json"))
+                except MCPError as exc:
+                    assert exc.error.code == -32001, (uri, exc.error)
+                    continue
+                for marker in MARKERS:
+                    assert marker not in text, (uri, marker)
+            prompt = await client.get_prompt("victor_system", {"task": "t"}, meta=meta)
+            text = json.dumps(prompt.model_dump(mode="json"))
+            assert "You serve ACME's engineers." in text and "You serve Globex" not in text
