@@ -143,6 +143,9 @@ def test_guard_refuses_a_wide_bind_without_a_token() -> None:
     assert wide.host_ok("victor.example.com") and wide.host_ok("victor.example.com:8765")
     assert not wide.host_ok("0.0.0.0:8765") and not wide.host_ok("evil.example")
     assert wide.origin_ok("https://victor.example.com") and not wide.origin_ok("null")
+    more = HttpGuard(8765, extra_origins=["https://ops.example.com/"])
+    assert more.origin_ok("https://ops.example.com") and more.origin_ok("http://localhost:8765")
+    assert not more.origin_ok("https://ops.example.com.evil.example")
     assert isinstance(wide.check({"host": "localhost:8765"}), tuple)  # token still needed
 
 
@@ -177,12 +180,19 @@ def test_dashboard_that_cannot_listen_exits_with_one_line(workspace: Path) -> No
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        for bad in (str(port), "99999"):
-            result = run_cli("dashboard", "--port", bad, "--workspace", str(workspace))
-            assert result.returncode == 1, result.stderr
-            lines = result.stderr.strip().splitlines()
-            assert len(lines) == 1 and "cannot listen" in lines[0], result.stderr
-            assert "Traceback" not in result.stderr
+        result = run_cli("dashboard", "--port", str(port), "--workspace", str(workspace))
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot listen" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["dashboard"], ["mcp", "--http"]])
+def test_port_out_of_range_is_one_line_exit_2(workspace: Path, command: list[str]) -> None:
+    result = run_cli(*command, "--port", "99999", "--workspace", str(workspace))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "0 to 65535" in lines[0], result.stderr
 
 
 def test_mcp_http_guard(workspace: Path, tmp_path: Path) -> None:

@@ -83,6 +83,21 @@ def test_cli_corrupt_file(workspace: Path, tmp_path: Path, command: tuple[str, s
     assert db.read_bytes() == bytes(range(256)) * 64  # left as found, for the operator
 
 
+def test_cli_locked_store(workspace: Path, tmp_path: Path) -> None:
+    """Another connection holds the write lock past the busy timeout: reads still work (WAL),
+    the chat that must write is one line."""
+    db = tmp_path / "victor.db"
+    make_store(db)
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        assert run_cli(workspace, "--db", str(db), "sessions", "list").returncode == 0
+        line = assert_one_line_store_error(run_cli(workspace, "--db", str(db), "chat", "hi"))
+        assert "database is locked" in line
+    finally:
+        holder.close()
+
+
 def test_cli_verbose_twice_adds_the_traceback(workspace: Path, tmp_path: Path) -> None:
     db = tmp_path / "victor.db"
     db.write_bytes(b"not a database" * 512)

@@ -90,6 +90,8 @@ class HttpGuard:
     def __post_init__(self) -> None:
         self.extra_hosts = tuple(h.lower() for h in self.extra_hosts)
         self.extra_origins = tuple(o.rstrip("/").lower() for o in self.extra_origins)
+        if not 0 <= self.port <= 65535:
+            raise HttpSetupError(f"--port {self.port}: a port is a number from 0 to 65535")
         if not is_loopback(self.bind_host) and not self.token:
             raise HttpSetupError(
                 f"refusing to listen on {self.bind_host} (not loopback) without a token: put a "
