@@ -258,3 +258,14 @@ def test_cli_postgres_stopped_and_refusing(workspace: Path,
             assert pg_cluster.password not in down.stderr
     finally:
         pg_cluster.start()
+
+
+def test_dashboard_on_a_broken_store_is_one_line(workspace: Path, tmp_path: Path) -> None:
+    db = tmp_path / "victor.db"
+    db.write_bytes(b"not a database" * 512)
+    for where in (str(db), "postgresql://victor:pw-unseen@127.0.0.1:1/victor"):
+        result = run_cli(workspace, "dashboard", "--port", "0", "--db", where)
+        assert result.returncode == 1, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "error -32005: store unavailable" in lines[0], result.stderr
+        assert "pw-unseen" not in result.stderr

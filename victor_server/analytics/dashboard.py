@@ -233,10 +233,10 @@ async def _settings(workspace: Path, config: Path | None) -> Any:
     return resolved.settings
 
 
-async def serve(db: Path, host: str, port: int, workspace: Path,
+async def serve(db: Path | str, host: str, port: int, workspace: Path,
                 config: Path | None = None, token_file: Path | None = None) -> None:
     from victor_server.http_guard import http_settings, read_token, tenant_tokens_of
-    from victor_server.store.factory import open_store
+    from victor_server.store.factory import is_postgres_url, open_store
 
     stop = asyncio.Event()  # set by a signal, even one that arrives while we start
     loop = asyncio.get_running_loop()
@@ -248,7 +248,9 @@ async def serve(db: Path, host: str, port: int, workspace: Path,
     guard = HttpGuard(port, host, read_token(token_file or configured_file),
                       tenant_tokens_of(settings), hosts, origins)  # refuses an unsafe bind
     # the same store the servers use: SQLite by default, PostgreSQL when config names it
-    store = await open_store(settings if settings is not None else str(db), db)
+    # (``--db postgresql://...`` names it directly)
+    chosen = str(db) if is_postgres_url(str(db)) or settings is None else settings
+    store = await open_store(chosen, Path(db) if not is_postgres_url(str(db)) else workspace)
     try:
         prices: PriceTable | None = getattr(getattr(settings, "analytics", None), "prices", None)
         dashboard = Dashboard(store, host, port, prices=prices, guard=guard)
@@ -269,10 +271,12 @@ def run(args: argparse.Namespace) -> int:
     from victor_server.app import db_path_for
     from victor_server.errors import VictorError
     from victor_server.http_guard import HttpSetupError
+    from victor_server.store.factory import is_postgres_url
 
     workspace = Path(args.workspace or Path.cwd()).resolve()
     try:
-        asyncio.run(serve(db_path_for(workspace, args.db), args.host, args.port, workspace,
+        db = args.db if args.db and is_postgres_url(args.db) else db_path_for(workspace, args.db)
+        asyncio.run(serve(db, args.host, args.port, workspace,
                           getattr(args, "config", None), getattr(args, "token_file", None)))
     except HttpSetupError as exc:
         sys.stderr.write(f"victor-server: dashboard: {exc}\n")
