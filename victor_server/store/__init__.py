@@ -2,8 +2,11 @@
 assignments and caches. The only module that writes SQL.
 
 Every write commits before it returns, so a message the server acknowledged survives a kill -9.
-``sqlite3`` errors that mean "cannot reach or locked past the busy timeout" become
-``StoreUnavailable`` (-32005); one connection per process serialises our own writes and WAL lets
+Every way the file can fail us (read-only file or file system, a directory missing or not ours
+to write, a corrupt file, a full disk, a lock held past the busy timeout) becomes one
+``StoreUnavailable`` (-32005) whose reason is one line naming the cause (``describe_failure``
+asks the file system when sqlite only says "unable to open"); a failed open leaves no
+connection thread behind. One connection per process serialises our own writes and WAL lets
 other processes read while we write.
 """
 
