@@ -64,6 +64,8 @@ def read_token(token_file: str | Path | None, env: Mapping[str, str] | None = No
             raise HttpSetupError(f"--token-file {path}: the token must be at least 16 characters")
         return token
     token = (env if env is not None else os.environ).get(TOKEN_ENV, "").strip()
+    if token and len(token) < 16:
+        raise HttpSetupError(f"{TOKEN_ENV}: the token must be at least 16 characters")
     return token or None
 
 
