@@ -269,3 +269,21 @@ def test_dashboard_on_a_broken_store_is_one_line(workspace: Path, tmp_path: Path
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and "error -32005: store unavailable" in lines[0], result.stderr
         assert "pw-unseen" not in result.stderr
+
+
+async def test_store_open_failure_leaves_no_thread(tmp_path: Path) -> None:
+    """A failed open reports the cause and stops aiosqlite's worker thread before returning,
+    so nothing keeps the process alive or prints after the loop closes."""
+    import threading
+
+    from victor_server.errors import StoreUnavailable
+    from victor_server.store import Store
+
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"garbage!" * 1024)
+    for path, cause in ((tmp_path, "is a directory"), (corrupt, "file is not a database")):
+        with pytest.raises(StoreUnavailable) as failed:
+            await Store(path).open()
+        assert cause in failed.value.reason and "\n" not in failed.value.reason
+    workers = [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+    assert workers == []  # aiosqlite names its worker after its function

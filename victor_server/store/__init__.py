@@ -35,6 +35,15 @@ from victor_server.store.migrations import MIGRATIONS
 from victor_server.store.queries import EventQueries, SessionRow, page, parse_cursor
 
 
+async def _worker_stopped(connection: aiosqlite.Connection) -> None:
+    """Wait for aiosqlite's worker thread to end: it is told to stop without being waited for,
+    and a command that exits at once would close the loop under it (the thread then prints a
+    traceback) or, if it were still running, be kept alive by it."""
+    worker = getattr(connection, "_thread", None)
+    if worker is not None and worker.is_alive():
+        await asyncio.to_thread(worker.join, 5)
+
+
 def describe_failure(path: Path, exc: BaseException) -> str:
     """A one-line cause: sqlite's "unable to open database file" says nothing about why, so
     the file system is asked (read-only mount, a directory we may not write, a missing one)."""
@@ -43,6 +52,8 @@ def describe_failure(path: Path, exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     if "unable to open" in text or "readonly" in text:
         folder = path.parent
+        if path.is_dir():
+            return f"{text} ({path} is a directory)"
         if not folder.is_dir():
             return f"{text} (directory {folder} does not exist)"
         with contextlib.suppress(OSError):
@@ -77,13 +88,7 @@ class Store(EventQueries, AnalyticsStore, SqliteApprovals):
             # IMMEDIATE: a write takes the lock when its transaction begins, waiting out the busy
             # timeout; a deferred one upgrading from a stale WAL snapshot fails at once with
             # "database is locked" when another process wrote in between.
-            connection = aiosqlite.connect(str(self.path), timeout=self.busy_timeout_ms / 1000,
-                                           isolation_level="IMMEDIATE")
-            # aiosqlite's worker thread must not keep the interpreter alive: a store never
-            # closed (an orchestrator left open in a REPL) would hang the exit. Every write has
-            # committed before it returned, so nothing is lost when the thread is not joined.
-            connection._thread.daemon = True
-            self._db = await connection
+            self._db = await self._connect()
             self._db.row_factory = aiosqlite.Row
             await self._db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             await self._db.execute("PRAGMA journal_mode = WAL")
@@ -95,10 +100,26 @@ class Store(EventQueries, AnalyticsStore, SqliteApprovals):
                 await self.close()
             raise StoreUnavailable(f"{self.path}: {describe_failure(self.path, exc)}") from exc
         return self
+    async def _connect(self) -> aiosqlite.Connection:
+        connection = aiosqlite.connect(str(self.path), timeout=self.busy_timeout_ms / 1000,
+                                       isolation_level="IMMEDIATE")
+        # aiosqlite's worker thread must not keep the interpreter alive: a store never
+        # closed (an orchestrator left open in a REPL) would hang the exit. Every write has
+        # committed before it returned, so nothing is lost when the thread is not joined.
+        connection._thread.daemon = True
+        try:
+            return await connection
+        except BaseException:
+            await _worker_stopped(connection)
+            raise
+
     async def close(self) -> None:
         if self._db is not None:
-            await self._db.close()
-            self._db = None
+            db, self._db = self._db, None
+            try:
+                await db.close()
+            finally:
+                await _worker_stopped(db)
 
     @property
     def db(self) -> aiosqlite.Connection:
