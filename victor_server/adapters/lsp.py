@@ -282,6 +282,11 @@ def create_server(factory: Callable[[Path | None, dict[str, Any]], Any]) -> Vict
                     k: info[k] for k in ("sessionId", "id", "name", "status")}))
         except VictorError as exc:
             raise rpc_error(exc) from exc
+        except Exception as exc:  # a bug or a plugin's: one line, never a traceback in `data`
+            logger.error("%s failed: %s: %s", method, type(exc).__name__, exc,
+                         exc_info=logger.isEnabledFor(logging.DEBUG))
+            raise VictorRpcError(f"internal error: {type(exc).__name__}: {exc}",
+                                 -32603) from exc
 
     for method in LSP_METHODS:
         server.feature(method)(_handler(dispatch, method))

@@ -273,7 +273,7 @@ class ContextCoordinator:
                   kept: list[Message]) -> None:
         session = (metadata or {}).get("session_id")
         seqs = [m.seq for m in messages if m.seq is not None]
-        if not session or len(seqs) != len(messages):
+        if not session or not seqs or len(seqs) != len(messages):
             return  # without seqs we cannot tell later which messages are new
         self._views[session] = _SessionView(kept, max(seqs))
         self._views.move_to_end(session)
