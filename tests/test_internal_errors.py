@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from rpc_wire import WireServer
 
 PLUGIN = '''
@@ -52,6 +53,33 @@ def test_an_exception_is_one_line_without_traceback(tmp_path: Path) -> None:
         mentions = [line for line in log.splitlines() if "the plugin broke" in line]
         assert len(mentions) == 1 if not verbosity else len(mentions) >= 1, log[-3000:]
         assert ("Traceback" in log) == bool(verbosity), log[-3000:]
+
+
+@pytest.mark.parametrize("face", ["mcp", "acp"])
+def test_other_faces_answer_in_one_line_too(tmp_path: Path, face: str) -> None:
+    install(tmp_path / "site")
+    workspace = tmp_path / "project"
+    (workspace / ".victor").mkdir(parents=True)
+    (workspace / ".victor" / "config.yml").write_text("middleware: [exploding]\n")
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path / "site"),
+                                          os.environ.get("PYTHONPATH", "")])}
+    with WireServer(face, workspace, env) as server:
+        server.initialize()
+        if face == "mcp":
+            read = server.request("resources/read", {"uri": "victor://sessions"})
+            assert read["error"]["code"] == -32603
+            assert "internal error: RuntimeError: the plugin broke" in read["error"]["message"]
+            tool = server.call("tools/call", {"name": "list_sessions", "arguments": {}})
+            assert tool["isError"] and "the plugin broke" in json.dumps(tool)
+        else:
+            listed = server.request("session/list", {"cwd": str(workspace)})
+            assert listed["error"]["code"] == -32603
+            assert "the plugin broke" in json.dumps(listed["error"])
+        assert "traceback" not in json.dumps(server.messages).lower()
+        assert server.alive and server.close() == 0
+    log = server.stderr_path.read_text()
+    assert "Traceback" not in log, log[-3000:]
+    assert len([line for line in log.splitlines() if "the plugin broke" in line]) <= 2
 
 
 def test_compacting_an_empty_session_is_answered(tmp_path: Path) -> None:

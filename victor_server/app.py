@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from victor_server.errors import StoreUnavailable
+from victor_server.errors import StoreUnavailable, VictorError
 from victor_server.middleware.chain import CallNext, MethodCall, Middleware, build_chain
 from victor_server.orchestrator import AgentOrchestrator
 from victor_server.scope import DEFAULT_SCOPE
@@ -43,6 +43,12 @@ class Application:
             if self.face != "cli":  # the command line prints the error itself
                 logger.error("%s %s: %s", self.face, method, exc.message)
             raise
+        except VictorError:
+            raise
+        except Exception as exc:  # a bug, or a plugin's: one line on every face, -32603
+            logger.error("%s %s failed: %s: %s", self.face, method, type(exc).__name__, exc,
+                         exc_info=logger.isEnabledFor(logging.DEBUG))
+            raise VictorError(f"internal error: {type(exc).__name__}: {exc}") from exc
 
     async def close(self) -> None:
         await self.orchestrator.close()
