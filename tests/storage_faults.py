@@ -66,7 +66,9 @@ def run_cli(workspace: Path, *args: str, env: dict[str, str] | None = None,
     argv = [sys.executable, "-m", "victor_server", "--workspace", str(workspace), *args]
     if unprivileged:
         argv = as_unprivileged(argv)
-    return subprocess.run(argv, capture_output=True, text=True, env=server_env(env),
+    # the offline provider: a chat gets as far as the store without an API key
+    return subprocess.run(argv, capture_output=True, text=True,
+                          env=server_env({"VICTOR_PROVIDER": "scripted", **(env or {})}),
                           timeout=60, check=False)
 
 

@@ -26,6 +26,7 @@ COMMANDS = [("sessions", "list"), ("analytics", "summary"), ("chat", "hello")]
 
 
 def make_store(db: Path) -> None:
+    db.parent.mkdir(parents=True, exist_ok=True)
     done = subprocess.run([sys.executable, "-m", "victor_server", "--db", str(db), "sessions",
                            "list"], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
