@@ -1,85 +1,43 @@
-"""An unexpected exception (a bug, or a plugin's) is one line for everyone: the LSP client gets
--32603 with a one-line message and no traceback in ``data``, the log gets one line (the
-traceback only at ``-vv``), and the server goes on. The trigger is a real installed middleware
-plugin that raises, found through its entry point like any user's package."""
+"""An unexpected exception (a bug) is one line for everyone: -32603 with a one-line message and
+no traceback in the answer, one line in the log (the traceback only at ``-vv``), and the server
+goes on; compacting an empty session, which used to raise, is answered."""
 
 from __future__ import annotations
 
-import json
-import os
+import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rpc_wire import WireServer
 
-PLUGIN = '''
-class ExplodingMiddleware:
-    async def __call__(self, call, call_next):
-        if call.method == "victor/session/list":
-            raise RuntimeError("the plugin broke")
-        return await call_next(call)
-'''
 
+async def test_an_exception_in_a_method_is_one_line_32603(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """``Application.call`` is the one route every face takes: an exception that is not a
+    ``VictorError`` comes out as -32603 with a one-line message, logged in one line without a
+    traceback (plugin failures are caught earlier, by the plugin registry; this is for bugs)."""
+    from victor_server.app import Application
+    from victor_server.errors import VictorError
+    from victor_server.orchestrator import AgentOrchestrator
+    from victor_server.settings import Settings
 
-def install(site: Path) -> None:
-    site.mkdir()
-    (site / "exploding_plugin.py").write_text(PLUGIN)
-    dist = site / "exploding_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: exploding-plugin\n"
-                                   "Version: 0.1\n")
-    (dist / "entry_points.txt").write_text(
-        "[victor_server.middleware]\nexploding = exploding_plugin:ExplodingMiddleware\n")
+    class Exploding:
+        async def __call__(self, call: Any, call_next: Any) -> Any:
+            raise RuntimeError("the server broke")
 
-
-def test_an_exception_is_one_line_without_traceback(tmp_path: Path) -> None:
-    install(tmp_path / "site")
-    workspace = tmp_path / "project"
-    (workspace / ".victor").mkdir(parents=True)
-    (workspace / ".victor" / "config.yml").write_text("middleware: [exploding]\n")
-    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path / "site"),
-                                          os.environ.get("PYTHONPATH", "")])}
-    for verbosity in ([], ["-vv"]):
-        with WireServer("lsp", workspace, env, verbosity) as server:
-            server.initialize()
-            response = server.request("victor/session/list", {})
-            error = response["error"]
-            assert error["code"] == -32603
-            assert error["message"] == "internal error: RuntimeError: the plugin broke"
-            assert "traceback" not in json.dumps(error).lower()
-            assert server.call("victor/session/create", {"sessionId": f"after{len(verbosity)}"})
-            assert server.close() == 0
-        log = server.stderr_path.read_text()
-        mentions = [line for line in log.splitlines() if "the plugin broke" in line]
-        assert len(mentions) == 1 if not verbosity else len(mentions) >= 1, log[-3000:]
-        assert ("Traceback" in log) == bool(verbosity), log[-3000:]
-
-
-@pytest.mark.parametrize("face", ["mcp", "acp"])
-def test_other_faces_answer_in_one_line_too(tmp_path: Path, face: str) -> None:
-    install(tmp_path / "site")
-    workspace = tmp_path / "project"
-    (workspace / ".victor").mkdir(parents=True)
-    (workspace / ".victor" / "config.yml").write_text("middleware: [exploding]\n")
-    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path / "site"),
-                                          os.environ.get("PYTHONPATH", "")])}
-    with WireServer(face, workspace, env) as server:
-        server.initialize()
-        if face == "mcp":
-            read = server.request("resources/read", {"uri": "victor://sessions"})
-            assert read["error"]["code"] == -32603
-            assert "internal error: RuntimeError: the plugin broke" in read["error"]["message"]
-            tool = server.call("tools/call", {"name": "list_sessions", "arguments": {}})
-            assert tool["isError"] and "the plugin broke" in json.dumps(tool)
-        else:
-            listed = server.request("session/list", {"cwd": str(workspace)})
-            assert listed["error"]["code"] == -32603
-            assert "the plugin broke" in json.dumps(listed["error"])
-        assert "traceback" not in json.dumps(server.messages).lower()
-        assert server.alive and server.close() == 0
-    log = server.stderr_path.read_text()
-    assert "Traceback" not in log, log[-3000:]
-    assert len([line for line in log.splitlines() if "the plugin broke" in line]) <= 2
+    orchestrator = await AgentOrchestrator(Settings(provider="scripted"), workspace=tmp_path,
+                                           db_path=tmp_path / "v.db").start()
+    app = Application(orchestrator, "lsp", [Exploding()])
+    try:
+        with caplog.at_level(logging.WARNING), pytest.raises(VictorError) as failed:
+            await app.call("victor/session/list", {})
+        assert failed.value.code == -32603
+        assert failed.value.message == "internal error: RuntimeError: the server broke"
+        lines = [r for r in caplog.records if "the server broke" in r.getMessage()]
+        assert len(lines) == 1 and not lines[0].exc_info
+    finally:
+        await app.close()
 
 
 def test_compacting_an_empty_session_is_answered(tmp_path: Path) -> None:
