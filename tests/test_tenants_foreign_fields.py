@@ -106,7 +106,7 @@ def test_foreign_tenant_in_any_field_shows_nothing(tenants: Tenants, method: str
         body = json.dumps(request.body)
         assert "You serve Globex" not in body and SECRET not in body
         assert request.body["model"] != "claude-globex-1"
-        assert "You serve ACME's engineers." in request.body["system"]
+        assert "You serve ACME's engineers." in json.dumps(request.body["system"])
     if method == "victor/buildPrompt" and "error" not in response:
         assert "You serve ACME's engineers." in response["result"]["systemPrompt"]
     if method == "victor/analytics/summary" and "error" not in response:
