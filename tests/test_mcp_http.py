@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from mcp import Client
 from mcp_face_harness import http_server, structured
@@ -29,7 +29,7 @@ async def test_http_serves_both_eras_and_refuses_foreign_hosts(workspace: Path, 
             selected = structured(await client.call_tool("select_tools", {"query": "edit"}))
             assert selected["tools"]
 
-        async with httpx.AsyncClient() as http:
+        async with httpx2.AsyncClient() as http:
             ok = await http.post(url, json=INIT, headers=HEADERS)
             assert ok.status_code == 200
             rebound = await http.post(url, json=INIT, headers={**HEADERS, "Host": "evil.example"})

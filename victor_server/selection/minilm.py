@@ -80,8 +80,14 @@ def load_parts(directory: Path) -> tuple[dict[str, Any], Any, dict[str, Any]]:
         config = json.loads((directory / "config.json").read_text())
         weights = load_file(str(directory / "model.safetensors"))
     except Exception as exc:  # ImportError, corrupt files: all mean "no model"
-        raise ModelUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        raise ModelUnavailable(_reason(exc)) from exc
     return weights, tokenizer, config
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ImportError):  # the minimal install leaves the semantic stack out
+        return f"{exc}; install the semantic extra: pip install -e '.[semantic]'"
+    return f"{type(exc).__name__}: {exc}"
 
 
 class MiniLMEncoder:
@@ -156,4 +162,4 @@ def load_minilm() -> MiniLMEncoder:
 
         return OnnxMiniLMEncoder(weights, tokenizer, config, directory)
     except Exception as exc:  # onnxruntime or onnx missing, or a graph it cannot run
-        raise ModelUnavailable(f"onnxruntime: {type(exc).__name__}: {exc}") from exc
+        raise ModelUnavailable(f"onnxruntime: {_reason(exc)}") from exc
