@@ -38,3 +38,10 @@ def test_version_comes_before_any_subcommand_work(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60, cwd=str(tmp_path))
     assert done.returncode == 0 and done.stdout.startswith("victor-server ")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_version_piped_into_head_ends_quietly() -> None:
+    done = subprocess.run(f"'{sys.executable}' -m victor_server --version | head -1",
+                          shell=True, capture_output=True, text=True, timeout=60)
+    assert done.stdout.startswith("victor-server ") and len(done.stdout.splitlines()) == 1
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr

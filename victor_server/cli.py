@@ -30,9 +30,14 @@ class _VersionAction(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: Any, option_string: str | None = None) -> None:
+        import os
+
         from victor_server.versions import version_report
 
-        print(version_report())
+        try:
+            print(version_report(), flush=True)
+        except BrokenPipeError:  # `victor-server --version | head -1`: the reader is satisfied
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         parser.exit()
 
 
