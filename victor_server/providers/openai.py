@@ -66,7 +66,7 @@ STOP_REASONS = {"stop": "end_turn", "tool_calls": "tool_use", "function_call": "
 
 
 class _StreamCut(Exception):
-    """The stream ended before its finish reason or ``[DONE]``."""
+    """The stream ended without a finish reason (the connection closed early)."""
 
 
 class OpenAIProvider:
