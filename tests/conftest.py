@@ -29,7 +29,8 @@ def workspace(tmp_path: Path) -> Path:
 # out. A test elsewhere can say the same with @pytest.mark.slow.
 SLOW = ("test_acp_node.py", "test_mcp_node.py", "test_mcp_conformance.py",
         "test_nvim_plugin.py", "test_dashboard_chromium.py", "test_postgres_",
-        "test_selection_model.py", "test_reliability_load.py", "test_fuzz_wire.py",
+        "test_selection_model.py", "test_reliability_load.py", "test_reliability_crash.py",
+        "test_fuzz_wire.py",
         "test_selection_loading.py::test_server_loads_the_model")
 
 
