@@ -54,7 +54,7 @@ def sse_events(body: str) -> list[dict[str, str]]:
 
 async def test_a_dropped_stream_resumes_with_last_event_id(workspace: Path, tmp_path: Path) -> None:
     with http_server(workspace, tmp_path / "v.db", {"VICTOR_PROVIDER": "scripted"}) as url:
-        async with httpx.AsyncClient(timeout=60) as http:
+        async with httpx2.AsyncClient(timeout=60) as http:
             # the priming event (an id, no data, a retry hint) is for 2025-11-25 clients on
             init = await http.post(url, headers=HEADERS, json={
                 **INIT, "params": {**INIT["params"], "protocolVersion": "2025-11-25"}})
