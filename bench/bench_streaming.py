@@ -16,7 +16,7 @@ connection).
 The fake's handler gets ``TCP_NODELAY`` here (``disable_nagle_algorithm``, bench only): without
 it the kernel holds the small delta segment for the previous segment's delayed ACK, about 12 ms
 on this machine before any of our code runs; real API front ends send with Nagle off. The floor
-row reads the same stream with a bare ``httpx`` client in this process: what a relay cannot beat.
+row reads the same stream with a bare ``httpx2`` client in this process: what a relay cannot beat.
 
 A second table times whole turns that call a read-only tool (the model asks for ``read``, then
 answers), from sending ``victor/chat`` to its result, on two servers side by side in one run,
@@ -70,13 +70,13 @@ def first_delta_latency(client: WireClient, fake: FakeAnthropic) -> float:
 
 def floor_latency(fake: FakeAnthropic) -> float:
     """A bare HTTP client reading the fake's stream: the first chunk holding a text delta."""
-    import httpx
+    import httpx2
 
     body = {"model": "claude-haiku-4-5", "max_tokens": 64, "stream": True,
             "messages": [{"role": "user", "content": "say hello"}]}
     fake.queue(slow_text(REPLY, 0.03))
     received: float | None = None
-    with httpx.Client() as http, http.stream("POST", f"{fake.base_url}/v1/messages", json=body,
+    with httpx2.Client() as http, http.stream("POST", f"{fake.base_url}/v1/messages", json=body,
                                              headers={"x-api-key": "bench"}) as response:
         for chunk in response.iter_raw():
             if received is None and b"text_delta" in chunk:
@@ -213,7 +213,7 @@ def report(ours: list[float], floor: list[float]) -> str:
         "| from the fake writing its first text delta to ... | median ms | p90 ms | min ms "
         "| max ms |", "|---|---|---|---|---|",
         row("the client parsing the first `victor/chatDelta` (victor-server lsp)", ours),
-        row("floor: a bare `httpx` client in the bench process receiving it", floor), "",
+        row("floor: a bare `httpx2` client in the bench process receiving it", floor), "",
         f"Goal < 5 ms median: {verdict}. Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end."])
 

@@ -7,11 +7,18 @@ if [ -z "${ANTHROPIC_API_KEY:-}" ] && [ -z "${VICTOR_PROVIDER:-}" ]; then
   export VICTOR_PROVIDER=scripted
   echo "No ANTHROPIC_API_KEY set: using the offline 'scripted' provider (VICTOR_PROVIDER=scripted)."
 fi
-workspace="${VICTOR_DEMO_WORKSPACE:-$(mktemp -d)}"
+# A throwaway workspace, removed on exit; VICTOR_DEMO_WORKSPACE names one to keep.
+if [ -n "${VICTOR_DEMO_WORKSPACE:-}" ]; then
+  workspace="$VICTOR_DEMO_WORKSPACE"
+else
+  workspace="$(mktemp -d "${TMPDIR:-/tmp}/victor-demo.XXXXXX")"
+  trap 'rm -rf "$workspace"' EXIT
+fi
 mkdir -p "$workspace/.victor"
 [ -f "$workspace/.victor/standards.md" ] || echo "Prefer small, well-named functions." > "$workspace/.victor/standards.md"
 [ -f "$workspace/README.md" ] || echo "# demo project" > "$workspace/README.md"
 echo "Workspace: $workspace  (store: $workspace/.victor/victor.db)"
+[ -n "${VICTOR_DEMO_WORKSPACE:-}" ] || echo "(removed when the demo ends; set VICTOR_DEMO_WORKSPACE=DIR to keep one)"
 echo
 echo "$ victor-server chat 'Hello, Victor'"
 victor-server --workspace "$workspace" chat "Hello, Victor"

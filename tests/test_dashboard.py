@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from websockets.asyncio.client import connect
 
@@ -36,7 +36,7 @@ async def test_routes_serve_page_summary_and_metrics(store: Store) -> None:
     await analytics.flush()
     dashboard = await Dashboard(store, port=0).start()
     try:
-        async with httpx.AsyncClient(base_url=dashboard.url) as http:
+        async with httpx2.AsyncClient(base_url=dashboard.url) as http:
             page = await http.get("/")
             assert page.headers["content-type"].startswith("text/html")
             assert "<svg" in page.text and "new WebSocket" in page.text
@@ -117,7 +117,7 @@ async def test_command_serves_beside_another_process(workspace: Path) -> None:
         await run_chat(workspace, db, "hello from elsewhere")
         update = json.loads(await asyncio.wait_for(ws.recv(), 20))
         assert update["summary"]["events"]["token_usage"] == 1
-        async with httpx.AsyncClient() as http:
+        async with httpx2.AsyncClient() as http:
             assert (await http.get(url + "api/summary")).json()["tokens"]["input"] > 0
             # ?since= takes what the CLI's --since takes: an age, an ISO date, epoch seconds
             day = (await http.get(url + "api/summary", params={"since": "24h"})).json()

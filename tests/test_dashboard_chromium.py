@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from test_dashboard import dashboard_process, run_chat
 from websockets.asyncio.client import ClientConnection, connect
@@ -75,7 +75,7 @@ async def chromium(url: str, profile: Path) -> AsyncIterator[Page]:
                 break
             await asyncio.sleep(0.1)
         port = port_file.read_text().split()[0]
-        async with httpx.AsyncClient() as http:
+        async with httpx2.AsyncClient() as http:
             for _ in range(100):
                 targets = (await http.get(f"http://127.0.0.1:{port}/json")).json()
                 pages = [t for t in targets if t["type"] == "page" and t["url"].startswith(url)]
@@ -124,7 +124,7 @@ async def test_page_loads_and_updates_when_another_process_chats(workspace: Path
         updates = await page.js("window.victorUpdates")
         await run_chat(workspace, db, "hello from another process")
         await run_chat(workspace, db, "/tool ls {}")
-        async with httpx.AsyncClient() as http:
+        async with httpx2.AsyncClient() as http:
             summary = (await http.get(url + "api/summary")).json()
         assert summary["events"]["chat_request"] == 2
         total = f"{summary['tokens']['total']:,}"

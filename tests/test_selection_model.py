@@ -63,10 +63,12 @@ QUERIES = ["delete the stale build log", "what's in the docs folder?",
            "bump the timeout from 30 to 60 seconds in settings.py " * 3]
 
 
-def test_onnxruntime_engine_gives_the_numpy_engines_vectors() -> None:
+def test_onnxruntime_engine_gives_the_numpy_reference_vectors() -> None:
+    from minilm_reference import load_reference
+
     from victor_server.selection.minilm import load_minilm
 
-    fast, reference = load_minilm("onnxruntime"), load_minilm("numpy")
+    fast, reference = load_minilm(), load_reference()
     assert (fast.engine, reference.engine) == ("onnxruntime", "numpy")
     # one batch with padding (texts of different lengths): same arithmetic, same vectors
     assert np.abs(fast.encode(QUERIES) - reference.encode(QUERIES)).max() < 1e-5
@@ -75,7 +77,7 @@ def test_onnxruntime_engine_gives_the_numpy_engines_vectors() -> None:
 def test_int8_query_vectors_agree_with_float32() -> None:
     from victor_server.selection.minilm import load_minilm
 
-    model = load_minilm("onnxruntime")
+    model = load_minilm()
     assert model.wait_for_query_model()  # built in a child on a machine's first load
     full = model.encode(QUERIES)
     for query, row in zip(QUERIES, full, strict=True):
@@ -84,16 +86,51 @@ def test_int8_query_vectors_agree_with_float32() -> None:
         assert float(quick @ row) > 0.98, query
 
 
-def test_auto_engine_falls_back_to_numpy_without_onnxruntime(
+async def _select_without_model(caplog: pytest.LogCaptureFixture) -> str:
+    """Select through a coordinator whose model cannot load; the one warning it logs."""
+    from victor_server.selection.embedding import EmbeddingService
+    from victor_server.selection.minilm import load_minilm
+
+    coordinator = ToolSelectionCoordinator("hybrid", embeddings=EmbeddingService(
+        loader=load_minilm), wait_for_model=True)
+    for query, expected in CASES[:2]:  # keyword still finds tools that share a word
+        result = await coordinator.select(query + " " + expected.replace("_", " "), TOOLS, 3)
+        assert result.fallback == "keyword"
+        assert result.tools[0].spec.name == expected
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "\n" not in warnings[0], warnings
+    return warnings[0]
+
+
+async def test_without_onnxruntime_selection_falls_back_to_keyword(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     from victor_server.selection.minilm import ModelUnavailable, load_minilm
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime -> ImportError
-    model = load_minilm()
-    assert model.engine == "numpy"
-    assert "onnxruntime unavailable" in caplog.text and "numpy" in caplog.text
     with pytest.raises(ModelUnavailable, match="onnxruntime"):
-        load_minilm("onnxruntime")
+        load_minilm()
+    assert "onnxruntime" in await _select_without_model(caplog)
+
+
+async def test_weights_that_fail_their_hash_are_refused(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from victor_server.selection import minilm
+
+    monkeypatch.setattr(minilm, "WEIGHTS_SHA256", "0" * 64)  # as if the file had been altered
+    with pytest.raises(minilm.ModelUnavailable, match="refusing unverified weights"):
+        minilm.load_minilm()
+    warning = await _select_without_model(caplog)
+    assert "model.safetensors has sha256 53aa51172d142c89" in warning
+    assert "expected 0000000000000000" in warning
+
+
+def test_the_installed_weights_are_the_published_ones() -> None:
+    import hashlib
+
+    from victor_server.selection.minilm import WEIGHTS_SHA256, model_dir
+
+    weights = (model_dir() / "model.safetensors").read_bytes()
+    assert hashlib.sha256(weights).hexdigest() == WEIGHTS_SHA256
 
 
 def test_int8_graph_that_cannot_be_built_leaves_float32_queries(
@@ -104,10 +141,10 @@ def test_int8_graph_that_cannot_be_built_leaves_float32_queries(
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # the child cannot create its cache
-    model = load_minilm("onnxruntime")
+    model = load_minilm()
     assert not model.wait_for_query_model()
     assert "int8 query model not built" in caplog.text
-    reference = load_minilm("numpy").encode(["erase build.log"])[0]
+    reference = model.encode(["erase build.log"])[0]
     assert float(model.encode_query("erase build.log") @ reference) > 0.99999
 
 

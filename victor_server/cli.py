@@ -18,13 +18,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from victor_server import __version__
-
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # one line, exit 2 (SPEC section 2)
         sys.stderr.write(f"victor-server: {message}\n")
         raise SystemExit(2)
+
+
+class _VersionAction(argparse.Action):
+    """Prints ``versions.version_report()``, importing the SDKs it reads only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        import os
+
+        from victor_server.versions import version_report
+
+        try:
+            print(version_report(), flush=True)
+        except BrokenPipeError:  # `victor-server --version | head -1`: the reader is satisfied
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="victor-server", parents=[common],
                      description="An agent orchestrator for editors and AI clients.")
-    parser.add_argument("--version", action="version", version=f"victor-server {__version__}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0,
+                        help="the server's version and each face's protocol versions")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     sub.add_parser("lsp", parents=[common], help="LSP-style JSON-RPC over stdio")
     mcp = sub.add_parser("mcp", parents=[common], help="MCP server over stdio (or --http)")

@@ -16,7 +16,7 @@ config such as::
         - {websocket: {host: 127.0.0.1, port: 8765}}
 
 Each exporter is named by its config key (``webhook``; a second one is ``webhook-2``): the name
-keys its dead letters, so it must stay stable across restarts. httpx and websockets are imported
+keys its dead letters, so it must stay stable across restarts. httpx2 and websockets are imported
 when an exporter that needs them is built, never at server start.
 """
 
@@ -88,16 +88,16 @@ class WebhookExporter:
 
     def __init__(self, url: str, headers: dict[str, str] | None = None, timeout: float = 5.0,
                  retries: int = 3, backoff: float = 0.5) -> None:
-        import httpx
+        import httpx2
 
         self.url = url
         self.headers = {"Content-Type": "application/json", **(headers or {})}
         self.retries = retries
         self.backoff = backoff
-        self._client = httpx.AsyncClient(timeout=timeout)
+        self._client = httpx2.AsyncClient(timeout=timeout)
 
     async def export(self, events: list[AnalyticsEvent]) -> int:
-        import httpx
+        import httpx2
 
         body = json.dumps([e.to_json() for e in events]).encode()
         problem = "not sent"
@@ -106,7 +106,7 @@ class WebhookExporter:
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
             try:
                 response = await self._client.post(self.url, content=body, headers=self.headers)
-            except httpx.HTTPError as exc:
+            except httpx2.HTTPError as exc:
                 problem = f"{type(exc).__name__}: {exc}"
                 continue
             if response.status_code < 300:

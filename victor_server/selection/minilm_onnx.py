@@ -22,8 +22,8 @@ child quantises on the other core and the tool texts embed on this one, and swit
 the first query after it is done (``wait_for_query_model`` waits, for tests and benchmarks); if
 it fails, queries keep the float32 graph. The int8 session is opened from its file, not from
 bytes in memory (17 MB less resident). The graph returns the last hidden state; tokenising,
-mean pooling and normalisation stay in numpy, shared with ``MiniLMEncoder`` so both engines give
-the same vectors (a test checks they agree to 1e-5).
+mean pooling and normalisation stay in numpy, shared with
+``MiniLMEncoder`` (a test checks the vectors agree to 1e-5 with a numpy reference of the pass).
 
 Import this module lazily: it imports numpy and onnxruntime at module level (``onnx`` only when
 a graph has to be built).
@@ -316,7 +316,7 @@ def _session(model: bytes | Path) -> Any:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    # One thread, like the numpy path's BLAS: the server shares two cores with the editor.
+    # One thread: the server shares two cores with the editor.
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -337,8 +337,7 @@ class OnnxMiniLMEncoder(MiniLMEncoder):
 
     def __init__(self, weights: dict[str, Any], tokenizer: Any, config: dict[str, Any],
                  directory: Path | None = None) -> None:
-        # No super().__init__(): the numpy engine's weight copies are not needed here.
-        self._tokenizer = tokenizer
+        super().__init__(tokenizer)
         # The float32 graph takes its weights as inputs on every run, from these arrays: held
         # once, by us. Built into the graph instead, onnxruntime kept its parsed model besides
         # its own copy, ~100 MB more for the life of the process.

@@ -46,6 +46,9 @@ def describe(url: str) -> str:
     return f"{scheme}{sep}{credentials.split(':', 1)[0]}@{location}"
 
 
+POSTGRES_EXTRA_HINT = "PostgreSQL needs the postgres extra: pip install -e '.[postgres]'"
+
+
 class PostgresStore(PostgresAnalyticsQueries, PostgresApprovals):
     def __init__(self, url: str, min_size: int = 1, max_size: int = 10,
                  acquire_timeout: float = 5.0, command_timeout: float = 30.0) -> None:
@@ -61,8 +64,10 @@ class PostgresStore(PostgresAnalyticsQueries, PostgresApprovals):
         return f"PostgresStore({describe(self.url)!r})"
 
     async def open(self) -> PostgresStore:
-        import asyncpg
-
+        try:
+            import asyncpg
+        except ImportError as exc:  # the minimal install leaves the PostgreSQL driver out
+            raise StoreUnavailable(f"{describe(self.url)}: {POSTGRES_EXTRA_HINT}") from exc
         try:
             self._db = await asyncpg.create_pool(
                 self.url, min_size=self.min_size, max_size=self.max_size,

@@ -22,7 +22,7 @@ function M.check()
     end
   else
     health.error(("%q is not executable"):format(exe), {
-      "pip install victor-server (it provides the victor-server command)",
+      "from a clone of victor-server: pipx install . (it provides the victor-server command)",
       "or set opts.cmd in require('victor').setup()",
     })
   end
