@@ -251,7 +251,7 @@ async def test_compaction_is_carried_forward_per_session() -> None:
 
 
 class SeedRecent:
-    """A strategy shaped exactly like the seed's example (keywords, returns a new Context)."""
+    """A strategy shaped exactly like victor-ai's example (keywords, returns a new Context)."""
 
     def __init__(self, keep_last_n: int = 10) -> None:
         self.keep_last_n = keep_last_n

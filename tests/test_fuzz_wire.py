@@ -1,5 +1,5 @@
-"""Hostile wire input on every face: the server answers or ignores per SPEC section 8, never
-exits, and a valid request after the storm succeeds.
+"""Hostile wire input on every face: the server answers or ignores with the error table's codes,
+never exits, and a valid request after the storm succeeds.
 
 One server process per face serves every example (spawning costs seconds). After each hostile
 frame a sentinel request is sent and must be answered, which proves the process is alive and

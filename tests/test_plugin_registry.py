@@ -207,7 +207,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 class SeedExporter:
-    """Returns the seeds' ExportResult; down until told otherwise."""
+    """Returns victor-ai's ExportResult; down until told otherwise."""
 
     def __init__(self) -> None:
         self.down = True

@@ -1,4 +1,5 @@
-"""The seed recipes as plugins: an installed distribution's entry points reach a real server.
+"""victor-ai's coordinator recipes as plugins: an installed distribution's entry points reach a
+real server.
 
 A distribution is "installed" the way pip does it, as a ``*.dist-info`` folder with
 ``entry_points.txt`` on the server's ``PYTHONPATH``, so discovery runs through

@@ -165,7 +165,7 @@ class ReverseAlphabetical:
 
 
 class SeedCostAware:
-    """The seed recipe's shape, as written there."""
+    """victor-ai's shape, as written there."""
 
     def __init__(self, max_cost_per_call: Any = 0.01) -> None:
         self.max_cost_per_call = max_cost_per_call

@@ -1,4 +1,4 @@
-"""``victor-server``: the command line (SPEC section 2).
+"""``victor-server``: the command line.
 
 Protocol faces write only protocol messages to stdout; every log line goes to stderr (warnings
 by default, ``-v`` info, ``-vv`` debug) and optionally to ``--log-file``. Heavy modules are
@@ -20,7 +20,7 @@ from typing import Any
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # one line, exit 2 (SPEC section 2)
+    def error(self, message: str) -> Any:  # one line, exit 2
         sys.stderr.write(f"victor-server: {message}\n")
         raise SystemExit(2)
 

@@ -1,4 +1,4 @@
-"""The exception tree, each class carrying its JSON-RPC code (SPEC section 8).
+"""The exception tree, each class carrying its JSON-RPC code.
 
     VictorError                      base; ``code``, ``message``, ``data``
     ├── InvalidParams       -32602   ``data.field`` names the offending field path

@@ -65,7 +65,7 @@ def tool_result_text(block: Block) -> str:
 
 @dataclass
 class Context:
-    """What a compaction strategy receives and returns (the seed's ``Context``).
+    """What a compaction strategy receives and returns (victor-ai's ``Context``).
 
     ``metadata`` carries ``task``, ``session_id``, ``target_tokens``, ``context_window`` and
     whatever the request ``context`` held; strategies read what they need and ignore the rest.

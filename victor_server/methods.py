@@ -1,4 +1,4 @@
-"""The custom JSON-RPC methods of the LSP face (SPEC section 4), importable without the core."""
+"""The custom JSON-RPC methods of the LSP face, importable without the core."""
 
 LSP_METHODS = (
     "victor/chat", "victor/selectTools", "victor/compactContext", "victor/getContext",

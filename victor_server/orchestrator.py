@@ -196,7 +196,7 @@ class AgentOrchestrator(SessionOperations):
         self.tools.approvals.store = self.store  # "always allow" answers live in the store
         from victor_server.tenancy import install_tenancy
 
-        await install_tenancy(self, base)  # tenant rows + A/B provider (SPEC section 7)
+        await install_tenancy(self, base)  # tenant rows + A/B provider
         self.analytics.interval = base.analytics_export_interval
         self.analytics.enabled = base.enable_analytics
         self.analytics.configure(base.analytics, self.workspace, plugin_sections(base),

@@ -1,8 +1,8 @@
 """The method table every face serves: validated params in, JSON-ready results out.
 
 ``VictorService.call(method, params, ...)`` is the one route from a protocol method to the
-orchestrator, so LSP, MCP and ACP share validation, scoping and result shapes (SPEC section 4;
-MCP renames keys to snake_case at its edge). Middleware wraps ``call``.
+orchestrator, so LSP, MCP and ACP share validation, scoping and result shapes
+(MCP renames keys to snake_case at its edge). Middleware wraps ``call``.
 """
 
 from __future__ import annotations

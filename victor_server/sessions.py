@@ -1,4 +1,4 @@
-"""Session operations of the orchestrator, scoped by tenant (SPEC sections 4 and 7).
+"""Session operations of the orchestrator, scoped by tenant.
 
 A chat may name a session that does not exist yet (it is created under that id, titled with
 the first line of its first message); every other method needs a session the caller can see.
@@ -31,7 +31,7 @@ class SessionOperations:
 
     async def session_for_chat(self, session_id: str | None,
                                scope: RequestScope) -> tuple[str, SessionRow | None]:
-        """The id a chat writes to and its row, None when new (SPEC: a chat may name a new id).
+        """The id a chat writes to and its row, None when new (a chat may name a new id).
 
         A new session is created by the chat itself, once the turn can run, so a chat that
         fails before anything is stored leaves no empty session behind."""

@@ -84,7 +84,7 @@ class VictorProtocol(LanguageServerProtocol):
             self.in_flight.done(request_id)
 
     def handle_message(self, message: Any) -> None:
-        # pygls drops (or raises on) JSON that is not a JSON-RPC message; SPEC section 8 wants
+        # pygls drops (or raises on) JSON that is not a JSON-RPC message; the error rules want
         # -32600. Its object hook leaves anything without "jsonrpc" as plain JSON.
         if not hasattr(message, "jsonrpc"):
             self._send_data(invalid_request(message))

@@ -1,10 +1,10 @@
 """The MCP face (``victor-server mcp``) on the ``mcp`` 2.x SDK's ``MCPServer``: a thin translation.
 
 Every tool, resource and prompt is one ``Application.call`` to the same ``victor/*`` method the
-LSP face serves (SPEC sections 4 and 5); this module only renames keys (``mcp_schemas``) and maps
+LSP face serves; this module only renames keys (``mcp_schemas``) and maps
 errors. Tools take snake_case arguments, which the core's params models accept as they are.
 
-* Errors: a ``VictorError`` from a tool becomes an ``isError`` result whose text names the SPEC
+* Errors: a ``VictorError`` from a tool becomes an ``isError`` result whose text names the error
   code (``error -32001: session not found: x``); from a resource, a JSON-RPC error with that code.
   Arguments that break a tool's input schema are rejected by the SDK before the core is called.
 * Progress: ``chat`` reports each streamed delta and tool call as a progress notification whose

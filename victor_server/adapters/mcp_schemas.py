@@ -1,4 +1,4 @@
-"""The MCP face's result shapes: SPEC section 4's results with snake_case keys (SPEC section 5).
+"""The MCP face's result shapes: the LSP face's results with snake_case keys.
 
 Each tool's return annotation is one of these ``TypedDict``s, so ``MCPServer`` publishes it as the
 tool's ``outputSchema`` and validates every ``structuredContent`` against it. ``snake_keys`` renames

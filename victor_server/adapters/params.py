@@ -1,6 +1,6 @@
 """Request params, validated once for every face.
 
-Field names are the LSP face's camelCase (SPEC section 4); MCP passes the same fields in
+Field names are the LSP face's camelCase; MCP passes the same fields in
 snake_case and ``validate_params`` accepts both. A wrong type or a missing field becomes
 ``InvalidParams`` naming the field path, so every face answers -32602 the same way.
 """

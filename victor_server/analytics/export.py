@@ -2,7 +2,8 @@
 
 CSV has one row an event with fixed columns (``id, timestamp, time, type, session_id,
 tenant_id, data``); ``data`` stays a JSON string, because event payloads differ by type and a
-spreadsheet user filters on ``type`` first. JSON is an array of SPEC-shaped events, the same
+spreadsheet user filters on ``type`` first. JSON is an array of events in their
+published shape, the same
 objects the webhook exporter posts, so one consumer can read both.
 """
 

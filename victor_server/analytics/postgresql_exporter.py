@@ -1,5 +1,5 @@
-"""The ``postgresql`` analytics exporter (the seed's Recipe 3): events into a PostgreSQL table
-for reporting and billing, configured as::
+"""The ``postgresql`` analytics exporter (victor-ai's PostgreSQL exporter recipe): events into a
+PostgreSQL table for reporting and billing, configured as::
 
     analytics:
       exporters:
@@ -47,7 +47,7 @@ class PostgreSQLExporter:
             url = os.environ.get(url_env) or url
         if url_file:
             url = read_url_file(url_file)
-        url = url or connection_string  # the seed's keyword
+        url = url or connection_string  # victor-ai's keyword
         if not url:
             raise ValueError("postgresql exporter: give url, url_env or url_file")
         self.url = str(store_url(url))  # registers the password with the log redaction
@@ -108,7 +108,7 @@ class PostgreSQLExporter:
                 pool.terminate()
 
 
-# the seed's name for it
+# victor-ai's name for it
 PostgreSQLAnalyticsExporter = PostgreSQLExporter
 
 __all__ = ["PostgreSQLAnalyticsExporter", "PostgreSQLExporter"]

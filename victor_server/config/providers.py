@@ -1,6 +1,6 @@
 """Config providers: each yields a nested dict for a session; higher priority wins.
 
-The shape is the seed's ``IConfigProvider``: ``priority() -> int`` and
+The shape is victor-ai's ``IConfigProvider``: ``priority() -> int`` and
 ``async get_config(session_id) -> dict``. ``name`` is what ``victor/getConfig`` reports as a
 key's source. Tenant and A/B providers live beside their features (``victor_server.tenancy``).
 """

@@ -1,4 +1,4 @@
-"""Context management: token accounting and compaction (SPEC sections 3 and 4).
+"""Context management: token accounting and compaction.
 
 ``ContextCoordinator`` is the one entry point the orchestrator uses; strategies live in
 ``strategies/``, the rules every compaction keeps in ``invariants``/``units``, counting in

@@ -1,4 +1,4 @@
-"""Built-in prompt contributors, the seed's shape: ``priority() -> int`` and
+"""Built-in prompt contributors, victor-ai's shape: ``priority() -> int`` and
 ``async get_contribution(context) -> str`` where ``context`` is a mapping (``task``,
 ``language``, ``requires_compliance``, ``tenant_id``, ``session_id``, ...).
 

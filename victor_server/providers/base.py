@@ -4,7 +4,7 @@ plugins) implements.
 A provider turns a ``ModelRequest`` into a stream of ``ProviderEvent``s: text deltas while the
 model speaks, then exactly one ``MessageComplete`` with the final content blocks, stop reason and
 the provider's own usage numbers. Failures after the provider's own retries raise
-``ProviderUnavailable`` (SPEC -32002).
+``ProviderUnavailable`` (-32002).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ by the first selection that needs them. Until the vectors are there (after a sho
 say ``fallback="keyword (model loading)"``, so the first chat of a fresh server is not held up.
 ``wait_for_model=True`` (tests, benchmarks) or ``await warm_up(tools)`` waits instead.
 
-The seed recipe's strategies call ``_semantic_selection`` / ``_keyword_selection`` and get plain
+victor-ai's strategies call ``_semantic_selection`` / ``_keyword_selection`` and get plain
 tool lists back; the scores they computed are remembered for the duration of the ``select`` call
 (a context variable, so concurrent selections do not mix) and attached to what the strategy
 returns.
@@ -281,7 +281,7 @@ class ToolSelectionCoordinator:
             index.domains = DomainClassifier(tools, vectors, hints)
         return index.domains.classify(query, await self.embeddings.embed_query(query))
 
-    # The seed recipe's coordinator interface: ranked tool lists.
+    # victor-ai's coordinator interface: ranked tool lists.
     async def _semantic_selection(self, query: str, tools: list[ToolSpec]) -> list[ToolSpec]:
         return [s.spec for s in await self.rank(query, list(tools), "semantic")]
 

@@ -5,7 +5,7 @@ A strategy decides which tools the model is offered. Two shapes are accepted:
 - ours, ``SelectionStrategy``: ``async select(query, tools, scorer, max_tools)`` returning
   ``ScoredTool``s, where ``scorer`` (the coordinator) offers ``rank(query, tools, method)``,
   ``keyword_scores``, ``semantic_scores`` and ``classify_domain``;
-- the seed recipe's: ``async select_tools(query, available_tools, selection_coordinator)``
+- victor-ai's: ``async select_tools(query, available_tools, selection_coordinator)``
   returning tools, where the coordinator offers ``_semantic_selection(query, tools)`` and
   ``_keyword_selection(query, tools)`` (ranked ``ToolSpec`` lists).
 

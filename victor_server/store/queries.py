@@ -67,7 +67,7 @@ class EventQueries:
                             since: float | None = None, all_tenants: bool = False,
                             until: float | None = None,
                             prices: PriceTable | None = None) -> dict[str, Any]:
-        """The one summary shape (SPEC section 9) every face and the dashboard return.
+        """The one summary shape every face and the dashboard return.
 
         ``{events: {type: n}, tokens: {input, output, total, cacheRead, cacheWrite},
         toolCalls: {name: n}, sessions: n, models: {model: {input, output, cacheRead,

@@ -1,4 +1,4 @@
-"""A/B tests (seed recipe 9): each session gets one variant of the config, for good.
+"""A/B tests: each session gets one variant of the config, for good.
 
 Config::
 

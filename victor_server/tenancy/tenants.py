@@ -1,4 +1,4 @@
-"""Tenants: a session id ``tenant:rest`` belongs to ``tenant`` (seed recipe 6).
+"""Tenants: a session id ``tenant:rest`` belongs to ``tenant``.
 
 A tenant's config (``tenant_configs``) and prompt template (``tenant_prompt_templates``) live in
 the store, so every process serving the same store agrees on them and an operator can change a

@@ -13,7 +13,7 @@
  * prefix ids (`acme:` + id), so a listener also matches the prefixed form.
  *
  * Cancellation: passing a token makes the JSON-RPC library send `$/cancelRequest`; the server
- * answers with a normal result whose `stopReason` is "cancelled" (SPEC section 4).
+ * answers with a normal result whose `stopReason` is "cancelled".
  */
 import type { CancellationToken } from "vscode-jsonrpc";
 import {

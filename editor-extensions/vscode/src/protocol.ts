@@ -1,5 +1,5 @@
 /**
- * The victor-server LSP-style protocol (SPEC section 4) as TypeScript types.
+ * The victor-server LSP-style protocol as TypeScript types.
  *
  * This module is the one place the extension spells method names and payload shapes. It has no
  * runtime dependency on VS Code or on a JSON-RPC library, so the same types serve the extension
@@ -152,7 +152,7 @@ export interface Session {
   sessionId: string;
   tenantId: string | null;
   title: string | null;
-  /** Timestamps: the SPEC leaves the form open; the server sends epoch seconds. */
+  /** Timestamps: the protocol leaves the form open; the server sends epoch seconds. */
   createdAt: string | number;
   updatedAt: string | number;
   messageCount: number;

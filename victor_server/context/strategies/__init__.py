@@ -1,4 +1,4 @@
-"""Built-in compaction strategies, by the names config uses (SPEC section 3).
+"""Built-in compaction strategies, by the names config uses.
 
 The plugin registry lists these under the same names (``victor_server.plugins``), beside user
 strategies from the ``victor_server.compaction_strategies`` entry-point group.

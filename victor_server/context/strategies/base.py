@@ -1,6 +1,6 @@
 """The compaction strategy seam and the budgeted plan every built-in fills.
 
-A strategy is anything with ``async compact(context: Context) -> Context`` (the seed's shape).
+A strategy is anything with ``async compact(context: Context) -> Context`` (victor-ai's shape).
 ``context.metadata`` carries, besides the request context (``task``, ``session_id``,
 ``keywords``):
 

@@ -109,7 +109,7 @@ local function when_ready(fn, on_error)
   end))
 end
 
---- Describe a JSON-RPC error for a message: SPEC section 8 codes get a hint.
+--- Describe a JSON-RPC error for a message: the server's error codes get a hint.
 ---@param err table
 ---@return string
 function M.error_text(err)
