@@ -13,7 +13,7 @@ class WebhookAnalyticsExporter(BaseAnalyticsExporter):
 
     async def export(self, events: List[AnalyticsEvent]) -> ExportResult:
         """Send events to webhook endpoint."""
-        import httpx
+        import httpx2 as httpx  # import line changed: httpx2 is the HTTP stack installed here
 
         try:
             payload = [e.model_dump() for e in events]
