@@ -102,12 +102,18 @@ export interface SendOptions extends TurnListener {
   token?: CancellationToken;
 }
 
-export const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+export const ZERO_USAGE: Usage = {
+  inputTokens: 0, outputTokens: 0, totalTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0,
+};
 
 export function addUsage(a: Usage, b: Partial<Usage> | null | undefined): Usage {
   const input = a.inputTokens + (b?.inputTokens ?? 0);
   const output = a.outputTokens + (b?.outputTokens ?? 0);
-  return { inputTokens: input, outputTokens: output, totalTokens: input + output };
+  return {
+    inputTokens: input, outputTokens: output, totalTokens: input + output,
+    cacheReadTokens: a.cacheReadTokens + (b?.cacheReadTokens ?? 0),
+    cacheWriteTokens: a.cacheWriteTokens + (b?.cacheWriteTokens ?? 0),
+  };
 }
 
 /** A compact token count for the status bar: 950, 12.3k, 1.2M. */

@@ -6,7 +6,9 @@
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { ChatSession, formatTokens, listSessions, NotificationRouter, sessionLabel } from "./chatSession";
+import {
+  ChatSession, formatTokens, listSessions, NotificationRouter, sessionLabel, ZERO_USAGE,
+} from "./chatSession";
 import { ChatViewProvider, errorText } from "./chatView";
 import {
   type AnalyticsSummary,
@@ -167,7 +169,7 @@ async function resumeSession(server: ServerController, chat: ChatViewProvider): 
 /** Token usage of the current session, and the server's state, in the status bar. */
 class UsageStatus implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
-  private usage: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  private usage: Usage = { ...ZERO_USAGE };
   private state: ServerState = "starting";
 
   constructor() {
@@ -191,7 +193,8 @@ class UsageStatus implements vscode.Disposable {
       : this.state === "starting" ? "$(sync~spin)" : "$(error)";
     this.item.text = `${icon} Victor ${formatTokens(this.usage.totalTokens)} tok`;
     this.item.tooltip = `victor-server ${this.state}\nThis session: ${this.usage.inputTokens} input + ` +
-      `${this.usage.outputTokens} output tokens\nClick to open the chat`;
+      `${this.usage.outputTokens} output tokens, ${this.usage.cacheReadTokens} read from the ` +
+      `prompt cache\nClick to open the chat`;
   }
 
   dispose(): void {

@@ -55,9 +55,13 @@ export interface ChatParams {
 }
 
 export interface Usage {
+  /** Input tokens billed at the full price (cache reads and writes are counted apart). */
   inputTokens: number;
   outputTokens: number;
   totalTokens: number;
+  /** Prompt-cache reads and writes (Anthropic prompt caching). */
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
 }
 
 export interface ToolCallRecord {

@@ -68,8 +68,9 @@ test("a permission prompt shows the command and rule; dismissing it rejects", as
 
 test("token counts are compact and usage adds up", () => {
   assert.deepEqual([950, 1234, 12_345, 2_500_000].map(formatTokens), ["950", "1.2k", "12k", "2.5M"]);
-  const u = addUsage({ inputTokens: 1, outputTokens: 2, totalTokens: 3 }, { inputTokens: 10, outputTokens: 5 });
-  assert.deepEqual(u, { inputTokens: 11, outputTokens: 7, totalTokens: 18 });
+  const u = addUsage({ inputTokens: 1, outputTokens: 2, totalTokens: 3, cacheReadTokens: 4, cacheWriteTokens: 0 },
+    { inputTokens: 10, outputTokens: 5, cacheReadTokens: 100 });
+  assert.deepEqual(u, { inputTokens: 11, outputTokens: 7, totalTokens: 18, cacheReadTokens: 104, cacheWriteTokens: 0 });
 });
 
 test("stored content blocks become readable transcript text", () => {
