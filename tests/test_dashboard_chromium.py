@@ -121,7 +121,7 @@ async def test_page_loads_and_updates_when_another_process_chats(workspace: Path
         await page.wait_for("document.getElementById('status').textContent === 'live'")
         assert await page.js("document.title") == "victor-server analytics"
         before = await page.wait_for("document.getElementById('tokens-total').textContent")
-        updates = await page.js("window.victorUpdates")
+        updates = await page.js("window.victorUpdates || 0")
         await run_chat(workspace, db, "hello from another process")
         await run_chat(workspace, db, "/tool ls {}")
         async with httpx2.AsyncClient() as http:
@@ -130,7 +130,7 @@ async def test_page_loads_and_updates_when_another_process_chats(workspace: Path
         total = f"{summary['tokens']['total']:,}"
         await page.wait_for(f"document.getElementById('tokens-total').textContent === '{total}'")
         assert total != before
-        assert await page.js("window.victorUpdates") > updates
+        assert await page.js("window.victorUpdates || 0") > updates
         assert await page.js("document.querySelectorAll('#chart-tokens path').length") == 2
         assert await page.wait_for("document.querySelector('#chart-tools rect[data-tool=\"ls\"]')"
                                    " !== null")
