@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 from victor_server.analytics import AnalyticsCoordinator
-from victor_server.store import Store
+from victor_server.store import SqliteStore
 
 
 async def sustained(db: Path, count: int) -> float:
-    store = await Store(db).open()
+    store = await SqliteStore(db).open()
     analytics = AnalyticsCoordinator(store, batch_size=500)
     start = time.perf_counter()
     for i in range(count):
@@ -44,7 +44,7 @@ async def sustained(db: Path, count: int) -> float:
 
 
 async def flush_cost(db: Path, flushes: int) -> tuple[list[float], list[float]]:
-    store = await Store(db).open()
+    store = await SqliteStore(db).open()
     analytics = AnalyticsCoordinator(store, batch_size=10**9)
     loop_ms, wall_ms = [], []
     for _ in range(flushes):

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from victor_server.analytics.events import AnalyticsEvent
 from victor_server.analytics.postgresql_exporter import PostgreSQLExporter
 from victor_server.messages import Message
-from victor_server.store import Store
+from victor_server.store import SqliteStore
 from victor_server.store.postgres import PostgresStore
 
 
@@ -72,11 +72,11 @@ async def run(args: argparse.Namespace, pg_url: str, fresh: Any) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rates = []
         for run_no in range(args.runs):
-            store = await Store(Path(tmp) / f"e{run_no}.db").open()
+            store = await SqliteStore(Path(tmp) / f"e{run_no}.db").open()
             rates.append(await events_per_second(store.insert_events, args.events))
             await store.close()
         results["sqlite events/s"] = rates
-        store = await Store(Path(tmp) / "reads.db").open()
+        store = await SqliteStore(Path(tmp) / "reads.db").open()
         results["sqlite reads"] = await read_latency(store, args.reads)
         await store.close()
     rates, exporter_rates = [], []

@@ -16,7 +16,7 @@ from fake_anthropic import FakeAnthropic
 from lsp_harness import VictorClient, lsp_server
 
 from victor_server.config import ConfigCoordinator, StaticConfigProvider
-from victor_server.store import Store
+from victor_server.store import SqliteStore
 from victor_server.tenancy import ABTestConfigProvider, Experiment, TenantConfigProvider
 
 EXPERIMENT = {"variants": {"control": {"model": "claude-control-1"},
@@ -58,7 +58,7 @@ def test_weighted_choice_follows_the_weights() -> None:
 async def test_assignment_is_first_writer_wins_across_processes(tmp_path: Path) -> None:
     experiment = Experiment.from_config(EXPERIMENT)
     assert experiment is not None
-    first, second = Store(tmp_path / "ab.db"), Store(tmp_path / "ab.db")
+    first, second = SqliteStore(tmp_path / "ab.db"), SqliteStore(tmp_path / "ab.db")
     await first.open()
     await second.open()
     try:
@@ -85,7 +85,7 @@ async def test_assignment_is_first_writer_wins_across_processes(tmp_path: Path) 
 async def test_priorities_tenant_over_variant_over_file(tmp_path: Path) -> None:
     experiment = Experiment.from_config(EXPERIMENT)
     assert experiment is not None
-    store = await Store(tmp_path / "p.db").open()
+    store = await SqliteStore(tmp_path / "p.db").open()
     try:
         await store.set_tenant_config("acme", {"model": "claude-acme"})
         coordinator = ConfigCoordinator([

@@ -26,12 +26,12 @@ from victor_server.analytics.exporters import (
     WebSocketExporter,
 )
 from victor_server.analytics.prometheus import PrometheusExporter
-from victor_server.store import Store
+from victor_server.store import SqliteStore
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store(tmp_path / "victor.db").open()
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    opened = await SqliteStore(tmp_path / "victor.db").open()
     yield opened
     await opened.close()
 
@@ -64,7 +64,7 @@ def usage(coordinator: AnalyticsCoordinator, sid: str, model: str, tokens_in: in
     return event
 
 
-async def test_summary_counts_tokens_tools_and_cost(store: Store) -> None:
+async def test_summary_counts_tokens_tools_and_cost(store: SqliteStore) -> None:
     analytics = AnalyticsCoordinator(store)
     analytics.record("session_start", "s1")
     usage(analytics, "s1", "claude-sonnet-4-5-20250929", 1_000_000, 100_000)
@@ -87,7 +87,7 @@ async def test_summary_counts_tokens_tools_and_cost(store: Store) -> None:
     assert only_s2["tokens"]["input"] == 2_000_050
 
 
-async def test_summary_filters_tenant_and_time_and_config_prices(store: Store) -> None:
+async def test_summary_filters_tenant_and_time_and_config_prices(store: SqliteStore) -> None:
     analytics = AnalyticsCoordinator(store)
     old = usage(analytics, "a", "claude-haiku-4-5", 10, 1, tenant="acme")
     old.timestamp -= 3600
@@ -102,7 +102,7 @@ async def test_summary_filters_tenant_and_time_and_config_prices(store: Store) -
     assert priced["cost"]["usd"] == 70.0  # the configured prefix wins over the default table
 
 
-async def test_dead_exporter_loses_nothing_and_retry_delivers(store: Store) -> None:
+async def test_dead_exporter_loses_nothing_and_retry_delivers(store: SqliteStore) -> None:
     flaky = Switchable()
     analytics = AnalyticsCoordinator(store, [SQLiteExporter(store), flaky])
     ids = [usage(analytics, "s", "claude-haiku-4-5", 5, 1).id for _ in range(3)]
@@ -123,7 +123,7 @@ async def test_dead_exporter_loses_nothing_and_retry_delivers(store: Store) -> N
 
 
 async def test_hung_exporter_blocks_neither_turn_nor_summary(
-        store: Store, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        store: SqliteStore, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from victor_server.orchestrator import AgentOrchestrator
     from victor_server.providers.scripted import ScriptedProvider
 
@@ -145,11 +145,11 @@ async def test_hung_exporter_blocks_neither_turn_nor_summary(
     await orchestrator.close()
 
 
-async def _stored_ids(store: Store) -> set[str]:
+async def _stored_ids(store: SqliteStore) -> set[str]:
     return {e.id for _, e in await store.events_after(0)}
 
 
-async def test_primary_failure_keeps_events_for_next_flush(store: Store) -> None:
+async def test_primary_failure_keeps_events_for_next_flush(store: SqliteStore) -> None:
     class BrokenOnce(SQLiteExporter):
         failed = False
 
@@ -186,7 +186,7 @@ async def test_webhook_posts_json_array_with_headers_and_retries() -> None:
         await webhook.close()
 
 
-async def test_webhook_and_pushgateway_through_coordinator(store: Store) -> None:
+async def test_webhook_and_pushgateway_through_coordinator(store: SqliteStore) -> None:
     with HttpSink() as hook, HttpSink() as gateway:
         exporters = create_exporters(
             ["sqlite", {"webhook": {"url": hook.url, "retries": 0}},
@@ -241,7 +241,7 @@ async def test_jsonl_and_websocket_exporters(tmp_path: Path) -> None:
 
 
 async def test_create_exporters_names_and_skips_bad_ones(
-        store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        store: SqliteStore, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR):
         exporters = create_exporters(
             ["sqlite", {"jsonl": {"path": "a.jsonl"}}, {"jsonl": {"path": "b.jsonl"}},
@@ -252,7 +252,7 @@ async def test_create_exporters_names_and_skips_bad_ones(
     assert "no-such-exporter" in caplog.text and "webhook" in caplog.text
 
 
-async def test_configure_always_keeps_the_store(store: Store, tmp_path: Path) -> None:
+async def test_configure_always_keeps_the_store(store: SqliteStore, tmp_path: Path) -> None:
     from victor_server.settings import AnalyticsSettings
 
     analytics = AnalyticsCoordinator(store)
@@ -262,7 +262,7 @@ async def test_configure_always_keeps_the_store(store: Store, tmp_path: Path) ->
     assert analytics.retention_days == 3
 
 
-async def test_retention_prunes_old_events_at_start(store: Store) -> None:
+async def test_retention_prunes_old_events_at_start(store: SqliteStore) -> None:
     analytics = AnalyticsCoordinator(store)
     old = usage(analytics, "s", "claude-haiku-4-5", 1, 1)
     old.timestamp -= 10 * 86_400
@@ -274,7 +274,7 @@ async def test_retention_prunes_old_events_at_start(store: Store) -> None:
     await analytics.close()
 
 
-async def test_disabled_records_nothing(store: Store) -> None:
+async def test_disabled_records_nothing(store: SqliteStore) -> None:
     analytics = AnalyticsCoordinator(store, enabled=False)
     assert analytics.record("chat_request", "s") is None
     assert (await analytics.summary(all_tenants=True))["events"] == {}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from server_env import server_env
 
-from victor_server.store import Store
+from victor_server.store import SqliteStore
 
 
 def run(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -21,7 +21,7 @@ def run(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def grant(db: Path, workspace: Path) -> None:
-    store = await Store(db).open()
+    store = await SqliteStore(db).open()
     try:
         await store.add_approval("acme", str(workspace), "bash", "git status", "acp")
         await store.add_approval("", str(workspace), "write", "", "lsp")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from victor_server.store import Store
+from victor_server.store import SqliteStore
 from victor_server.tools.approval_policy import (
     ApprovalConfigError,
     ApprovalPolicy,
@@ -123,7 +123,7 @@ class Recorder:
 
 
 async def test_always_allow_is_kept_per_tenant_and_prefix(tmp_path: Path) -> None:
-    store = await Store(tmp_path / "v.db").open()
+    store = await SqliteStore(tmp_path / "v.db").open()
     try:
         gate = ApprovalGate(tmp_path, None)
         gate.store = store

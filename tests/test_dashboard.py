@@ -18,17 +18,17 @@ from websockets.asyncio.client import connect
 
 from victor_server.analytics import AnalyticsCoordinator
 from victor_server.analytics.dashboard import Dashboard
-from victor_server.store import Store
+from victor_server.store import SqliteStore
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store(tmp_path / "victor.db").open()
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    opened = await SqliteStore(tmp_path / "victor.db").open()
     yield opened
     await opened.close()
 
 
-async def test_routes_serve_page_summary_and_metrics(store: Store) -> None:
+async def test_routes_serve_page_summary_and_metrics(store: SqliteStore) -> None:
     analytics = AnalyticsCoordinator(store)
     analytics.record("token_usage", "s1", model="claude-haiku-4-5", provider="anthropic",
                      input_tokens=100, output_tokens=20)
@@ -55,7 +55,7 @@ async def test_routes_serve_page_summary_and_metrics(store: Store) -> None:
         await dashboard.close()
 
 
-async def test_websocket_sends_history_then_new_events(store: Store) -> None:
+async def test_websocket_sends_history_then_new_events(store: SqliteStore) -> None:
     analytics = AnalyticsCoordinator(store)
     first = analytics.record("session_start", "s1")
     await analytics.flush()
@@ -66,7 +66,7 @@ async def test_websocket_sends_history_then_new_events(store: Store) -> None:
             assert snapshot["kind"] == "snapshot"
             assert [e["id"] for e in snapshot["events"]] == [first.id]  # type: ignore[union-attr]
             # another writer of the same file: a separate connection, like another process
-            other = await Store(store.path).open()
+            other = await SqliteStore(store.path).open()
             writer = AnalyticsCoordinator(other)
             usage = writer.record("token_usage", "s1", model="claude-haiku-4-5",
                                   provider="anthropic", input_tokens=1_000_000,

@@ -94,9 +94,9 @@ async def seed_history(db: Path) -> None:
     import time
 
     from victor_server.analytics import AnalyticsCoordinator
-    from victor_server.store import Store
+    from victor_server.store import SqliteStore
 
-    store = await Store(db).open()
+    store = await SqliteStore(db).open()
     analytics = AnalyticsCoordinator(store)
     start = time.time() - 600
     tools = ["read", "search", "read", "edit", "ls", "read", "search", "write"]

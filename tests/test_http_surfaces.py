@@ -29,15 +29,15 @@ from victor_server.analytics.dashboard import Dashboard
 from victor_server.analytics.events import AnalyticsEvent
 from victor_server.analytics.exporters import WebSocketExporter
 from victor_server.http_guard import HttpGuard, HttpSetupError
-from victor_server.store import Store
+from victor_server.store import SqliteStore
 
 OPERATOR = "operator-token-0123456789abcdef"
 ACME, GLOBEX = "acme token, with space", "globex-token-9876"
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store(tmp_path / "victor.db").open()
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    opened = await SqliteStore(tmp_path / "victor.db").open()
     analytics = AnalyticsCoordinator(opened)
     analytics.record("session_start", "acme:a1", "acme")
     analytics.record("token_usage", "acme:a1", "acme", model="claude-haiku-4-5",
@@ -50,7 +50,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await opened.close()
 
 
-async def test_dashboard_refuses_forged_host_and_foreign_origin(store: Store) -> None:
+async def test_dashboard_refuses_forged_host_and_foreign_origin(store: SqliteStore) -> None:
     dashboard = await Dashboard(store, port=0).start()
     base = f"http://127.0.0.1:{dashboard.port}"
     try:
@@ -76,7 +76,7 @@ async def test_dashboard_refuses_forged_host_and_foreign_origin(store: Store) ->
         await dashboard.close()
 
 
-async def test_dashboard_token_and_tenant_view(store: Store) -> None:
+async def test_dashboard_token_and_tenant_view(store: SqliteStore) -> None:
     guard = HttpGuard(0, token=OPERATOR, tenant_tokens={ACME: "acme", GLOBEX: "globex"})
     dashboard = await Dashboard(store, port=0, poll_interval=0.05, guard=guard).start()
     base = f"http://127.0.0.1:{dashboard.port}"
@@ -125,9 +125,9 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def record_elsewhere(store: Store, *sessions: tuple[str, str]) -> None:
+async def record_elsewhere(store: SqliteStore, *sessions: tuple[str, str]) -> None:
     """Events from another writer of the same file, as another process would."""
-    other = await Store(store.path).open()
+    other = await SqliteStore(store.path).open()
     writer = AnalyticsCoordinator(other)
     for session, tenant in sessions:
         writer.record("tool_call", session, tenant, name="read")

@@ -27,7 +27,7 @@ from victor_server.middleware.chain import (
     build_chain,
 )
 from victor_server.plugins import PluginFailed, Registry, instantiate
-from victor_server.store import Store
+from victor_server.store import SqliteStore
 
 
 class Seeded:
@@ -200,8 +200,8 @@ async def test_seed_middleware_errors_pass_skip_or_fail_closed() -> None:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store(tmp_path / "victor.db").open()
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    opened = await SqliteStore(tmp_path / "victor.db").open()
     yield opened
     await opened.close()
 
@@ -220,7 +220,7 @@ class SeedExporter:
         return ExportResult(success=True, exported_count=len(events))
 
 
-async def test_a_failed_export_result_is_parked_and_retried(store: Store) -> None:
+async def test_a_failed_export_result_is_parked_and_retried(store: SqliteStore) -> None:
     seed = SeedExporter()
     analytics = AnalyticsCoordinator(store, [SQLiteExporter(store),
                                              PluginExporter("seed", seed)])

@@ -15,7 +15,7 @@ from victor_server.errors import StoreUnavailable
 from victor_server.logging_redaction import RedactingFilter, redact_text
 from victor_server.orchestrator import AgentOrchestrator
 from victor_server.settings import Settings, StoreSettings
-from victor_server.store import Store
+from victor_server.store import SqliteStore
 from victor_server.store.factory import is_postgres_url, make_store, read_url_file, store_url
 from victor_server.store.postgres import PostgresStore, describe
 
@@ -28,7 +28,7 @@ def test_backend_by_scheme(tmp_path: Path) -> None:
     assert isinstance(make_store(URL, tmp_path / "d.db"), PostgresStore)
     assert make_store(Settings(), tmp_path / "d.db").path == tmp_path / "d.db"  # type: ignore[union-attr]
     chosen = make_store(StoreSettings(url=f"sqlite://{tmp_path}/team.db"), tmp_path / "d.db")
-    assert isinstance(chosen, Store) and chosen.path == tmp_path / "team.db"
+    assert isinstance(chosen, SqliteStore) and chosen.path == tmp_path / "team.db"
     assert describe(URL) == "postgresql://alice@db.internal:5432/victor"
 
 

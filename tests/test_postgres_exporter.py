@@ -15,7 +15,7 @@ from pg_cluster import PgCluster, pg_cluster  # noqa: F401  (the session fixture
 from victor_server.analytics import AnalyticsCoordinator, AnalyticsEvent, ExportFailed
 from victor_server.analytics.exporters import SQLiteExporter, create_exporters
 from victor_server.analytics.postgresql_exporter import PostgreSQLExporter
-from victor_server.store import Store
+from victor_server.store import SqliteStore
 from victor_server.store.postgres import PostgresStore
 
 
@@ -33,7 +33,7 @@ class Sink:
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def sink(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Sink]:
     if request.param == "sqlite":
-        store = await Store(tmp_path / "victor.db").open()
+        store = await SqliteStore(tmp_path / "victor.db").open()
         yield Sink(SQLiteExporter(store), store)
         await store.close()
         return
@@ -102,7 +102,7 @@ async def test_url_from_file_must_be_private(tmp_path: Path, pg_cluster: PgClust
 async def test_batches_wait_in_dead_letters_until_the_database_returns(
         tmp_path: Path, pg_cluster: PgCluster) -> None:  # noqa: F811
     url = pg_cluster.new_database("dlq")
-    store = await Store(tmp_path / "victor.db").open()
+    store = await SqliteStore(tmp_path / "victor.db").open()
     exporter = PostgreSQLExporter(url=url)
     coordinator = AnalyticsCoordinator(store, [SQLiteExporter(store), exporter], interval=3600)
     await coordinator.start()

@@ -125,9 +125,9 @@ async def test_the_recipes_run_as_an_installed_plugin(workspace: Path, tmp_path:
 
 async def test_the_recipes_authentication_middleware(workspace: Path, tmp_path: Path,
                                                      fake: FakeAnthropic) -> None:
-    from victor_server.store import Store
+    from victor_server.store import SqliteStore
 
-    store = Store(workspace / ".victor" / "victor.db")
+    store = SqliteStore(workspace / ".victor" / "victor.db")
     await store.open()
     await store.create_session("known", None, None)
     await store.close()

@@ -278,13 +278,13 @@ async def test_store_open_failure_leaves_no_thread(tmp_path: Path) -> None:
     import threading
 
     from victor_server.errors import StoreUnavailable
-    from victor_server.store import Store
+    from victor_server.store import SqliteStore
 
     corrupt = tmp_path / "corrupt.db"
     corrupt.write_bytes(b"garbage!" * 1024)
     for path, cause in ((tmp_path, "is a directory"), (corrupt, "file is not a database")):
         with pytest.raises(StoreUnavailable) as failed:
-            await Store(path).open()
+            await SqliteStore(path).open()
         assert cause in failed.value.reason and "\n" not in failed.value.reason
     workers = [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
     assert workers == []  # aiosqlite names its worker after its function

@@ -52,7 +52,7 @@ from victor_server.selection.coordinator import SelectionResult, ToolSelectionCo
 from victor_server.selection.sticky import StickyToolSets
 from victor_server.sessions import SessionOperations, title_from
 from victor_server.settings import Settings
-from victor_server.store import Store
+from victor_server.store import SqliteStore, Store
 from victor_server.store.factory import make_store, uses_postgres
 from victor_server.tools.base import PermissionAsker, ToolContext, ToolSpec
 from victor_server.tools.coordinator import ToolCoordinator
@@ -135,7 +135,7 @@ class AgentOrchestrator(SessionOperations):
         if model:
             self._base_settings = (settings or Settings()).model_copy(update={"model": model})
         self._fixed_provider = provider
-        self.store = store or Store(db_path or self.workspace / ".victor" / "victor.db")
+        self.store = store or SqliteStore(db_path or self.workspace / ".victor" / "victor.db")
         self.prompts = prompt_coordinator
         self._prompts_fixed = prompt_coordinator is not None
         self._prompts_key = ""  # the base settings' prompt config, which ``prompts`` was built for
@@ -176,11 +176,12 @@ class AgentOrchestrator(SessionOperations):
         self._add_plugin_config_providers((await self.config.resolve()).settings)
         resolved = await self.config.resolve()
         base = resolved.settings
-        if self.store._db is None and isinstance(self.store, Store) and uses_postgres(base):
+        if not self.store.is_open and isinstance(self.store, SqliteStore) \
+                and uses_postgres(base):
             # a team's shared PostgreSQL (unless a database URL was given on the command line)
             self.store = make_store(base, self.store.path, resolved.sources.get("store.url"))
             self.analytics.store = self.store
-        if self.store._db is None:
+        if not self.store.is_open:
             await self.store.open()
         if self.prompts is None:
             self.prompts = self._new_prompts(base)

@@ -26,7 +26,7 @@ def approval_row(row: Any) -> dict[str, Any]:
 
 
 class SqliteApprovals:
-    """The SQLite store's grants (a mixin of ``Store``)."""
+    """The SQLite store's grants (a mixin of ``SqliteStore``)."""
 
     if TYPE_CHECKING:
         def guarded(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...

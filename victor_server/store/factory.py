@@ -1,7 +1,7 @@
 """Choosing the store: SQLite (the embedded default) or PostgreSQL (a team's shared database).
 
 ``store.url`` picks the backend by scheme: ``postgresql://`` or ``postgres://`` opens a
-``PostgresStore``; a path or ``sqlite:///path`` opens the SQLite ``Store``; nothing means the
+``PostgresStore``; a path or ``sqlite:///path`` opens a ``SqliteStore``; nothing means the
 default path (``.victor/victor.db`` in the workspace, or ``--db``/``VICTOR_DB``).
 
 Credentials stay out of project files and logs:
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from victor_server.errors import StoreUnavailable
@@ -88,18 +88,20 @@ def make_store(settings_or_url: Any, default_path: Path | str,
                source: str | None = None) -> Store:
     """The store the settings name, not yet opened (asyncpg is imported only for PostgreSQL).
 
-    Typed ``Store``: ``PostgresStore`` has the same public methods, which is all callers use."""
+    Returning either class as a ``Store`` is where mypy checks that both backends satisfy the
+    protocol (and every narrower one it combines)."""
     url = store_url(settings_or_url, source)
     if url and is_postgres_url(url):
         from victor_server.store.postgres import PostgresStore
 
         section = getattr(settings_or_url, "store", settings_or_url)
         pool = getattr(section, "pool_size", None) if not isinstance(section, str) else None
-        return cast("Store", PostgresStore(url, max_size=int(pool or 10)))
-    from victor_server.store import Store
+        return PostgresStore(url, max_size=int(pool or 10))
+    from victor_server.store.sqlite import SqliteStore
 
     busy = getattr(getattr(settings_or_url, "store", settings_or_url), "busy_timeout_ms", 5000)
-    return Store(sqlite_path(url) if url else Path(default_path), busy_timeout_ms=int(busy))
+    return SqliteStore(sqlite_path(url) if url else Path(default_path),
+                       busy_timeout_ms=int(busy))
 
 
 async def open_store(settings_or_url: Any, default_path: Path | str,

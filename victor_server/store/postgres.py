@@ -1,7 +1,7 @@
-"""The PostgreSQL store (asyncpg): the same public methods as the SQLite ``Store``, for a team
-that points every developer's server at one database.
+"""The PostgreSQL store (asyncpg): the ``Store`` protocol, as ``SqliteStore`` implements it,
+for a team that points every developer's server at one database.
 
-Every face and the orchestrator call only the store's public async methods, so this class is
+Every face and the orchestrator hold a ``Store`` and call only its methods, so this class is
 a drop-in: sessions, messages (full-text search on a ``tsvector``), tenants, A/B assignments,
 tool permissions, the embedding cache, analytics events and dead letters. The schema is
 ``postgres_migrations.PG_MIGRATIONS``, numbered like SQLite's.
@@ -26,7 +26,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Self
 
 from victor_server.errors import StoreUnavailable
 from victor_server.logging_redaction import redact_text
@@ -57,13 +57,17 @@ class PostgresStore(PostgresAnalyticsQueries, PostgresApprovals):
         self.max_size = max_size
         self.acquire_timeout = acquire_timeout
         self.command_timeout = command_timeout
-        self._db: Any = None  # the asyncpg pool; ``_db`` like Store's, which start() checks
+        self._db: Any = None  # the asyncpg pool while open
         self._events = EventWriter()
 
     def __repr__(self) -> str:
         return f"PostgresStore({describe(self.url)!r})"
 
-    async def open(self) -> PostgresStore:
+    @property
+    def is_open(self) -> bool:
+        return self._db is not None
+
+    async def open(self) -> Self:
         try:
             import asyncpg
         except ImportError as exc:  # the minimal install leaves the PostgreSQL driver out

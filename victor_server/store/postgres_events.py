@@ -8,8 +8,8 @@ Before writing, the writer makes sure the month partitions the batch falls in ex
 migration advisory lock, so two servers cannot race on the same ``CREATE TABLE``); a row whose
 month has no partition lands in ``analytics_events_default`` rather than failing.
 
-Filters are SQLite's (``event_filter`` in ``analytics_queries.py``), translated to
-PostgreSQL's placeholders by ``to_pg``, so both backends filter the same way.
+Columns, filters and the row builder are the ones SQLite uses (``event_rows.py``); filters are
+translated to PostgreSQL's placeholders by ``to_pg``, so both backends filter the same way.
 """
 
 from __future__ import annotations
@@ -21,9 +21,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from victor_server.analytics.events import AnalyticsEvent
-from victor_server.store.analytics_queries import event_filter
+from victor_server.store.event_rows import (
+    EVENT_INSERT_COLUMNS,
+    event_columns,
+    event_filter,
+    event_from_row,
+    positioned_event,
+)
 from victor_server.store.postgres_migrations import MIGRATION_LOCK
-from victor_server.store.queries import _Tally
+from victor_server.store.queries import Tally
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
@@ -33,10 +39,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 INSERT_EVENTS = (
-    'INSERT INTO analytics_events (id, session_id, tenant_id, type, data, "timestamp") '
+    f"INSERT INTO analytics_events ({EVENT_INSERT_COLUMNS}) "
     "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], "
     "$6::float8[]) ON CONFLICT DO NOTHING")
-EVENT_COLUMNS = 'seq, id, session_id, tenant_id, type, data::text AS data, "timestamp"'
+# JSONB comes back as text for the shared builder; the quoted name reads the column
+EVENT_COLUMNS = event_columns("seq", {"data": "data::text", "timestamp": '"timestamp"'})
 
 
 def to_pg(sql: str) -> str:
@@ -65,12 +72,6 @@ def month_partition(timestamp: float) -> tuple[str, float, float] | None:
         return None  # far outside the calendar: the default partition takes it
     return (f"analytics_events_{start.year:04d}_{start.month:02d}", start.timestamp(),
             end.timestamp())
-
-
-def _event(row: Any) -> AnalyticsEvent:
-    return AnalyticsEvent(type=row["type"], session_id=row["session_id"],
-                          tenant_id=row["tenant_id"], data=json.loads(row["data"]),
-                          id=row["id"], timestamp=float(row["timestamp"]))
 
 
 class EventWriter:
@@ -111,10 +112,10 @@ class EventWriter:
 class PostgresAnalyticsQueries:
     """The analytics half of ``PostgresStore`` (the same methods as SQLite's mixins)."""
 
-    def connection(self) -> AbstractAsyncContextManager[Any]:
-        raise NotImplementedError  # PostgresStore's pooled, error-mapped connection
+    if TYPE_CHECKING:  # PostgresStore's pooled, error-mapped connection and its writer
+        def connection(self) -> AbstractAsyncContextManager[Any]: ...
 
-    _events: EventWriter
+        _events: EventWriter
 
     async def insert_events(self, events: Iterable[AnalyticsEvent]) -> int:
         batch = list(events)
@@ -129,7 +130,7 @@ class PostgresAnalyticsQueries:
                             until: float | None = None,
                             prices: PriceTable | None = None) -> dict[str, Any]:
         where, args = event_filter(session_id, tenant_id, since, until, all_tenants)
-        tally = _Tally()
+        tally = Tally()
         async with self.connection() as conn, conn.transaction():
             async for row in conn.cursor(
                     to_pg(f"SELECT type, data::text, session_id FROM analytics_events{where}"),
@@ -142,13 +143,13 @@ class PostgresAnalyticsQueries:
         async with self.connection() as conn:
             rows = await conn.fetch(f"SELECT {EVENT_COLUMNS} FROM analytics_events "
                                     "WHERE seq > $1 ORDER BY seq LIMIT $2", rowid, limit)
-        return [(int(r["seq"]), _event(r)) for r in rows]
+        return [positioned_event(r) for r in rows]
 
     async def recent_events(self, limit: int = 500) -> list[tuple[int, AnalyticsEvent]]:
         async with self.connection() as conn:
             rows = await conn.fetch(f"SELECT {EVENT_COLUMNS} FROM analytics_events "
                                     "ORDER BY seq DESC LIMIT $1", limit)
-        return [(int(r["seq"]), _event(r)) for r in reversed(rows)]
+        return [positioned_event(r) for r in reversed(rows)]
 
     async def export_events(self, session_id: str | None = None, tenant_id: str | None = None,
                             since: float | None = None, until: float | None = None,
@@ -157,7 +158,7 @@ class PostgresAnalyticsQueries:
         async with self.connection() as conn:
             rows = await conn.fetch(to_pg(f"SELECT {EVENT_COLUMNS} FROM analytics_events{where}"
                                           ' ORDER BY "timestamp", seq'), *args)
-        return [_event(r) for r in rows]
+        return [event_from_row(r) for r in rows]
 
     async def prune_events(self, before: float) -> int:
         async with self.connection() as conn:

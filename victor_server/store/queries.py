@@ -1,17 +1,13 @@
-"""Read-side shapes and queries: session rows and the analytics summary."""
+"""Read-side shapes shared by both backends: session rows, their paging cursor and the
+analytics summary's tally."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from victor_server.analytics.pricing import PriceTable, cost_summary, priced_model
-from victor_server.store.analytics_queries import event_filter
-
-if TYPE_CHECKING:
-    import aiosqlite
 
 
 @dataclass
@@ -58,35 +54,17 @@ def page(rows: list[SessionRow], limit: int) -> tuple[list[SessionRow], str | No
     return rows, f"{rows[-1].updated_at!r}|{rows[-1].session_id}"
 
 
-class EventQueries:
-    @property
-    def db(self) -> aiosqlite.Connection:  # the Store's open connection
-        raise NotImplementedError
+class Tally:
+    """Counts folded from events one at a time (the summary never loads a table into memory).
 
-    async def event_summary(self, session_id: str | None = None, tenant_id: str | None = None,
-                            since: float | None = None, all_tenants: bool = False,
-                            until: float | None = None,
-                            prices: PriceTable | None = None) -> dict[str, Any]:
-        """The one summary shape every face and the dashboard return.
-
-        ``{events: {type: n}, tokens: {input, output, total, cacheRead, cacheWrite},
-        toolCalls: {name: n}, sessions: n, models: {model: {input, output, cacheRead,
-        cacheWrite}}, cost: {usd, byModel, unpriced}}`` plus ``variants`` when an A/B test
-        tagged events. Tokens are the provider's own usage numbers as recorded in
-        ``token_usage`` events: ``input`` excludes the cache reads and writes, ``total`` is
-        input + output, and the cost prices each kind apart.
-        """
-        where, args = event_filter(session_id, tenant_id, since, until, all_tenants)
-        tally = _Tally()
-        async with self.db.execute(
-                f"SELECT type, data, session_id FROM analytics_events{where}", args) as cursor:
-            async for event_type, raw, sid in cursor:
-                tally.add(event_type, json.loads(raw), sid)
-        return tally.summary(prices)
-
-
-class _Tally:
-    """Counts folded from events one at a time (the summary never loads a table into memory)."""
+    ``summary`` is the one shape every face and the dashboard return, on both backends:
+    ``{events: {type: n}, tokens: {input, output, total, cacheRead, cacheWrite},
+    toolCalls: {name: n}, sessions: n, models: {model: {input, output, cacheRead,
+    cacheWrite}}, cost: {usd, byModel, unpriced}}`` plus ``variants`` when an A/B test
+    tagged events. Tokens are the provider's own usage numbers as recorded in
+    ``token_usage`` events: ``input`` excludes the cache reads and writes, ``total`` is
+    input + output, and the cost prices each kind apart.
+    """
 
     def __init__(self) -> None:
         self.events: Counter[str] = Counter()

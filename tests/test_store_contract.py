@@ -1,5 +1,10 @@
-"""The store interface, the same tests against SQLite and a real PostgreSQL (tests/pg_cluster.py
-starts a throwaway cluster; these skip on PostgreSQL when it is not installed)."""
+"""The ``Store`` protocol's contract, one suite run against both backends: ``SqliteStore`` and
+a real PostgreSQL (tests/pg_cluster.py starts a throwaway cluster; the PostgreSQL runs are
+marked ``postgres`` and ``slow`` and skip, saying why, when PostgreSQL is not installed).
+
+Each test speaks only the protocol's methods, grouped as the protocol groups them: lifecycle,
+sessions, messages, events, dead letters, tenants and A/B, approvals, the embedding cache.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pg_cluster import PgCluster, pg_cluster  # noqa: F401  (the session fixture)
@@ -15,19 +19,21 @@ from pg_cluster import PgCluster, pg_cluster  # noqa: F401  (the session fixture
 from victor_server.analytics.events import AnalyticsEvent
 from victor_server.errors import StoreUnavailable
 from victor_server.messages import Message, Usage
-from victor_server.store import Store
+from victor_server.store import SqliteStore, Store
 from victor_server.store.postgres import PostgresStore
 
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.slow])]
 
-async def open_backend(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+
+async def open_backend(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     if kind == "sqlite":
-        return await Store(tmp_path / "victor.db").open()
+        return await SqliteStore(tmp_path / "victor.db").open()
     cluster: PgCluster = request.getfixturevalue("pg_cluster")
     return await PostgresStore(cluster.new_database()).open()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     opened = await open_backend(request.param, request, tmp_path)
     try:
         yield opened
@@ -35,12 +41,43 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await opened.close()
 
 
-def second_handle(store: Any) -> Any:
+def second_handle(store: Store) -> Store:
     """Another connection to the same database, as a second server process would open."""
-    return Store(store.path) if isinstance(store, Store) else PostgresStore(store.url)
+    if isinstance(store, SqliteStore):
+        return SqliteStore(store.path)
+    assert isinstance(store, PostgresStore)
+    return PostgresStore(store.url)
 
 
-async def test_sessions_create_list_page_delete(store: Any) -> None:
+async def test_lifecycle_open_close_and_integrity(store: Store) -> None:
+    assert store.is_open and await store.integrity_check() == "ok"
+    other = second_handle(store)
+    assert not other.is_open
+    with pytest.raises(StoreUnavailable, match="not open"):
+        await other.get_session("x")
+    assert await other.open() is other and other.is_open
+    await other.close()
+    await other.close()  # closing twice is harmless
+    assert not other.is_open
+
+
+async def test_session_titles_and_missing_rows(store: Store) -> None:
+    row = await store.create_session("s", "acme")
+    assert (row.session_id, row.tenant_id, row.title, row.message_count) == ("s", "acme", None, 0)
+    await store.title_if_untitled("s", "first title")
+    await store.title_if_untitled("s", "second title")  # a title already set is kept
+    assert (await store.get_session("s")).title == "first title"  # type: ignore[union-attr]
+    titled = await store.create_session("t", None, title="given")
+    await store.title_if_untitled("t", "suggested")
+    assert (await store.get_session("t")).title == titled.title == "given"  # type: ignore[union-attr]
+    assert await store.get_session("nobody") is None
+    assert not await store.was_deleted("nobody")
+    with pytest.raises(StoreUnavailable):  # one id, one session
+        await store.create_session("s", "acme")
+    assert (await store.get_session("s")).title == "first title"  # type: ignore[union-attr]
+
+
+async def test_sessions_create_list_page_delete(store: Store) -> None:
     for n in range(5):
         await store.create_session(f"s{n}", "acme", title=f"t{n}")
         await store.add_message(f"s{n}", Message("user", f"hello {n}"))
@@ -60,7 +97,7 @@ async def test_sessions_create_list_page_delete(store: Any) -> None:
     assert await store.get_messages("s1") == []
 
 
-async def test_messages_round_trip_in_order_with_usage(store: Any) -> None:
+async def test_messages_round_trip_in_order_with_usage(store: Store) -> None:
     row = await store.create_session("chat", None)
     assert row.to_json()["messageCount"] == 0
     blocks = [{"type": "text", "text": "nul \x00 and ünïcode"},
@@ -79,12 +116,12 @@ async def test_messages_round_trip_in_order_with_usage(store: Any) -> None:
     assert session.message_count == 2
 
 
-async def test_message_to_missing_session_is_a_store_error(store: Any) -> None:
+async def test_message_to_missing_session_is_a_store_error(store: Store) -> None:
     with pytest.raises(StoreUnavailable):
         await store.add_message("nobody", Message("user", "x"))
 
 
-async def test_two_writers_number_one_session_without_clashes(store: Any) -> None:
+async def test_two_writers_number_one_session_without_clashes(store: Store) -> None:
     await store.create_session("shared", None)
     other = await second_handle(store).open()
     try:
@@ -97,7 +134,7 @@ async def test_two_writers_number_one_session_without_clashes(store: Any) -> Non
     assert [m.seq for m in await store.get_messages("shared")] == list(range(1, 21))
 
 
-async def test_search_is_a_phrase_scoped_to_tenant(store: Any) -> None:
+async def test_search_is_a_phrase_scoped_to_tenant(store: Store) -> None:
     await store.create_session("a", "acme")
     await store.create_session("b", "globex")
     await store.add_message("a", Message("user", "the walrus sat on a rock by the sea"))
@@ -112,14 +149,14 @@ async def test_search_is_a_phrase_scoped_to_tenant(store: Any) -> None:
     assert await store.search_messages("walrus", "acme") == []
 
 
-def events(n: int, start: float, **data: Any) -> list[AnalyticsEvent]:
+def events(n: int, start: float, **data: object) -> list[AnalyticsEvent]:
     return [AnalyticsEvent("token_usage", f"s{i % 2}", "acme",
                            {"model": "claude-sonnet-4-5", "input_tokens": 10,
                             "output_tokens": 2, **data}, timestamp=start + i)
             for i in range(n)]
 
 
-async def test_events_dedupe_summarise_tail_export_prune(store: Any) -> None:
+async def test_events_dedupe_summarise_tail_export_prune(store: Store) -> None:
     jan = datetime(2025, 1, 31, 23, 59, tzinfo=UTC).timestamp()
     february = AnalyticsEvent("tool_call", "s0", "acme", {"name": "read"}, timestamp=jan + 120)
     batch = [*events(4, jan), february]
@@ -144,7 +181,7 @@ async def test_events_dedupe_summarise_tail_export_prune(store: Any) -> None:
     assert len(await store.export_events(all_tenants=True)) == 3
 
 
-async def test_dead_letters_park_retry_and_clear(store: Any) -> None:
+async def test_dead_letters_park_retry_and_clear(store: Store) -> None:
     batch = events(3, 1_700_000_000.0)
     assert await store.add_dead_letters("webhook", batch, "HTTP 503", 100.0) == 3
     await store.add_dead_letters("webhook", batch[:1], "HTTP 503 again", 150.0)
@@ -161,7 +198,7 @@ async def test_dead_letters_park_retry_and_clear(store: Any) -> None:
     assert await store.dead_letter_counts() == {"webhook": 1}
 
 
-async def test_tenants_ab_permissions_embeddings(store: Any) -> None:
+async def test_tenants_ab_permissions_embeddings(store: Store) -> None:
     assert await store.get_tenant_config("acme") == {}
     await store.set_tenant_config("acme", {"model": "claude-haiku", "tools": {"shell": False}})
     await store.set_tenant_config("acme", {"model": "claude-opus"})
@@ -198,7 +235,7 @@ async def test_tenants_ab_permissions_embeddings(store: Any) -> None:
     assert await store.integrity_check() == "ok"
 
 
-async def test_reopen_keeps_data_and_schema(store: Any) -> None:
+async def test_reopen_keeps_data_and_schema(store: Store) -> None:
     await store.create_session("kept", "acme")
     await store.close()
     reopened = await second_handle(store).open()
@@ -207,3 +244,33 @@ async def test_reopen_keeps_data_and_schema(store: Any) -> None:
         assert await reopened.integrity_check() == "ok"
     finally:
         await reopened.close()
+
+
+async def test_concurrent_writes_of_every_kind_leave_the_store_whole(store: Store) -> None:
+    """Messages (a multi-statement write: the row, its search entry, the session's time)
+    interleaved with analytics, dead-letter, approval and tenant writes: every write lands
+    whole, and nothing is numbered twice."""
+    await store.create_session("busy", "acme")
+    batch = events(40, 1_700_000_000.0)
+    jobs = []
+    for i in range(20):
+        jobs += [store.add_message("busy", Message("user", f"note{i} of the busy session")),
+                 store.insert_events(batch[2 * i:2 * i + 2]),
+                 store.add_dead_letters("webhook", batch[i:i + 1], "down", 10.0),
+                 store.prune_events(before=0.0),
+                 store.add_approval("", "/w", "bash", f"cmd{i}", "lsp"),
+                 store.set_tenant_config(f"tenant{i}", {"n": i})]
+    await asyncio.gather(*jobs)
+    messages = await store.get_messages("busy")
+    assert [m.seq for m in messages] == list(range(1, 21))
+    assert sorted(m.text() for m in messages) == sorted(
+        f"note{i} of the busy session" for i in range(20))
+    assert (await store.get_session("busy")).message_count == 20  # type: ignore[union-attr]
+    for i in (0, 7, 19):
+        hits = await store.search_messages(f"note{i}", "acme")
+        assert [h["sessionId"] for h in hits] == ["busy"]
+    assert len(await store.export_events(all_tenants=True)) == 40
+    assert await store.dead_letter_counts() == {"webhook": 20}
+    assert len(await store.list_approvals()) == 20
+    assert await store.get_tenant_config("tenant7") == {"n": 7}
+    assert await store.integrity_check() == "ok"
