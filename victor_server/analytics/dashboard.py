@@ -35,7 +35,7 @@ import signal
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from victor_server.analytics.events import AnalyticsEvent
@@ -44,6 +44,9 @@ from victor_server.analytics.pricing import PriceTable, cost_usd, priced_model
 from victor_server.analytics.prometheus import MetricTotals
 from victor_server.http_guard import COOKIE, HttpGuard, Principal
 from victor_server.scope import tenant_of
+
+if TYPE_CHECKING:
+    from victor_server.store.protocols import EventStore
 
 logger = logging.getLogger(__name__)
 OPERATOR = Principal()  # sees every tenant
@@ -54,7 +57,7 @@ def page() -> bytes:
 
 
 class Dashboard:
-    def __init__(self, store: Any, host: str = "127.0.0.1", port: int = 8765,
+    def __init__(self, store: EventStore, host: str = "127.0.0.1", port: int = 8765,
                  poll_interval: float = 0.5, history: int = 500,
                  prices: PriceTable | None = None, guard: HttpGuard | None = None) -> None:
         self.store = store

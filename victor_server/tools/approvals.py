@@ -32,7 +32,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from victor_server.scope import tenant_of
 from victor_server.tools.approval_policy import (
@@ -45,6 +45,9 @@ from victor_server.tools.approval_policy import (
     Verdict,
 )
 from victor_server.tools.base import ToolContext, ToolError, ToolResult, ToolSpec
+
+if TYPE_CHECKING:
+    from victor_server.store.protocols import ApprovalStore
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +115,7 @@ class ApprovalGate:
         self.workspace = str(workspace)
         self.policy = _policy(config)
         self.timeout = _seconds(timeout, DEFAULT_TIMEOUT)
-        self.store: Any = None  # set by the orchestrator once the store is open
+        self.store: ApprovalStore | None = None  # set by the orchestrator once it is open
         # The turn's settings carry the config as it is now (the file is re-read on change):
         # one parsed policy per distinct tools.approvals value, keyed by the value itself.
         self._parsed: list[tuple[Any, ApprovalPolicy]] = []
