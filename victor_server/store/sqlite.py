@@ -12,7 +12,8 @@ other processes read while we write.
 Every statement, read or write, runs inside ``guarded()``: one block at a time per process.
 The connection is shared by every coroutine, so a statement outside the block could commit
 another coroutine's half-done transaction (or roll it back); the analytics and approval mixins
-(``analytics_queries.py``, ``approval_queries.py``) use the same block.
+(``analytics_queries.py``, ``approval_queries.py``) and the tenant, A/B and embedding-cache
+one (``sqlite_tenants.py``) use the same block.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from victor_server.store.approval_queries import SqliteApprovals
 from victor_server.store.gitignore import ignore_store_files
 from victor_server.store.migrations import MIGRATIONS
 from victor_server.store.queries import SessionRow, page, parse_cursor
+from victor_server.store.sqlite_tenants import SqliteTenants
 
 
 async def _worker_stopped(connection: aiosqlite.Connection) -> None:
@@ -69,7 +71,7 @@ def describe_failure(path: Path, exc: BaseException) -> str:
     return text
 
 
-class SqliteStore(SqliteAnalytics, SqliteApprovals):
+class SqliteStore(SqliteAnalytics, SqliteApprovals, SqliteTenants):
     def __init__(self, path: Path | str, busy_timeout_ms: int = 5000) -> None:
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
@@ -299,67 +301,6 @@ class SqliteStore(SqliteAnalytics, SqliteApprovals):
         async with self.guarded() as db, db.execute(sql, args) as cursor:
             rows = await cursor.fetchall()
         return [{"sessionId": r[0], "seq": r[1], "snippet": r[2]} for r in rows]
-
-    # ---- tenants and A/B -------------------------------------------------------------------
-
-    async def get_tenant_config(self, tenant_id: str) -> dict[str, Any]:
-        async with self.guarded() as db, db.execute(
-                "SELECT config FROM tenant_configs WHERE tenant_id = ?", (tenant_id,)) as cursor:
-            row = await cursor.fetchone()
-        return dict(json.loads(row[0])) if row else {}
-
-    async def set_tenant_config(self, tenant_id: str, config: dict[str, Any]) -> None:
-        async with self.guarded() as db:
-            await db.execute("INSERT OR REPLACE INTO tenant_configs VALUES (?, ?, ?)",
-                             (tenant_id, json.dumps(config), time.time()))
-            await db.commit()
-
-    async def get_tenant_prompt_template(self, tenant_id: str) -> str | None:
-        async with self.guarded() as db, db.execute(
-                "SELECT template FROM tenant_prompt_templates WHERE tenant_id = ?",
-                (tenant_id,)) as cursor:
-            row = await cursor.fetchone()
-        return str(row[0]) if row else None
-
-    async def set_tenant_prompt_template(self, tenant_id: str, template: str) -> None:
-        async with self.guarded() as db:
-            await db.execute("INSERT OR REPLACE INTO tenant_prompt_templates VALUES (?, ?, ?)",
-                             (tenant_id, template, time.time()))
-            await db.commit()
-
-    async def get_ab_assignment(self, session_id: str) -> tuple[str, str] | None:
-        async with self.guarded() as db, db.execute(
-                "SELECT experiment, variant FROM ab_assignments WHERE session_id = ?",
-                (session_id,)) as cursor:
-            row = await cursor.fetchone()
-        return (str(row[0]), str(row[1])) if row else None
-
-    async def set_ab_assignment(self, session_id: str, experiment: str, variant: str) -> bool:
-        """First writer wins (two processes racing agree on one variant); True if ours."""
-        async with self.guarded() as db:
-            cursor = await db.execute("INSERT OR IGNORE INTO ab_assignments VALUES (?, ?, ?, ?)",
-                                      (session_id, experiment, variant, time.time()))
-            await db.commit()
-        return cursor.rowcount > 0
-
-    # ---- embedding cache (tool selection) -------------------------------------------------
-
-    async def get_embeddings(self, model: str, keys: list[str]) -> dict[str, bytes]:
-        found: dict[str, bytes] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            async with self.guarded() as db, db.execute(
-                    f"SELECT key, vector FROM tool_embeddings WHERE model = ? AND key IN ({marks})",
-                    (model, *chunk)) as cursor:
-                found.update({r[0]: bytes(r[1]) for r in await cursor.fetchall()})
-        return found
-
-    async def put_embeddings(self, model: str, items: dict[str, bytes]) -> None:
-        async with self.guarded() as db:
-            await db.executemany("INSERT OR REPLACE INTO tool_embeddings VALUES (?, ?, ?)",
-                                 [(model, key, vector) for key, vector in items.items()])
-            await db.commit()
 
     async def integrity_check(self) -> str:
         async with self.guarded() as db, db.execute("PRAGMA integrity_check") as cursor:
