@@ -13,6 +13,8 @@ PostgreSQL URL is configured.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from victor_server.store.protocols import (
     ApprovalStore,
     DeadLetterStore,
@@ -26,6 +28,13 @@ from victor_server.store.protocols import (
 )
 from victor_server.store.queries import SessionRow
 from victor_server.store.sqlite import SqliteStore, describe_failure
+
+if TYPE_CHECKING:
+    from victor_server.store.postgres import PostgresStore
+
+    def _both_backends_are_stores(sqlite: SqliteStore, postgres: PostgresStore) -> list[Store]:
+        """Never called: mypy proves here that each backend satisfies the whole protocol."""
+        return [sqlite, postgres]
 
 __all__ = ["ApprovalStore", "DeadLetterStore", "EmbeddingCache", "EventStore", "MessageStore",
            "SessionRow", "SessionStore", "SqliteStore", "Store", "StoreLifecycle", "TenantStore",
