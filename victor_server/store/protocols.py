@@ -2,7 +2,8 @@
 
 ``Store`` combines them and is the type the rest of the server holds; ``SqliteStore``
 (``sqlite.py``) and ``PostgresStore`` (``postgres.py``) implement it, and mypy checks that they
-do wherever one is returned as a ``Store`` (``factory.make_store``). Code that needs one
+do wherever one is taken as a ``Store`` (``store/__init__.py`` checks both; so does
+``factory.make_store``, which returns either). Code that needs one
 concern only (the dashboard tails events, the approval policy reads grants) may ask for the
 narrower protocol, so a test double has less to fake.
 
