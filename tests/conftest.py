@@ -1,41 +1,121 @@
+"""Fixtures every suite may use, and the markers that sort the suites.
+
+The fakes and harnesses live in tests/support/ (the loopback fake Anthropic and OpenAI APIs,
+the LSP, MCP and raw JSON-RPC harnesses, the throwaway PostgreSQL cluster, ...). That folder is
+put on ``sys.path`` here, so a test imports them by module name:
+``from fake_anthropic import FakeAnthropic``.
+
+Markers (registered in pyproject.toml):
+
+- ``slow``: starts outside clients or services, starts many real servers, or loads the model.
+  ``make test-fast`` (``pytest -m "not slow"``) leaves these out.
+- ``postgres``: needs a PostgreSQL cluster: every test that uses the ``pg_cluster`` fixture, and
+  those in test_postgres_*.py except their SQLite variants (the same contract run on SQLite).
+- ``node``: drives the server with a node client (the MCP and ACP SDKs, the MCP conformance
+  suite).
+- ``nvim``: drives the Neovim plugin in a real Neovim.
+
+``postgres``, ``node`` and ``nvim`` tests are ``slow`` too.
+"""
+
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+SUPPORT = Path(__file__).parent / "support"
+sys.path.insert(0, str(SUPPORT))
 
-from fake_anthropic import FakeAnthropic
+from fake_anthropic import FakeAnthropic  # noqa: E402
+
+if TYPE_CHECKING:
+    from lsp_harness import VictorClient
+    from pg_cluster import PgCluster
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeAnthropic]:
+    """The loopback fake of the Anthropic Messages API; ``fake.env()`` points a server at it."""
     with FakeAnthropic() as server:
         yield server
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
+    """An empty project folder with its ``.victor`` directory."""
     root = tmp_path / "project"
     (root / ".victor").mkdir(parents=True)
     return root
 
 
-# Suites that start real outside clients or services (node, Neovim, Chromium, PostgreSQL, the MCP
-# conformance suite) or load the real model: `make test-fast` (pytest -m "not slow") leaves them
-# out. A test elsewhere can say the same with @pytest.mark.slow.
-SLOW = ("test_acp_node.py", "test_mcp_node.py", "test_mcp_conformance.py",
-        "test_nvim_plugin.py", "test_dashboard_chromium.py", "test_postgres_",
-        "test_selection_model.py", "test_reliability_load.py", "test_reliability_crash.py",
-        "test_fuzz_wire.py",
-        "test_selection_loading.py::test_server_loads_the_model")
+LspFactory = Callable[..., AbstractAsyncContextManager["VictorClient"]]
+
+
+@pytest.fixture
+def lsp(workspace: Path) -> LspFactory:
+    """Starts the real ``victor-server lsp`` over stdio in ``workspace``:
+    ``async with lsp(fake.env()) as server: await server.request(...)``. Keyword arguments
+    (``args``, ``init_options``, ``workspace``) are passed to ``lsp_harness.lsp_server``."""
+    from lsp_harness import lsp_server  # the LSP client stack, only for tests that use it
+
+    def start(env: dict[str, str] | None = None, **options: Any) \
+            -> AbstractAsyncContextManager[VictorClient]:
+        return lsp_server(options.pop("workspace", workspace), env, **options)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """One throwaway PostgreSQL cluster for the whole session; each test makes its own
+    database with ``pg_cluster.new_database()``. Skips, saying why, without PostgreSQL."""
+    import pg_cluster as pg
+
+    reason = pg.unavailable()
+    if reason:
+        pytest.skip(reason)
+    cluster = pg.start_cluster()
+    assert cluster is not None
+    try:
+        yield cluster
+    finally:
+        pg.remove_cluster(cluster)
+
+
+# By file (or test) name; a test elsewhere can say the same with @pytest.mark.<name>.
+MARKED_FILES: dict[str, tuple[str, ...]] = {
+    "node": ("test_acp_node.py", "test_mcp_node.py", "test_mcp_conformance.py"),
+    "nvim": ("test_nvim_plugin.py",),
+    # Chromium, the real model, many servers or long runs
+    "slow": ("test_dashboard_chromium.py", "test_selection_model.py",
+             "test_reliability_load.py", "test_reliability_crash.py", "test_fuzz_wire.py",
+             "test_selection_loading.py::test_server_loads_the_model"),
+}
+IMPLY_SLOW = ("node", "nvim", "postgres")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         where = item.nodeid.removeprefix("tests/")
-        if where.startswith(SLOW):
+        for marker, prefixes in MARKED_FILES.items():
+            if where.startswith(prefixes):
+                item.add_marker(getattr(pytest.mark, marker))
+        if _needs_postgres(item, where) and item.get_closest_marker("postgres") is None:
+            item.add_marker(pytest.mark.postgres)
+        if item.get_closest_marker("slow") is None \
+                and any(item.get_closest_marker(m) for m in IMPLY_SLOW):
             item.add_marker(pytest.mark.slow)
+
+
+def _needs_postgres(item: pytest.Item, where: str) -> bool:
+    if "pg_cluster" in getattr(item, "fixturenames", ()):
+        return True
+    if not where.startswith("test_postgres_"):
+        return False
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return "sqlite" not in params.values()

@@ -1,5 +1,6 @@
-"""The store interface, the same tests against SQLite and a real PostgreSQL (tests/pg_cluster.py
-starts a throwaway cluster; these skip on PostgreSQL when it is not installed)."""
+"""The store interface, the same tests against SQLite and a real PostgreSQL
+(tests/support/pg_cluster.py starts a throwaway cluster; these skip on PostgreSQL when it is not
+installed)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pg_cluster import PgCluster, pg_cluster  # noqa: F401  (the session fixture)
+from pg_cluster import PgCluster
 
 from victor_server.analytics.events import AnalyticsEvent
 from victor_server.errors import StoreUnavailable
