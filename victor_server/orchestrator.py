@@ -78,7 +78,8 @@ SERVER_CONTEXT_KEYS = frozenset({"tenant_id", "session_id", "variant", "ab_varia
 
 
 def prompt_context(context: Mapping[str, Any] | None, **extra: Any) -> dict[str, Any]:
-    """The request ``context`` with camelCase keys also offered in snake_case (seed shape);
+    """The request ``context`` with camelCase keys also offered in snake_case (victor-ai's
+    contributors read ``tech_stack``, ``code_style``);
     the server's own keys (``extra``: session, tenant, variant) replace whatever the client
     sent under those names, even when their value is None."""
     merged: dict[str, Any] = {}

@@ -12,12 +12,12 @@ Differences from SQLite, and why:
   index (instead of FTS5). The ``simple`` configuration neither stems nor drops stop words,
   which is what FTS5's default tokenizer does too, so both backends find the same messages.
 * ``analytics_events`` (``EVENTS_DDL``, shared with the ``postgresql`` analytics exporter) is
-  range-partitioned by month on ``timestamp`` (epoch seconds, as the event carries it), as the
-  seed's Recipe 3 suggests; a partition's key must be in every unique constraint, so the primary
-  key is ``(id, timestamp)``. An event keeps both forever, so ``ON CONFLICT DO NOTHING`` still
-  makes a redelivered event a no-op. ``seq`` stands in for SQLite's ``rowid`` when tailing.
-* ``tenant_configs.active`` follows Recipe 6: an operator can switch a tenant's row off
-  without deleting it.
+  range-partitioned by month on ``timestamp`` (epoch seconds, as the event carries it), so old
+  months can be detached or dropped whole; a partition's key must be in every unique
+  constraint, so the primary key is ``(id, timestamp)``. An event keeps both forever, so
+  ``ON CONFLICT DO NOTHING`` still makes a redelivered event a no-op. ``seq`` stands in for
+  SQLite's ``rowid`` when tailing.
+* ``tenant_configs.active``: an operator can switch a tenant's row off without deleting it.
 """
 
 from __future__ import annotations
