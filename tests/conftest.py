@@ -87,16 +87,63 @@ def pg_cluster() -> Iterator[PgCluster]:
         pg.remove_cluster(cluster)
 
 
+# Suites whose tests start ``victor-server`` (or an MCP server for it) as a process.
+SERVER_SUITES = (
+    "test_ab_test.py", "test_acp.py", "test_acp_features.py", "test_analytics_lsp.py",
+    "test_approvals_acp.py", "test_approvals_cli.py", "test_approvals_lsp.py",
+    "test_approvals_mcp.py", "test_cli.py", "test_config_errors.py", "test_dashboard.py",
+    "test_docs_snippets.py", "test_http_surfaces.py", "test_internal_errors.py",
+    "test_lsp_context.py", "test_lsp_core.py", "test_lsp_editor_notifications.py",
+    "test_mcp_fast_start.py", "test_mcp_fastmcp.py", "test_mcp_features.py", "test_mcp_http.py",
+    "test_mcp_progress.py", "test_mcp_stdio.py", "test_newcomer_papercuts.py",
+    "test_plugins_e2e.py", "test_prompt_caching.py", "test_reliability_cancel.py",
+    "test_reliability_provider.py", "test_secret_masking.py", "test_security_confinement.py",
+    "test_security_search.py", "test_security_secrets.py", "test_security_tools.py",
+    "test_seed_plugins.py", "test_selection_first_start.py", "test_selection_loading.py",
+    "test_shutdown_signals.py", "test_storage_failures.py", "test_tenants_acp.py",
+    "test_tenants_foreign_fields.py", "test_tenants_lsp.py", "test_tenants_mcp.py",
+    "test_tools_mcp.py", "test_version.py", "test_wire_flood.py", "test_wire_in_flight.py",
+)
+
 # By file (or test) name; a test elsewhere can say the same with @pytest.mark.<name>.
 MARKED_FILES: dict[str, tuple[str, ...]] = {
     "node": ("test_acp_node.py", "test_mcp_node.py", "test_mcp_conformance.py"),
     "nvim": ("test_nvim_plugin.py",),
-    # Chromium, the real model, many servers or long runs
+    # Chromium, the real model, long runs, and every suite that starts real server processes
+    # (each start imports the server and its protocol stack: a second or more per test here)
     "slow": ("test_dashboard_chromium.py", "test_selection_model.py",
              "test_reliability_load.py", "test_reliability_crash.py", "test_fuzz_wire.py",
-             "test_selection_loading.py::test_server_loads_the_model"),
+             *SERVER_SUITES),
 }
 IMPLY_SLOW = ("node", "nvim", "postgres")
+
+
+def _file_markers(name: str) -> set[str]:
+    """The markers a whole file gets by name (entries naming one test are left out)."""
+    found = {marker for marker, prefixes in MARKED_FILES.items()
+             if any(name.startswith(p) for p in prefixes if "::" not in p)}
+    if found & set(IMPLY_SLOW):
+        found.add("slow")
+    return found
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under ``-m``, a file whose every test would be deselected is not even imported: the
+    server suites import the protocol SDKs, which is most of a ``-m "not slow"`` run's
+    collection time. Whatever other markers a test in it has (both extremes are tried)."""
+    expression = config.getoption("markexpr", "")
+    if not expression or not collection_path.name.startswith("test_"):
+        return None
+    from _pytest.mark.expression import Expression
+
+    marked = _file_markers(collection_path.name)
+    if not marked:
+        return None
+    compiled = Expression.compile(expression)
+    if any(compiled.evaluate(lambda name, others=others: name in marked or others)
+           for others in (False, True)):
+        return None
+    return True
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
