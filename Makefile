@@ -55,7 +55,7 @@ test: install-test
 	bash editor-extensions/run-tests.sh
 
 # The unit-level subset: the tests not marked slow (no server process, node or Neovim client,
-# Chromium, PostgreSQL or model), well under a minute. Markers: README.md, Tests.
+# Chromium, PostgreSQL or model), about 20 s of CPU time. Markers: README.md, Tests.
 test-fast: install
 	$(PY) -m pytest -q -m "not slow"
 
