@@ -54,8 +54,8 @@ test: install-test
 	$(PY) -m pytest -q
 	bash editor-extensions/run-tests.sh
 
-# The Python suite without the tests marked slow (node and Neovim clients, Chromium,
-# PostgreSQL, the real model): a few minutes' check while working.
+# The unit-level subset: the tests not marked slow (no server process, node or Neovim client,
+# Chromium, PostgreSQL or model), about 20 s of CPU time. Markers: README.md, Tests.
 test-fast: install
 	$(PY) -m pytest -q -m "not slow"
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent / "tests" / "support"))
 from fake_anthropic import FakeAnthropic, text, tool_uses  # noqa: E402
 
 from victor_server.orchestrator import AgentOrchestrator  # noqa: E402

@@ -5,7 +5,7 @@ tool-selection strategy, with a session's tool list kept stable (``sticky``) and
                                        [--workloads focused,varied]
 
 The core (``AgentOrchestrator``) runs in this process with the real Anthropic provider and SDK
-against the loopback fake API with its caching rules on (``tests/fake_prompt_cache.py``:
+against the loopback fake API with its caching rules on (``tests/support/fake_prompt_cache.py``:
 breakpoints, prefix order tools -> system -> messages, 1024-token minimum, five-minute lifetime
 on a simulated clock that advances 40 s per turn, the 20-block lookback). The workspace offers
 the built-in tools plus the selection benchmark's 115-tool catalogue (``selection_catalogue``),
@@ -49,7 +49,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent / "tests" / "support"))
 from fake_anthropic import FakeAnthropic, Reply, last_user_text, text, tool_use  # noqa: E402
 from fake_prompt_cache import PromptCache, request_blocks  # noqa: E402
 from selection_catalogue import _CATALOGUE, catalogue  # noqa: E402

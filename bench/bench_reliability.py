@@ -4,7 +4,7 @@
     python bench/bench_reliability.py signals [--runs 5] [--code DIR]
 
 ``flood``: per face, ``--count`` requests of about 1 KiB each are written while the client
-reads nothing (``tests/wire_flood.py``); the server's RSS (``VmRSS``) is sampled throughout.
+reads nothing (``tests/support/wire_flood.py``); the server's RSS (``VmRSS``) is sampled throughout.
 Reported: the baseline after warm-up, the peak, the growth, and how many requests the server
 took before the client's writes blocked (all of them means it never pushed back). Then the
 client reads again and every request must be answered. Medians over ``--runs``.
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent / "tests" / "support"))
 from rpc_wire import WireServer  # noqa: E402
 from server_env import server_env  # noqa: E402
 from wire_flood import drain, flood_unread  # noqa: E402

@@ -8,7 +8,7 @@
    and p95 of R reads.
 
 SQLite is a WAL file with ``synchronous=NORMAL`` (the store's settings). PostgreSQL is a local
-throwaway cluster (tests/pg_cluster.py) with its defaults for durability (``fsync`` and
+throwaway cluster (tests/support/pg_cluster.py) with its defaults for durability (``fsync`` and
 ``synchronous_commit`` on) over TCP on 127.0.0.1, or the server given by ``--pg-url``.
 
     python bench/bench_store.py [--events 50000] [--reads 500] [--pg-url postgresql://...]
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 
 from victor_server.analytics.events import AnalyticsEvent
 from victor_server.analytics.postgresql_exporter import PostgreSQLExporter

@@ -3,8 +3,8 @@
 
     python bench/bench_streaming.py [--turns 40] [--tool-turns 30]
 
-The loopback fake Anthropic API (``tests/fake_anthropic.py``) runs in this process; it records
-``time.perf_counter()`` just before it writes the first ``text_delta`` of a stream
+The loopback fake Anthropic API (``tests/support/fake_anthropic.py``) runs in this process; it
+records ``time.perf_counter()`` just before it writes the first ``text_delta`` of a stream
 (``RecordedRequest.first_delta_at``). ``victor-server lsp`` runs as a subprocess pointed at it,
 and this process reads the server's stdout, taking ``time.perf_counter()`` when the first
 ``victor/chatDelta`` frame has been parsed. One clock, one process: the difference is the relay
@@ -42,7 +42,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent / "tests" / "support"))
 import fake_anthropic  # noqa: E402
 from fake_anthropic import FakeAnthropic, slow_text  # noqa: E402
 from lsp_wire import WireClient  # noqa: E402

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the editor-extension suites against the real victor-server (scripted provider and the
-# fake Anthropic API from tests/fake_anthropic.py; no network beyond 127.0.0.1):
+# fake Anthropic API from tests/support/fake_anthropic.py; no network beyond 127.0.0.1):
 #   1. VS Code: tsc --noEmit over the whole extension, then node's test runner.
 #   2. Neovim: each spec under nvim/spec in a headless nvim.
 # VICTOR_SERVER_CMD overrides the server command (default: victor-server, else python -m victor_server).

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL for trying the team store by hand: initdb under a temp dir, 127.0.0.1,
-# a random port (tests/pg_cluster.py). Prints the VICTOR_STORE__URL to export; Ctrl-C removes it.
+# a random port (tests/support/pg_cluster.py). Prints the VICTOR_STORE__URL to export; Ctrl-C removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec python - <<'PY'
 import signal, sys
-sys.path.insert(0, "tests")
+sys.path.insert(0, "tests/support")
 import pg_cluster
 
 cluster = pg_cluster.start_cluster()

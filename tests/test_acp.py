@@ -24,7 +24,7 @@ from fake_anthropic import FakeAnthropic, slow_text, text, tool_use, without_cac
 # costs seconds of imports on a busy machine.
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-MCP_ECHO = str(Path(__file__).with_name("mcp_echo_server.py"))
+MCP_ECHO = str(Path(__file__).parent / "support" / "mcp_echo_server.py")
 
 
 class RecordingClient:

@@ -6,10 +6,10 @@ import itertools
 from typing import Any
 
 import pytest
+from fake_anthropic import count_input_tokens
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.fake_anthropic import count_input_tokens
 from victor_server.context import BUILTIN_STRATEGIES, ContextCoordinator, TokenCounter
 from victor_server.context.embedding import HashingEmbedder, kmeans
 from victor_server.context.units import is_human

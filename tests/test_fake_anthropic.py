@@ -335,7 +335,7 @@ def test_sync_client_and_reply_from_json(fake: FakeAnthropic) -> None:
 def test_standalone_process_with_script(tmp_path: Path) -> None:
     script = tmp_path / "replies.json"
     script.write_text(json.dumps([{"kind": "tool_use", "name": "ls", "input": {"d": 1}}]))
-    module = Path(__file__).with_name("fake_anthropic.py")
+    module = Path(__file__).parent / "support" / "fake_anthropic.py"
     proc = subprocess.Popen(
         [sys.executable, str(module), "--port", "0", "--script", str(script)],
         stdout=subprocess.PIPE,
@@ -359,9 +359,9 @@ def test_standalone_process_with_script(tmp_path: Path) -> None:
 def test_replies_from_a_second_copy_of_the_module(
     fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Suites import this module as ``fake_anthropic`` or ``tests.fake_anthropic``; replies
+    # Suites import this module as ``fake_anthropic`` or ``tests.support.fake_anthropic``; replies
     # built by one copy must still be understood by a server from the other.
-    path = Path(__file__).with_name("fake_anthropic.py")
+    path = Path(__file__).parent / "support" / "fake_anthropic.py"
     spec = importlib.util.spec_from_file_location("fake_anthropic_copy", path)
     assert spec is not None and spec.loader is not None
     copy = importlib.util.module_from_spec(spec)
@@ -376,7 +376,7 @@ def test_replies_from_a_second_copy_of_the_module(
 
 
 def test_standalone_exits_when_stdin_closes() -> None:
-    module = Path(__file__).with_name("fake_anthropic.py")
+    module = Path(__file__).parent / "support" / "fake_anthropic.py"
     proc = subprocess.Popen(
         [sys.executable, str(module), "--exit-on-eof"],
         stdin=subprocess.PIPE,

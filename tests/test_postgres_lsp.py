@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fake_anthropic import FakeAnthropic, slow_text
 from lsp_harness import lsp_server
-from pg_cluster import PgCluster, pg_cluster  # noqa: F401  (the session fixture)
+from pg_cluster import PgCluster
 from pygls.exceptions import JsonRpcException
 
 
@@ -22,7 +22,7 @@ def team_workspace(root: Path, name: str) -> Path:
 
 
 async def test_two_servers_share_sessions(tmp_path: Path, fake: FakeAnthropic,
-                                          pg_cluster: PgCluster) -> None:  # noqa: F811
+                                          pg_cluster: PgCluster) -> None:
     env = {**fake.env(), "VICTOR_STORE__URL": pg_cluster.new_database("team")}
     alice_ws, bob_ws = team_workspace(tmp_path, "alice"), team_workspace(tmp_path, "bob")
     async with AsyncExitStack() as stack:  # both servers start at once
@@ -45,7 +45,7 @@ async def test_two_servers_share_sessions(tmp_path: Path, fake: FakeAnthropic,
 
 
 async def test_database_gone_mid_turn_is_32005_and_the_server_recovers(
-        workspace: Path, fake: FakeAnthropic, pg_cluster: PgCluster) -> None:  # noqa: F811
+        workspace: Path, fake: FakeAnthropic, pg_cluster: PgCluster) -> None:
     env = {**fake.env(), "VICTOR_STORE__URL": pg_cluster.new_database("outage")}
     fake.queue(slow_text(["still ", "talking "] * 10, delay=0.1))
     async with lsp_server(workspace, env) as victor:

@@ -1,4 +1,4 @@
-"""The Python API as the coordinator recipes use it: the recipes' classes handed to the
+"""The Python API as victor-ai's examples use it: their classes handed to the
 coordinators directly, ``async with`` around the orchestrator, the real Anthropic provider
 against the loopback fake."""
 

@@ -7,7 +7,7 @@
 * then stdin EOF on each face: the process exits by itself with status 0, and the analytics it had
   buffered are in the store.
 
-The spec's bound is 200 ms; the assertion here is a generous 2 s because this machine is
+The target is 200 ms; the assertion here is a generous 2 s because this machine is
 shared, and the measured latencies are printed (``-s``) for docs/reliability.md.
 """
 

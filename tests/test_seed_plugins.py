@@ -21,7 +21,6 @@ import pytest
 from analytics_sink import HttpSink
 from fake_anthropic import FakeAnthropic, text, tool_use
 from lsp_harness import lsp_server
-from pg_cluster import pg_cluster  # noqa: F401  (the session fixture)
 from plugin_install import install
 from pygls.exceptions import JsonRpcException
 from server_env import server_env
@@ -282,7 +281,7 @@ CREATE TABLE IF NOT EXISTS analytics_events (
 
 async def test_the_recipes_postgresql_exporter_writes_dated_rows(
         workspace: Path, tmp_path: Path, fake: FakeAnthropic,
-        pg_cluster: Any) -> None:  # noqa: F811  (the fixture)
+        pg_cluster: Any) -> None:
     import asyncpg
 
     url = pg_cluster.new_database("seed")

@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from pg_cluster import PgCluster, pg_cluster
+from pg_cluster import PgCluster
 from rpc_wire import WireServer
 from storage_faults import Tmpfs, as_unprivileged, assert_one_line_store_error, run_cli, tmpfs
 
-__all__ = ["pg_cluster", "tmpfs"]  # the fixtures, imported for pytest
+__all__ = ["tmpfs"]  # the fixture, imported for pytest
 
 COMMANDS = [("sessions", "list"), ("analytics", "summary"), ("chat", "hello")]
 

@@ -1,5 +1,5 @@
 """The ``Store`` protocol's contract, one suite run against both backends: ``SqliteStore`` and
-a real PostgreSQL (tests/pg_cluster.py starts a throwaway cluster; the PostgreSQL runs are
+a real PostgreSQL (tests/support/pg_cluster.py starts a throwaway cluster; the PostgreSQL runs are
 marked ``postgres`` and ``slow`` and skip, saying why, when PostgreSQL is not installed).
 
 Each test speaks only the protocol's methods, grouped as the protocol groups them: lifecycle,
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pg_cluster import PgCluster, pg_cluster  # noqa: F401  (the session fixture)
+from pg_cluster import PgCluster
 
 from victor_server.analytics.events import AnalyticsEvent
 from victor_server.errors import StoreUnavailable

@@ -1,4 +1,5 @@
-"""MCP tools through ToolCoordinator, against a real stdio server (tests/mcp_echo_server.py)."""
+"""MCP tools through ToolCoordinator, against a real stdio server
+(tests/support/mcp_echo_server.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from victor_server.tools.base import ToolContext
 from victor_server.tools.coordinator import PERMISSION_DENIED, ToolCoordinator
 from victor_server.tools.mcp_tools import McpTool, mcp_tool_name, server_env
 
-SERVER = str(Path(__file__).with_name("mcp_echo_server.py"))
+SERVER = str(Path(__file__).parent / "support" / "mcp_echo_server.py")
 LEGAL = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 

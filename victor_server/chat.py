@@ -147,7 +147,7 @@ class TurnRunner:
 
     async def _model_step(self) -> MessageComplete:
         setup = self.setup
-        view, compacted = await self.o.context_view(setup, self.tool_context)
+        view, compacted = await self.o.context_view(setup)
         self.compacted = self.compacted or compacted
         request = ModelRequest(
             model=setup.settings.model, system=setup.system_prompt,

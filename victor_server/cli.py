@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import json
 import logging
 import os
 import sys
@@ -239,7 +238,3 @@ def run_mcp(args: argparse.Namespace) -> int:
     if "error" in loaded:
         raise loaded["error"]
     return int(loaded["module"].run(args, first))
-
-
-def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")

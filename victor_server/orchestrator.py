@@ -78,7 +78,8 @@ SERVER_CONTEXT_KEYS = frozenset({"tenant_id", "session_id", "variant", "ab_varia
 
 
 def prompt_context(context: Mapping[str, Any] | None, **extra: Any) -> dict[str, Any]:
-    """The request ``context`` with camelCase keys also offered in snake_case (seed shape);
+    """The request ``context`` with camelCase keys also offered in snake_case (victor-ai's
+    contributors read ``tech_stack``, ``code_style``);
     the server's own keys (``extra``: session, tenant, variant) replace whatever the client
     sent under those names, even when their value is None."""
     merged: dict[str, Any] = {}
@@ -150,7 +151,6 @@ class AgentOrchestrator(SessionOperations):
         self._contexts: dict[tuple[Any, ...], ContextCoordinator] = {}
         self._selections: dict[tuple[Any, ...], ToolSelectionCoordinator] = {}
         self.sticky_tools = StickyToolSets()
-        self.auth_required = False
         # long-running faces import the provider SDK in the background; one-shot commands don't
         self.warm_up_provider = False
         self.started = False
@@ -287,8 +287,7 @@ class AgentOrchestrator(SessionOperations):
             self._providers[key] = create_provider(settings)
         return self._providers[key]
 
-    def context_for(self, settings: Settings, provider: LLMProvider | None = None) \
-            -> ContextCoordinator:
+    def context_for(self, settings: Settings) -> ContextCoordinator:
         if self._context_fixed is not None:
             return self._context_fixed
         options = plugin_sections(settings)
@@ -425,12 +424,11 @@ class AgentOrchestrator(SessionOperations):
         return self.sticky_tools.tools_for(sid, tenant, task if isinstance(task, str) else None,
                                            picked, await self.tools.specs(), limit)
 
-    async def context_view(self, setup: TurnSetup, tool_ctx: ToolContext | None = None) \
-            -> tuple[list[Message], bool]:
+    async def context_view(self, setup: TurnSetup) -> tuple[list[Message], bool]:
         """What the next request sends, compacting automatically past the threshold (the
         context coordinator carries a session's earlier compaction forward)."""
         history = await self.store.get_messages(setup.session_id)
-        coordinator = self.context_for(setup.settings, setup.provider)
+        coordinator = self.context_for(setup.settings)
         metadata = {**setup.metadata, "session_id": setup.session_id}
         result = await coordinator.prepare(history, _overhead(setup.system_prompt, setup.tools),
                                            metadata)

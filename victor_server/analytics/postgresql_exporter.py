@@ -1,4 +1,4 @@
-"""The ``postgresql`` analytics exporter (victor-ai's PostgreSQL exporter recipe): events into a
+"""The ``postgresql`` analytics exporter (victor-ai's PostgreSQL exporter's table): events into a
 PostgreSQL table for reporting and billing, configured as::
 
     analytics:

@@ -43,9 +43,6 @@ class AuthMiddleware:
         if not self._tokens:
             logger.warning("auth middleware has no tokens: every request will be refused")
 
-    def bind(self, orchestrator: Any) -> None:
-        orchestrator.auth_required = True
-
     def tenant_for(self, token: Any) -> str | None:
         if not isinstance(token, str) or not token:
             return None

@@ -41,8 +41,6 @@ class MethodCall:
     def session_id(self) -> str | None:
         """The session the params name (camelCase from LSP/ACP, snake_case from MCP)."""
         params = self.params
-        if hasattr(params, "_asdict"):  # pygls hands custom params over as namedtuples
-            params = params._asdict()
         if not isinstance(params, dict):
             return None
         value = params.get("sessionId", params.get("session_id"))

@@ -7,7 +7,7 @@ tenant without restarting. ``tenants:`` in the project config seeds those rows a
     tenants:
       acme: {config: {max_tokens: 2048}, prompt_template: "You serve ACME's engineers."}
 
-They enter a turn through the two seed extension points: ``TenantConfigProvider`` (source
+They enter a turn through two extension points: ``TenantConfigProvider`` (source
 name ``tenant``, above the A/B variant and below a per-request override) and
 ``TenantPromptContributor``. Both read the store on every call rather than caching, because
 another process may have changed the row; each read is one primary-key lookup.

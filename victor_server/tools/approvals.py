@@ -64,7 +64,6 @@ DIFF_LIMIT = 200_000  # characters of a file shown in an approval's diff
 # denies; commands are still asked about); ``read_only`` refuses every tool that writes files
 # or runs commands, whatever the policy allows.
 DEFAULT_MODE, ACCEPT_EDITS, READ_ONLY = "default", "accept_edits", "read_only"
-MODES = (DEFAULT_MODE, ACCEPT_EDITS, READ_ONLY)
 EDITS = ("write", "edit")
 
 

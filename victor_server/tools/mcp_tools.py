@@ -36,7 +36,6 @@ from victor_server.tools.base import ToolContext, ToolResult, ToolSpec
 
 logger = logging.getLogger(__name__)
 
-TOOL_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 DEFAULT_TIMEOUT = 60.0
 
 

@@ -38,13 +38,13 @@ function H.workspace(files)
   return dir
 end
 
---- Start tests/fake_anthropic.py with `replies`; returns the env for the server.
+--- Start tests/support/fake_anthropic.py with `replies`; returns the env for the server.
 ---@param replies table[]
 function H.fake_anthropic(replies)
   local script = vim.fn.tempname() .. ".json"
   vim.fn.writefile({ vim.json.encode(replies) }, script)
   local port
-  H.fake = vim.system({ H.python, H.repo_root .. "/tests/fake_anthropic.py", "--script", script }, {
+  H.fake = vim.system({ H.python, H.repo_root .. "/tests/support/fake_anthropic.py", "--script", script }, {
     stdout = function(_, data)
       local p = data and data:match("PORT (%d+)")
       if p then

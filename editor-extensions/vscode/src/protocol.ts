@@ -28,7 +28,7 @@ export const Notifications = {
   toolCall: "victor/toolCall",
 } as const;
 
-/** Section 8 error codes a client reacts to. */
+/** The server's error codes a client reacts to. */
 export const ErrorCodes = {
   sessionNotFound: -32001,
   providerUnavailable: -32002,

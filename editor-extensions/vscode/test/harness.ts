@@ -5,7 +5,7 @@
  * The server command comes from `VICTOR_SERVER_CMD` (space-separated) when set, else
  * `victor-server` from PATH, else `python -m victor_server`. Each server gets a fresh temporary
  * workspace and database. `startFakeAnthropic` runs the repository's loopback fake of the
- * Anthropic API (tests/fake_anthropic.py) with a script of replies.
+ * Anthropic API (tests/support/fake_anthropic.py) with a script of replies.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -129,11 +129,11 @@ export interface FakeAnthropic {
   close(): void;
 }
 
-/** Start tests/fake_anthropic.py with `replies` queued (see its module docstring). */
+/** Start tests/support/fake_anthropic.py with `replies` queued (see its module docstring). */
 export async function startFakeAnthropic(replies: unknown[]): Promise<FakeAnthropic> {
   const scriptFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "victor-fake-")), "s.json");
   fs.writeFileSync(scriptFile, JSON.stringify(replies));
-  const proc = spawn(PYTHON, [path.join(REPO_ROOT, "tests", "fake_anthropic.py"), "--script", scriptFile], {
+  const proc = spawn(PYTHON, [path.join(REPO_ROOT, "tests", "support", "fake_anthropic.py"), "--script", scriptFile], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const port = await new Promise<number>((resolve, reject) => {

@@ -33,8 +33,9 @@ Token rule (deterministic, so tests can assert totals equal what the fake report
 
 Scripting: ``fake.queue(*replies)`` enqueues replies consumed in order by ``/v1/messages``
 requests (``count_tokens`` never consumes one). With an empty queue the ``default_responder``
-answers (default: ``echo: <text of the last user message>``). See ``python tests/fake_anthropic.py
---help`` for the standalone mode used by non-Python tests.
+answers (default: ``echo: <text of the last user message>``). See
+``python tests/support/fake_anthropic.py --help`` for the standalone mode used by non-Python
+tests.
 
 Prompt caching (``caching=True``, ``--caching`` standalone): the fake then applies Anthropic's
 caching rules to the ``cache_control`` breakpoints a request carries (``fake_prompt_cache``
@@ -73,8 +74,8 @@ from typing import Any, cast
 
 try:
     from fake_prompt_cache import MAX_BREAKPOINTS, CacheUsage, PromptCache, count_breakpoints
-except ImportError:  # imported as tests.fake_anthropic
-    from tests.fake_prompt_cache import (
+except ImportError:  # imported as tests.support.fake_anthropic
+    from tests.support.fake_prompt_cache import (
         MAX_BREAKPOINTS,
         CacheUsage,
         PromptCache,
@@ -687,7 +688,8 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a broken test responder should surface as a 500, not a hang
             return self._send_json(500, _error_body("api_error", f"responder failed: {exc!r}"))
         # By name, not isinstance: the module may be imported twice (``fake_anthropic`` and
-        # ``tests.fake_anthropic``), and a reply from one copy must work in the other's server.
+        # ``tests.support.fake_anthropic``), and a reply from one copy must work in the other's
+        # server.
         if type(reply).__name__ == "ErrorReply":
             return self._send_error_reply(cast(ErrorReply, reply))
         resolved = fake._resolve(cast(MessageReply, reply), body, key)

@@ -3,11 +3,12 @@
 server process ever crashes here, never the machine, so the page cache keeps what it wrote;
 ``synchronous_commit`` stays on, or a ``stop -m immediate`` would lose acknowledged commits).
 
-``pg_cluster`` is a session-scoped pytest fixture that skips, saying why, when PostgreSQL's
-server binaries are not installed (``scripts/install-system-test-deps.sh`` installs Debian's
-``postgresql``). Root cannot run initdb, so as root the cluster runs as the ``postgres`` user
-through ``runuser``. Each test asks for its own database with ``new_database()``; outage tests
-``stop()`` and ``start()`` the shared cluster and must restart it in a ``finally``.
+The ``pg_cluster`` fixture (tests/conftest.py, session-scoped: one cluster for the whole run)
+skips, saying why (``unavailable()``), when PostgreSQL's server binaries are not installed
+(``scripts/install-system-test-deps.sh`` installs Debian's ``postgresql``). Root cannot run
+initdb, so as root the cluster runs as the ``postgres`` user through ``runuser``. Each test asks
+for its own database with ``new_database()``; outage tests ``stop()`` and ``start()`` the shared
+cluster and must restart it in a ``finally``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 USER = "victor"
 
@@ -133,19 +131,13 @@ def remove_cluster(cluster: PgCluster) -> None:
     shutil.rmtree(cluster.root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgCluster]:
-    bindir = find_bindir()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries (initdb) not installed; run "
-                    "scripts/install-system-test-deps.sh or apt-get install postgresql")
+def unavailable() -> str | None:
+    """Why no cluster can be started here, or None when one can."""
+    if find_bindir() is None:
+        return ("PostgreSQL server binaries (initdb) not installed; run "
+                "scripts/install-system-test-deps.sh or apt-get install postgresql")
     try:
         import asyncpg  # noqa: F401
     except ImportError:
-        pytest.skip("asyncpg not installed (pip install asyncpg)")
-    cluster = start_cluster()
-    assert cluster is not None
-    try:
-        yield cluster
-    finally:
-        remove_cluster(cluster)
+        return "asyncpg not installed (pip install asyncpg)"
+    return None

@@ -13,7 +13,7 @@ import os
 import tomllib
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parent.parent
 
 
 def install(project: str, site: Path) -> str:

@@ -1,4 +1,4 @@
-"""A real stdio MCP server for the tool tests: ``python tests/mcp_echo_server.py``.
+"""A real stdio MCP server for the tool tests: ``python tests/support/mcp_echo_server.py``.
 
 Tools: ``echo`` (read-only), ``add``, ``get_env`` (shows the environment reached the server),
 ``crash`` (the process exits mid-call, as a dying server does).
