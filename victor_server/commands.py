@@ -163,6 +163,10 @@ async def _analytics(app: Any, args: argparse.Namespace) -> int:
     _out(f"cost:     ${cost.get('usd', 0):.4f} (estimate)\n")
     for model, usd in sorted((cost.get("byModel") or {}).items()):
         _out(f"model {model}: ${usd:.4f}\n")
+    if summary.get("variants"):
+        from victor_server.analytics.ab_summary import variant_lines
+
+        _out("".join(variant_lines(summary["variants"])))
     return 0
 
 
