@@ -74,8 +74,8 @@ class EventQueries:
         toolCalls: {name: n}, sessions: n, models: {model: {input, output, cacheRead,
         cacheWrite}}, cost: {usd, byModel, unpriced}}`` plus ``variants`` when an A/B test
         tagged events (``victor_server.analytics.ab_summary``). Tokens are the provider's own
-        usage numbers as recorded in ``token_usage`` events: ``input`` excludes the cache reads and writes, ``total`` is
-        input + output, and the cost prices each kind apart.
+        usage numbers as recorded in ``token_usage`` events: ``input`` excludes the cache reads
+        and writes, ``total`` is input + output, and the cost prices each kind apart.
         """
         where, args = event_filter(session_id, tenant_id, since, until, all_tenants)
         tally = _Tally()
