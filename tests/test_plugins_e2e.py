@@ -17,6 +17,8 @@ from pathlib import Path
 
 from fake_anthropic import FakeAnthropic
 from lsp_harness import lsp_server
+from plugin_install import install
+from rpc_wire import WireServer
 from server_env import server_env
 
 PLUGIN = '''
@@ -205,3 +207,25 @@ async def test_built_ins_and_installed_plugins_are_listed_alike(workspace: Path,
         selected = await victor.request("victor/selectTools", {"query": "write a file"})
         assert "write" not in [t["name"] for t in selected["tools"]]
         assert "read" in [t["name"] for t in selected["tools"]]
+
+
+def test_a_plugins_print_never_reaches_the_acp_stream(workspace: Path, tmp_path: Path) -> None:
+    """ACP speaks one JSON message a line on stdout: every plugin stage prints (import,
+    construction, call), and all of it goes to stderr."""
+    env = {"PYTHONPATH": install("broken_plugins", tmp_path / "site"),
+           "VICTOR_TEST_BREAK": "call", "VICTOR_PROVIDER": "scripted"}
+    with WireServer("acp", workspace, env) as server:
+        server.initialize()
+        sid = server.call("session/new", {"cwd": str(workspace), "mcpServers": []})["sessionId"]
+        answer = server.call("session/prompt", {
+            "sessionId": sid, "prompt": [{"type": "text", "text": "say hello"}]})
+        assert answer["stopReason"] == "end_turn"
+        assert server.close() == 0
+    assert server.unparsed == []  # every line on stdout was a protocol message
+    stderr = server.tail(200_000)
+    # the contributor, config provider and tool were imported, built and called, printing
+    for printed in ("broken plugins imported", "building Contributor", "calling Contributor",
+                    "building Config", "calling Config", "building BrokenTool"):
+        assert printed in stderr, printed
+    assert not any("building" in json.dumps(m) or "calling" in json.dumps(m)
+                   for m in server.messages)
