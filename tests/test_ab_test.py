@@ -218,3 +218,37 @@ async def test_a_variant_changes_the_prompt_actually_sent(workspace: Path,
         assert built["systemPrompt"].startswith("Talk like a pirate.")
         plain = await victor.request("victor/buildPrompt", {})  # no session: no variant
         assert plain["systemPrompt"].startswith("You are Victor")
+
+
+async def test_a_variant_reaches_everything_it_sets(workspace: Path, fake: FakeAnthropic) -> None:
+    """Strategies, plugin options, disabled contributors and prompt sections, not only model
+    parameters: each part the variant sets is what that part does for its sessions."""
+    (workspace / ".victor" / "config.yml").write_text(
+        "tool_selection: {strategy: keyword}\n"
+        "ab_test:\n"
+        "  variants:\n"
+        "    lean:\n"
+        "      tool_selection: {strategy: all}\n"
+        "      context_compaction_strategy: recent\n"
+        "      plugins: {disabled: [language]}\n"
+        "      prompts: {base: 'Be terse.'}\n"
+        "    plain: {}\n"
+        "  weights: {lean: 1, plain: 0.000000001}\n")
+    async with lsp_server(workspace, fake.env()) as victor:
+        sid = (await victor.request("victor/chat", {"message": "hello"}))["sessionId"]
+        assert (await victor.request("victor/getConfig", {"sessionId": sid}))[
+            "config"]["ab_variant"] == "lean"
+        selected = await victor.request("victor/selectTools",
+                                        {"query": "read a file", "sessionId": sid})
+        assert selected["strategy"] == "all"
+        unassigned = await victor.request("victor/selectTools", {"query": "read a file"})
+        assert unassigned["strategy"] == "keyword"
+        compacted = await victor.request("victor/compactContext", {"sessionId": sid})
+        assert compacted["strategy"] == "recent"
+        built = await victor.request("victor/buildPrompt", {"sessionId": sid})
+        names = [c["name"] for c in built["contributions"]]
+        assert built["systemPrompt"].startswith("Be terse.") and "language" not in names
+        assert "language" in [c["name"] for c in
+                              (await victor.request("victor/buildPrompt", {}))["contributions"]]
+        summary = await victor.request("victor/analytics/summary", {})
+        assert summary["variants"]["lean"]["settings"]["tool_selection"] == {"strategy": "all"}
