@@ -245,10 +245,14 @@ async def test_a_variant_reaches_everything_it_sets(workspace: Path, fake: FakeA
         assert unassigned["strategy"] == "keyword"
         compacted = await victor.request("victor/compactContext", {"sessionId": sid})
         assert compacted["strategy"] == "recent"
-        built = await victor.request("victor/buildPrompt", {"sessionId": sid})
+        spanish = {"language": "es"}
+        built = await victor.request("victor/buildPrompt", {"sessionId": sid,
+                                                            "context": spanish})
         names = [c["name"] for c in built["contributions"]]
         assert built["systemPrompt"].startswith("Be terse.") and "language" not in names
-        assert "language" in [c["name"] for c in
-                              (await victor.request("victor/buildPrompt", {}))["contributions"]]
+        assert "Respond in Spanish" not in built["systemPrompt"]
+        plain = await victor.request("victor/buildPrompt", {"context": spanish})
+        assert "language" in [c["name"] for c in plain["contributions"]]
+        assert "Respond in Spanish" in plain["systemPrompt"]
         summary = await victor.request("victor/analytics/summary", {})
         assert summary["variants"]["lean"]["settings"]["tool_selection"] == {"strategy": "all"}
