@@ -16,6 +16,7 @@ from typing import Any
 
 from fake_anthropic import FakeAnthropic, text, tool_use
 from lsp_harness import VictorClient, lsp_server
+from mcp_face_harness import mcp_client, structured
 from server_env import server_env
 
 from victor_server.config import ConfigCoordinator, StaticConfigProvider
@@ -256,3 +257,23 @@ async def test_a_variant_reaches_everything_it_sets(workspace: Path, fake: FakeA
         assert "Respond in Spanish" in plain["systemPrompt"]
         summary = await victor.request("victor/analytics/summary", {})
         assert summary["variants"]["lean"]["settings"]["tool_selection"] == {"strategy": "all"}
+
+
+async def test_mcp_summary_compares_variants_in_snake_case(workspace: Path, tmp_path: Path,
+                                                           fake: FakeAnthropic) -> None:
+    (workspace / ".victor" / "config.yml").write_text(
+        "ab_test:\n"
+        "  variants: {thrifty: {max_tokens: 1024}, control: {}}\n"
+        "  weights: {thrifty: 1, control: 0.000000001}\n")
+    fake.queue(tool_use("ls", {"path": "."}), text("listed"))
+    async with mcp_client(workspace, workspace / ".victor" / "victor.db", fake.env()) as client:
+        chat = structured(await client.call_tool("chat", {"message": "what is here?"}))
+        assert chat["variant"] == "thrifty"
+        summary = structured(await client.call_tool("analytics_summary", {}))
+    arm = summary["variants"]["thrifty"]
+    assert arm["settings"] == {"max_tokens": 1024}
+    assert arm["turns"] == 1 and arm["tool_calls"] == {"ls": 1} and arm["tool_call_count"] == 1
+    assert arm["tokens"] == summary["tokens"]  # the only arm with turns: all of them
+    assert set(arm["tokens"]) == {"input", "output", "total", "cache_read", "cache_write"}
+    assert set(arm["per_turn"]) == {"tokens", "cost_usd", "tool_calls"}
+    assert arm["latency_ms"] > 0 and arm["errors"] == 0 and "by_model" in arm["cost"]
