@@ -174,7 +174,9 @@ class Registry:
         return extension
 
     def names(self, kind: str) -> list[str]:
-        return sorted(e.name for e in self.extensions(kind) if e.status != "shadowed")
+        """The names config can choose (the built-ins the server wires itself are not)."""
+        return sorted(e.name for e in self.extensions(kind)
+                      if e.status != "shadowed" and not e.wired)
 
     def installed(self, kind: str, disabled: list[str] | tuple[str, ...] = ()) \
             -> list[Extension]:
