@@ -1,8 +1,8 @@
 """The Python API as the coordinator recipes use it: the recipes' classes handed to the
 coordinators directly, ``async with`` around the orchestrator, the real Anthropic provider
-against the loopback fake; and the coordinator examples 1 and 6 run as scripts with only their
-import lines changed (``tests/seed_examples``), against the fake, PostgreSQL and a loopback
-Pushgateway."""
+against the loopback fake; and victor-ai's basic-chat and combined-coordinators examples run as
+scripts with only their import lines changed (``tests/seed_examples``), against the fake,
+PostgreSQL and a loopback Pushgateway."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ async def test_the_recipes_combined_coordinators(tmp_path: Path, fake: FakeAnthr
     assert usage[0].model_dump()["timestamp"].endswith("Z")
 
 
-# -- the coordinator examples, run as scripts with only their import lines changed ----------------
+# -- victor-ai's examples, run as scripts with only their import lines changed ----------------
 
 EXAMPLES = Path(__file__).parent / "seed_examples"
 
@@ -100,12 +100,12 @@ def run_example(name: str, cwd: Path, env: dict[str, str]) -> subprocess.Complet
             filter(None, [str(EXAMPLES.parent), os.environ.get("PYTHONPATH")]))}))
 
 
-async def test_example_1_basic_chat_runs_as_written(workspace: Path,
+async def test_the_basic_chat_example_runs_as_written(workspace: Path,
                                                     fake: FakeAnthropic) -> None:
     fake.queue(text("Coordinators each handle one part of a turn.", input_tokens=120,
                     output_tokens=30))
     # the example makes its provider with a placeholder key and no URL: the SDK's variable
-    done = await asyncio.to_thread(run_example, "example_1.py", workspace,
+    done = await asyncio.to_thread(run_example, "basic_chat.py", workspace,
                                    {"ANTHROPIC_BASE_URL": fake.base_url})
     assert done.returncode == 0, done.stderr
     assert done.stdout == ("Response: Coordinators each handle one part of a turn.\n"
@@ -126,7 +126,7 @@ async def test_example_1_basic_chat_runs_as_written(workspace: Path,
         await store.close()
 
 
-EXAMPLE_6_TABLES = """
+COMBINED_TABLES = """
 CREATE TABLE sessions (session_id TEXT PRIMARY KEY, config JSONB);
 CREATE TABLE analytics (session_id TEXT, event_type TEXT, event_data JSONB,
                         timestamp TIMESTAMP);
@@ -134,18 +134,18 @@ CREATE TABLE analytics (session_id TEXT, event_type TEXT, event_data JSONB,
 
 
 @pytest.mark.slow
-async def test_example_6_combined_coordinators_run_as_written(
+async def test_the_combined_coordinators_example_runs_as_written(
         workspace: Path, fake: FakeAnthropic,
         pg_cluster: Any) -> None:  # noqa: F811  (the fixture)
     import asyncpg
 
-    url = pg_cluster.new_database("example6")
+    url = pg_cluster.new_database("combined")
     connection = await asyncpg.connect(url)
     try:
-        await connection.execute(EXAMPLE_6_TABLES)
+        await connection.execute(COMBINED_TABLES)
         fake.queue(text("def add(a: int, b: int) -> int:\n    return a + b"))
         with HttpSink() as pushgateway:
-            done = await asyncio.to_thread(run_example, "example_6.py", workspace, {
+            done = await asyncio.to_thread(run_example, "combined_coordinators.py", workspace, {
                 "EXAMPLE_DB_URL": url, "EXAMPLE_PUSHGATEWAY_URL": pushgateway.url,
                 "EXAMPLE_API_URL": fake.base_url})
             assert done.returncode == 0, done.stderr

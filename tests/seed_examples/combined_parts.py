@@ -1,7 +1,7 @@
 # ruff: noqa
-"""The classes the coordinator examples' example 6 combines, as examples 2-5 write them: class
-bodies unchanged, import lines pointed at victor_server. The values example 6 leaves to its
-reader (``your_db``, ``style_guide``, ``pushgateway_url``, ``job_name``, ``provider``,
+"""The classes victor-ai's combined-coordinators example combines, as its config provider,
+prompt contributor, compaction and exporter examples write them: class bodies unchanged, import
+lines pointed at victor_server. The values the example leaves to its reader (``your_db``, ``style_guide``, ``pushgateway_url``, ``job_name``, ``provider``,
 ``model``) are made at the bottom from the environment the test gives."""
 
 import asyncio

@@ -1,5 +1,5 @@
 # ruff: noqa
-# Example 1 of the coordinator examples as written; only the import lines are changed.
+# victor-ai's basic chat example as written; only the import lines are changed.
 import asyncio
 from victor_server.api import AgentOrchestrator
 from victor_server.api import Settings

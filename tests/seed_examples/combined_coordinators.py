@@ -1,5 +1,5 @@
 # ruff: noqa
-# Example 6 of the coordinator examples as written; only the import lines are changed.
+# victor-ai's combined-coordinators example as written; only the import lines are changed.
 import asyncio
 from victor_server.api import AgentOrchestrator
 from victor_server.api import (
@@ -9,7 +9,7 @@ from victor_server.api import (
     AnalyticsCoordinator,
 )
 from victor_server.api import Settings
-from seed_examples.example_parts import (  # what examples 2-5 define and example 6 uses
+from seed_examples.combined_parts import (  # defined by the examples before it
     DatabaseConfigProvider, EnvironmentConfigProvider, CompliancePromptContributor,
     CodeStylePromptContributor, MultilingualPromptContributor, RecentMessagesCompactionStrategy,
     DatabaseAnalyticsExporter, PrometheusMetricsExporter,
