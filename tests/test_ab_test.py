@@ -8,12 +8,16 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from fake_anthropic import FakeAnthropic
+from fake_anthropic import FakeAnthropic, text, tool_use
 from lsp_harness import VictorClient, lsp_server
+from mcp_face_harness import mcp_client, structured
+from server_env import server_env
 
 from victor_server.config import ConfigCoordinator, StaticConfigProvider
 from victor_server.store import SqliteStore
@@ -70,7 +74,8 @@ async def test_assignment_is_first_writer_wins_across_processes(tmp_path: Path) 
         assert config == {"model": "claude-control-1", "ab_variant": "control"}
         assert await b.get_config("acme:s1") == config
         assert events_a.events == [("ab_assignment", "acme:s1", "acme",
-                                    {"experiment": "ab_test", "variant": "control"})]
+                                    {"experiment": "ab_test", "variant": "control",
+                                     "settings": {"model": "claude-control-1"}})]
         assert events_b.events == []  # recorded once, by the process that assigned
         assert await a.get_config(None) == {}
         # a later experiment does not re-assign sessions of an earlier one
@@ -149,6 +154,7 @@ async def test_split_sticky_and_reported(workspace: Path, fake: FakeAnthropic) -
         assert result["variant"] == "control"
         assert fake.message_requests[-1].body["model"] == "claude-control-1"
         assert fake.message_requests[-1].body["max_tokens"] == 4096
+        fake.queue(tool_use("ls", {"path": "."}), text("listed"))  # thrifty calls a tool
         result = await victor.request("victor/chat", {"message": "hi", "sessionId": thrifty})
         assert result["variant"] == "thrifty"
         assert fake.message_requests[-1].body["model"] == "claude-thrifty-1"
@@ -156,11 +162,42 @@ async def test_split_sticky_and_reported(workspace: Path, fake: FakeAnthropic) -
 
         summary = await victor.request("victor/analytics/summary", {})
         assert summary["events"]["ab_assignment"] == SESSIONS
+        arms = summary["variants"]
+        # each arm is compared on what it changed ...
+        assert arms["control"]["settings"] == {"model": "claude-control-1"}
+        assert arms["thrifty"]["settings"] == {"model": "claude-thrifty-1", "max_tokens": 1024}
         for name in ("control", "thrifty"):
-            arm = summary["variants"][name]
+            arm = arms[name]
             assert arm["sessions"] == counts[name]
-            assert arm["requests"] == 1 and arm["tokens"] > 0 and arm["errors"] == 0
-            assert arm["latencyMs"] > 0
+            assert arm["requests"] == arm["turns"] == 1 and arm["errors"] == 0
+            assert arm["tokens"]["total"] > 0 and arm["latencyMs"] > 0
+            assert set(arm["tokens"]) == {"input", "output", "total", "cacheRead", "cacheWrite"}
+            assert arm["perTurn"]["tokens"] == arm["tokens"]["total"]
+            assert set(arm["cost"]) == {"usd", "byModel", "unpriced"}
+        # ... and on what followed: the turns' models, tokens and tool calls, arm by arm
+        assert list(arms["control"]["cost"]["byModel"]) + arms["control"]["cost"]["unpriced"] \
+            == ["claude-control-1"]
+        assert list(arms["thrifty"]["cost"]["byModel"]) + arms["thrifty"]["cost"]["unpriced"] \
+            == ["claude-thrifty-1"]
+        assert arms["control"]["toolCalls"] == {} and arms["thrifty"]["toolCalls"] == {"ls": 1}
+        assert arms["thrifty"]["toolCallCount"] == arms["thrifty"]["perTurn"]["toolCalls"] == 1
+        for kind in ("input", "output", "total", "cacheRead", "cacheWrite"):
+            assert summary["tokens"][kind] == sum(arm["tokens"][kind] for arm in arms.values())
+        # a summary of one session still says what its variant set
+        alone = await victor.request("victor/analytics/summary", {"sessionId": thrifty})
+        assert alone["variants"]["thrifty"]["settings"]["max_tokens"] == 1024
+        assert alone["variants"]["thrifty"]["sessions"] == 1
+
+    # the command line prints the same comparison
+    shown = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "victor_server", "analytics", "summary",
+                         "--workspace", str(workspace)],
+        env=server_env(fake.env()), capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert "variant control: model=claude-control-1\n" in shown.stdout
+    assert "variant thrifty: model=claude-thrifty-1, max_tokens=1024\n" in shown.stdout
+    thrifty_block = shown.stdout.split("variant thrifty:")[1]
+    assert "turns 1, errors 0, tool calls 1" in thrifty_block
 
     async with lsp_server(workspace, fake.env()) as victor:  # a restart on the same store
         assert await variants_of(victor, ids) == assigned
@@ -182,3 +219,61 @@ async def test_a_variant_changes_the_prompt_actually_sent(workspace: Path,
         assert built["systemPrompt"].startswith("Talk like a pirate.")
         plain = await victor.request("victor/buildPrompt", {})  # no session: no variant
         assert plain["systemPrompt"].startswith("You are Victor")
+
+
+async def test_a_variant_reaches_everything_it_sets(workspace: Path, fake: FakeAnthropic) -> None:
+    """Strategies, plugin options, disabled contributors and prompt sections, not only model
+    parameters: each part the variant sets is what that part does for its sessions."""
+    (workspace / ".victor" / "config.yml").write_text(
+        "tool_selection: {strategy: keyword}\n"
+        "ab_test:\n"
+        "  variants:\n"
+        "    lean:\n"
+        "      tool_selection: {strategy: all}\n"
+        "      context_compaction_strategy: recent\n"
+        "      plugins: {disabled: [language]}\n"
+        "      prompts: {base: 'Be terse.'}\n"
+        "    plain: {}\n"
+        "  weights: {lean: 1, plain: 0.000000001}\n")
+    async with lsp_server(workspace, fake.env()) as victor:
+        sid = (await victor.request("victor/chat", {"message": "hello"}))["sessionId"]
+        assert (await victor.request("victor/getConfig", {"sessionId": sid}))[
+            "config"]["ab_variant"] == "lean"
+        selected = await victor.request("victor/selectTools",
+                                        {"query": "read a file", "sessionId": sid})
+        assert selected["strategy"] == "all"
+        unassigned = await victor.request("victor/selectTools", {"query": "read a file"})
+        assert unassigned["strategy"] == "keyword"
+        compacted = await victor.request("victor/compactContext", {"sessionId": sid})
+        assert compacted["strategy"] == "recent"
+        spanish = {"language": "es"}
+        built = await victor.request("victor/buildPrompt", {"sessionId": sid,
+                                                            "context": spanish})
+        names = [c["name"] for c in built["contributions"]]
+        assert built["systemPrompt"].startswith("Be terse.") and "language" not in names
+        assert "Respond in Spanish" not in built["systemPrompt"]
+        plain = await victor.request("victor/buildPrompt", {"context": spanish})
+        assert "language" in [c["name"] for c in plain["contributions"]]
+        assert "Respond in Spanish" in plain["systemPrompt"]
+        summary = await victor.request("victor/analytics/summary", {})
+        assert summary["variants"]["lean"]["settings"]["tool_selection"] == {"strategy": "all"}
+
+
+async def test_mcp_summary_compares_variants_in_snake_case(workspace: Path, tmp_path: Path,
+                                                           fake: FakeAnthropic) -> None:
+    (workspace / ".victor" / "config.yml").write_text(
+        "ab_test:\n"
+        "  variants: {thrifty: {max_tokens: 1024}, control: {}}\n"
+        "  weights: {thrifty: 1, control: 0.000000001}\n")
+    fake.queue(tool_use("ls", {"path": "."}), text("listed"))
+    async with mcp_client(workspace, workspace / ".victor" / "victor.db", fake.env()) as client:
+        chat = structured(await client.call_tool("chat", {"message": "what is here?"}))
+        assert chat["variant"] == "thrifty"
+        summary = structured(await client.call_tool("analytics_summary", {}))
+    arm = summary["variants"]["thrifty"]
+    assert arm["settings"] == {"max_tokens": 1024}
+    assert arm["turns"] == 1 and arm["tool_calls"] == {"ls": 1} and arm["tool_call_count"] == 1
+    assert arm["tokens"] == summary["tokens"]  # the only arm with turns: all of them
+    assert set(arm["tokens"]) == {"input", "output", "total", "cache_read", "cache_write"}
+    assert set(arm["per_turn"]) == {"tokens", "cost_usd", "tool_calls"}
+    assert arm["latency_ms"] > 0 and arm["errors"] == 0 and "by_model" in arm["cost"]

@@ -280,3 +280,17 @@ async def test_plugins_disabled_applies_to_strategies_too() -> None:
     result = await selection.select("read the file", tools)
     assert result.fallback is not None and "plugins.disabled" in result.fallback
     assert result.tools[0].spec.name == "read"
+
+
+async def test_wired_built_ins_are_listed_but_not_names_config_can_use() -> None:
+    from victor_server.plugins import REGISTRY, available
+
+    listed = {f"{e.kind}/{e.name}" for e in REGISTRY.extensions() if e.wired}
+    assert {"config_providers/env", "config_providers/file", "tools/bash",
+            "prompt_contributors/tenant_prompt"} <= listed
+    assert "bash" not in available("tools") and "env" not in available("config_providers")
+    assert "base" in available("prompt_contributors")  # built like a plugin: a usable name
+    # so a top-level key that is a wired built-in's name is still an unknown key
+    resolved = await ConfigCoordinator([StaticConfigProvider("file", {
+        "bash": {"enabled": True}})]).resolve()
+    assert any("unknown config key `bash`" in e for e in resolved.errors), resolved.errors

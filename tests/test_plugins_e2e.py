@@ -8,12 +8,18 @@ A distribution is "installed" the way pip does it, as a ``*.dist-info`` folder w
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from fake_anthropic import FakeAnthropic
 from lsp_harness import lsp_server
+from plugin_install import install
+from rpc_wire import WireServer
+from server_env import server_env
 
 PLUGIN = '''
 from victor_server.messages import Context
@@ -145,3 +151,83 @@ async def test_every_kind_of_plugin_reaches_the_server(workspace: Path, tmp_path
         assert compacted["after"]["messages"] <= 3 < compacted["before"]["messages"]
         sent = json.dumps(fake.message_requests[-1].body)
         assert '"max_tokens": 777' in sent or '"max_tokens":777' in sent
+
+
+def list_plugins(workspace: Path, env: dict[str, str], *args: str) \
+        -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "victor_server", "plugins", *args,
+                           "--workspace", str(workspace)], env=server_env(env),
+                          capture_output=True, text=True, timeout=120)
+
+
+async def test_built_ins_and_installed_plugins_are_listed_alike(workspace: Path,
+                                                                tmp_path: Path) -> None:
+    install_plugin(tmp_path / "site")
+    (workspace / ".victor" / "config.yml").write_text(
+        "provider: scripted\nplugins: {disabled: [write, compliance, jsonl]}\n")
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path / "site"),
+                                          os.environ.get("PYTHONPATH", "")])}
+    listed = await asyncio.to_thread(list_plugins, workspace, env, "--json")
+    assert listed.returncode == 0, listed.stderr
+    plugins = {f"{p['kind']}/{p['name']}": p for p in json.loads(listed.stdout)["plugins"]}
+    # every kind has built-ins, registered as the installed package's entry points are
+    kinds = {p["kind"] for p in plugins.values() if p["package"] == "victor-server"}
+    assert kinds == {"config_providers", "prompt_contributors", "compaction_strategies",
+                     "tool_selection_strategies", "analytics_exporters", "middleware",
+                     "providers", "tools"}
+    for name in ("config_providers/default", "config_providers/env", "config_providers/file",
+                 "config_providers/tenant", "config_providers/override", "tools/read",
+                 "tools/search", "prompt_contributors/base", "prompt_contributors/tenant_prompt",
+                 "analytics_exporters/sqlite"):
+        assert plugins[name]["package"] == "victor-server" and plugins[name]["builtin"]
+        assert plugins[name]["status"] == "active", plugins[name]
+    # plugins.disabled turns off a built-in of any kind as it does an installed plugin
+    for name in ("tools/write", "prompt_contributors/compliance"):
+        assert plugins[name]["status"] == "disabled", plugins[name]
+    assert plugins["tools/bash"]["status"] == "loaded"  # imports; bash is off by default
+    # the configured provider is built to check it; the others only import
+    assert plugins["providers/scripted"]["status"] == "active"
+    assert plugins["providers/openai"]["status"] == "loaded"
+    assert plugins["config_providers/ab_test"]["status"] == "loaded"  # no experiment set
+    for name in ("prompt_contributors/acme_compliance", "config_providers/acme_team",
+                 "compaction_strategies/keep_last_two", "tools/shout",
+                 "tool_selection_strategies/read_only_first", "middleware/counting"):
+        assert plugins[name]["package"] == "victor-demo-plugin"
+        assert not plugins[name]["builtin"] and plugins[name]["error"] is None
+    assert all(p["status"] != "failed" for p in plugins.values())
+
+    table = await asyncio.to_thread(list_plugins, workspace, env)
+    assert table.returncode == 0, table.stderr
+    rows = [line.split() for line in table.stdout.splitlines()]
+    assert rows[0] == ["KIND", "NAME", "PACKAGE", "STATUS", "LAST", "ERROR"]
+    assert ["tools", "read", "victor-server", "active"] in rows
+    assert ["tools", "write", "victor-server", "disabled"] in rows
+    assert ["tools", "shout", "victor-demo-plugin", "active"] in rows
+
+    # and a built-in tool turned off that way is neither offered nor run
+    async with lsp_server(workspace, env) as victor:
+        selected = await victor.request("victor/selectTools", {"query": "write a file"})
+        assert "write" not in [t["name"] for t in selected["tools"]]
+        assert "read" in [t["name"] for t in selected["tools"]]
+
+
+def test_a_plugins_print_never_reaches_the_acp_stream(workspace: Path, tmp_path: Path) -> None:
+    """ACP speaks one JSON message a line on stdout: every plugin stage prints (import,
+    construction, call), and all of it goes to stderr."""
+    env = {"PYTHONPATH": install("broken_plugins", tmp_path / "site"),
+           "VICTOR_TEST_BREAK": "call", "VICTOR_PROVIDER": "scripted"}
+    with WireServer("acp", workspace, env) as server:
+        server.initialize()
+        sid = server.call("session/new", {"cwd": str(workspace), "mcpServers": []})["sessionId"]
+        answer = server.call("session/prompt", {
+            "sessionId": sid, "prompt": [{"type": "text", "text": "say hello"}]})
+        assert answer["stopReason"] == "end_turn"
+        assert server.close() == 0
+    assert server.unparsed == []  # every line on stdout was a protocol message
+    stderr = server.tail(200_000)
+    # the contributor, config provider and tool were imported, built and called, printing
+    for printed in ("broken plugins imported", "building Contributor", "calling Contributor",
+                    "building Config", "calling Config", "building BrokenTool"):
+        assert printed in stderr, printed
+    assert not any("building" in json.dumps(m) or "calling" in json.dumps(m)
+                   for m in server.messages)

@@ -163,6 +163,10 @@ async def _analytics(app: Any, args: argparse.Namespace) -> int:
     _out(f"cost:     ${cost.get('usd', 0):.4f} (estimate)\n")
     for model, usd in sorted((cost.get("byModel") or {}).items()):
         _out(f"model {model}: ${usd:.4f}\n")
+    if summary.get("variants"):
+        from victor_server.analytics.ab_summary import variant_lines
+
+        _out("".join(variant_lines(summary["variants"])))
     return 0
 
 
@@ -220,8 +224,13 @@ async def _plugins(app: Any, args: argparse.Namespace) -> int:
     providers, contributors, tools, exporters and middleware in use have been loaded and built);
     the rest are imported here so an install that does not import shows now. Exit 1 when any
     extension failed."""
+    from victor_server.errors import VictorError
     from victor_server.plugins import REGISTRY, PluginFailed
 
+    try:  # the provider is built at the first chat: build the configured one now
+        app.orchestrator.provider_for((await app.orchestrator.config.resolve()).settings)
+    except VictorError:
+        pass  # recorded on the extension when it is a plugin's failure (a missing key is not)
     for extension in REGISTRY.extensions():
         if extension.status == "registered":
             try:

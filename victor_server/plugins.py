@@ -1,10 +1,18 @@
 """The plugin registry: every kind of extension, built-in or installed, through one route.
 
 Each kind is an entry-point group (``victor_server.<kind>``). This module is the only place that
-reads entry points: ``Registry.scan`` registers each one through ``Registry.register``, the same
-function the built-ins go through at import of this module, so a built-in and a user's package
-differ only in the ``package`` they name. A built-in's name cannot be taken over by a plugin (the
-plugin is reported as shadowed and skipped).
+reads entry points: ``Registry.scan`` registers each one through ``Registry.register``, and the
+built-ins (the ``BUILTINS`` table below, every kind, config sources and tools included) go
+through ``register_builtin`` into the same function at import of this module, so a built-in and
+a user's package differ only in the ``package`` they name (``victor-server`` for built-ins). A
+built-in's name cannot be taken over by a plugin (the plugin is reported as shadowed and
+skipped).
+
+Built-ins are built by the code that uses them, as plugins of their kind are, except the config
+sources and tools the server wires itself (``WIRED``: the environment, the project file, tenant
+rows, A/B variants and per-request values need the store and the workspace; the file tools
+need the workspace's protection rules). Those are listed, and marked ``active`` by the code that
+builds them (``Registry.in_use``), but never built a second time from here.
 
 Every extension has a status the ``victor-server plugins`` command, ``victor/getConfig``
 ``errors`` and the editors' health checks show: ``registered`` (known, not used yet), ``active``
@@ -68,6 +76,7 @@ class Extension:
     target: str  # "module:attribute"
     package: str
     builtin: bool = False
+    wired: bool = False  # a built-in the server builds itself (listed, never built from here)
     # registered (not imported yet) | loaded (imports, not in use) | active (built, in use) |
     # disabled (plugins.disabled) | failed (see stage, error) | shadowed (a built-in's name)
     status: str = "registered"
@@ -77,7 +86,8 @@ class Extension:
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "package": self.package,
-                "target": self.target, "builtin": self.builtin, "status": self.status,
+                "target": self.target, "builtin": self.builtin, "wired": self.wired,
+                "status": self.status,
                 "stage": self.stage, "error": self.error}
 
 
@@ -105,10 +115,12 @@ class Registry:
 
     # -- registration ----------------------------------------------------------------------
     def register(self, kind: str, name: str, target: str, package: str = PACKAGE,
-                 builtin: bool = False, entry_point: Any = None) -> Extension:
+                 builtin: bool = False, entry_point: Any = None,
+                 wired: bool = False) -> Extension:
         kind = kind_of(kind)
         existing = self._extensions[kind].get(name)
-        extension = Extension(kind, name, target, package, builtin, entry_point=entry_point)
+        extension = Extension(kind, name, target, package, builtin, wired and builtin,
+                              entry_point=entry_point)
         if existing is not None and existing.builtin and not builtin:
             extension.status = "shadowed"
             extension.error = f"the name {name!r} is a built-in {kind} and keeps that meaning"
@@ -162,20 +174,30 @@ class Registry:
         return extension
 
     def names(self, kind: str) -> list[str]:
-        return sorted(e.name for e in self.extensions(kind) if e.status != "shadowed")
+        """The names config can choose (the built-ins the server wires itself are not)."""
+        return sorted(e.name for e in self.extensions(kind)
+                      if e.status != "shadowed" and not e.wired)
 
     def installed(self, kind: str, disabled: list[str] | tuple[str, ...] = ()) \
             -> list[Extension]:
-        """The extensions of ``kind`` that are on unless named (marked ``disabled``)."""
+        """The extensions of ``kind`` to build, minus those named (marked ``disabled``); the
+        built-ins the server wires itself are not among them."""
         on = []
         for extension in self.extensions(kind):
-            if extension.status == "shadowed":
+            if extension.status == "shadowed" or extension.wired:
                 continue
             if extension.name in disabled:
                 extension.status, extension.error = "disabled", None
                 continue
             on.append(extension)
         return on
+
+    def in_use(self, kind: str, name: str, status: str = "active") -> None:
+        """A built-in the server built (or left out: ``disabled``) itself; other names are
+        left alone."""
+        extension = self._extensions[kind_of(kind)].get(name)
+        if extension is not None and extension.builtin:
+            extension.status = status
 
     # -- loading and building ----------------------------------------------------------------
     def load(self, kind: str, name: str) -> Any:
@@ -368,7 +390,7 @@ def instantiate(factory: Callable[..., Any], options: dict[str, Any] | None, *,
 REGISTRY = Registry()
 
 # Built-ins as "module:attribute" strings, so registering them imports nothing heavy.
-_BUILTINS: dict[str, dict[str, str]] = {
+BUILTINS: dict[str, dict[str, str]] = {
     "prompt_contributors": {
         name: f"victor_server.prompts.defaults:{name}" for name in (
             "base", "project_standards", "instruction_files", "compliance", "tech_stack",
@@ -405,15 +427,45 @@ _BUILTINS: dict[str, dict[str, str]] = {
         "rate_limit": "victor_server.middleware.rate_limit:RateLimitMiddleware",
     },
 }
-for _kind, _targets in _BUILTINS.items():
-    for _name, _target in _targets.items():
-        REGISTRY.register(_kind, _name, _target, PACKAGE, builtin=True)
+# Built by the server's own wiring (see the module's docstring), by kind and name.
+WIRED: dict[str, dict[str, str]] = {
+    "config_providers": {  # lowest to highest priority
+        "default": "victor_server.settings:Settings",
+        "env": "victor_server.config.providers:EnvironmentConfigProvider",
+        "file": "victor_server.config.providers:FileConfigProvider",
+        "ab_test": "victor_server.tenancy.ab_test:ABTestConfigProvider",
+        "tenant": "victor_server.tenancy.tenants:TenantConfigProvider",
+        "override": "victor_server.config.providers:StaticConfigProvider",
+    },
+    "prompt_contributors": {
+        "tenant_prompt": "victor_server.tenancy.tenants:TenantPromptContributor",
+    },
+    "tools": {
+        "read": "victor_server.tools.file_tools:ReadTool",
+        "write": "victor_server.tools.file_tools:WriteTool",
+        "edit": "victor_server.tools.file_tools:EditTool",
+        "ls": "victor_server.tools.file_tools:LsTool",
+        "search": "victor_server.tools.search_tool:SearchTool",
+        "plan": "victor_server.tools.plan_tool:PlanTool",
+        "bash": "victor_server.tools.bash_tool:BashTool",
+    },
+}
 
 
 # -- the module-level API the rest of the server uses ------------------------------------------
 
-def register_builtin(group: str, name: str, target: str) -> None:
-    REGISTRY.register(group, name, target, PACKAGE, builtin=True)
+def register_builtin(group: str, name: str, target: str, wired: bool = False) -> None:
+    """Register one of the server's own extensions: the route an entry point takes, under the
+    package ``victor-server``."""
+    REGISTRY.register(group, name, target, PACKAGE, builtin=True, wired=wired)
+
+
+for _kind, _targets in BUILTINS.items():
+    for _name, _target in _targets.items():
+        register_builtin(_kind, _name, _target)
+for _kind, _targets in WIRED.items():
+    for _name, _target in _targets.items():
+        register_builtin(_kind, _name, _target, wired=True)
 
 
 def available(group: str) -> list[str]:

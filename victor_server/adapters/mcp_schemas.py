@@ -163,6 +163,27 @@ class CostEstimate(TypedDict):
     unpriced: list[str]
 
 
+class PerTurn(TypedDict):
+    tokens: float | None
+    cost_usd: float | None
+    tool_calls: float | None
+
+
+class VariantArm(TypedDict):  # one A/B variant (victor_server.analytics.ab_summary)
+    settings: dict[str, Any]  # what the variant sets (config keys as written)
+    sessions: int
+    turns: int
+    requests: int
+    responses: int
+    tokens: TokenTotals
+    cost: CostEstimate
+    tool_calls: dict[str, int]
+    tool_call_count: int
+    errors: int
+    latency_ms: float | None
+    per_turn: PerTurn
+
+
 class AnalyticsSummary(TypedDict):
     events: dict[str, int]
     tokens: TokenTotals
@@ -171,7 +192,7 @@ class AnalyticsSummary(TypedDict):
     # tokens per model: input, output, cacheRead, cacheWrite
     models: NotRequired[dict[str, dict[str, int]]]
     cost: NotRequired[CostEstimate]
-    variants: NotRequired[dict[str, Any]]  # A/B arms: sessions, tokens, errors, latencyMs
+    variants: NotRequired[dict[str, VariantArm]]  # by variant name
 
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -196,6 +217,11 @@ def snake_keys(value: Any, shape: Any) -> Any:
     if origin is list and isinstance(value, list):
         (item,) = get_args(shape) or (Any,)
         return [snake_keys(v, item) for v in value]
+    if origin is dict and isinstance(value, dict):  # names chosen by users keep their spelling
+        args = get_args(shape)
+        if len(args) == 2 and _is_typed_dict(args[1]):
+            return {k: snake_keys(v, args[1]) for k, v in value.items()}
+        return value
     if _is_typed_dict(shape) and isinstance(value, dict):
         fields = _type_hints(shape)
         renamed = {snake(k): v for k, v in value.items()}

@@ -63,6 +63,8 @@ class AnalyticsCoordinator:
         self.retry_base = 30.0  # first dead-letter retry after this, doubling, capped
         self.retry_cap = 3600.0
         self.close_timeout = 10.0
+        # A/B variant -> the settings it changes (set when an experiment runs), for summaries
+        self.variant_settings: dict[str, dict[str, Any]] = {}
         self.listeners: list[Any] = []  # callables(event) told as each event is recorded
         self._buffer: list[AnalyticsEvent] = []
         self._unstored: list[AnalyticsEvent] = []  # primary write failed: goes with next flush
@@ -284,6 +286,9 @@ class AnalyticsCoordinator:
         result: dict[str, Any] = await self.store.event_summary(
             session_id=session_id, tenant_id=tenant_id, since=since, all_tenants=all_tenants,
             until=until, prices=self.prices)
+        for name, arm in (result.get("variants") or {}).items():
+            if not arm.get("settings"):  # its assignment fell outside the filter
+                arm["settings"] = self.variant_settings.get(name, {})
         return result
 
 

@@ -202,7 +202,8 @@ def create_exporters(specs: list[Any], store: Any, workspace: Path | None = None
             name, inline = parse_spec(spec)
             options = {**(plugin_options or {}).get(name, {}), **inline}
             if name == "sqlite":
-                exporter: Any = SQLiteExporter(store)
+                exporter: Any = SQLiteExporter(store)  # the store itself, built here
+                REGISTRY.in_use(GROUP, name)
             else:
                 if name == "jsonl" and workspace is not None:
                     options["path"] = workspace / options.get("path", ".victor/analytics.jsonl")

@@ -68,8 +68,14 @@ def redact(value: Any, key: str = "") -> Any:
 
 class ConfigCoordinator:
     def __init__(self, providers: list[ConfigProvider] | None = None) -> None:
-        self._providers: list[ConfigProvider] = [_adapted(p) for p in providers or []]
+        self._providers: list[ConfigProvider] = []
+        for provider in providers or []:
+            self.add_provider(provider)
         self._defaults = Settings().model_dump()
+        from victor_server.plugins import REGISTRY
+
+        REGISTRY.in_use("config_providers", "default")  # always the first layer
+        REGISTRY.in_use("config_providers", "override")  # per-request values, always last
         # Resolved configs by the exact layers they came from: most requests see the same
         # layers, and validation is the expensive part.
         self._cache: OrderedDict[str, ResolvedConfig] = OrderedDict()
@@ -84,7 +90,10 @@ class ConfigCoordinator:
         return None
 
     def add_provider(self, provider: ConfigProvider) -> None:
+        from victor_server.plugins import REGISTRY
+
         self._providers.append(_adapted(provider))
+        REGISTRY.in_use("config_providers", str(getattr(provider, "name", "")))
 
     @property
     def providers(self) -> list[ConfigProvider]:

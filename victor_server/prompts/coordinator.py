@@ -81,13 +81,18 @@ def contributor_name(contributor: object) -> str:
 class PromptCoordinator:
     def __init__(self, contributors: list[PromptContributor] | None = None,
                  max_contribution_chars: int = 20000, on_error: ErrorHook | None = None) -> None:
-        self._contributors: list[PromptContributor] = [_adapted(c) for c in contributors or []]
+        self._contributors: list[PromptContributor] = []
+        for contributor in contributors or []:
+            self.add_contributor(contributor)
         self.on_error = on_error
         self.max_contribution_chars = max_contribution_chars
         self._warned: set[tuple[str, int]] = set()
 
     def add_contributor(self, contributor: PromptContributor) -> None:
+        from victor_server.plugins import REGISTRY
+
         self._contributors.append(_adapted(contributor))
+        REGISTRY.in_use("prompt_contributors", str(getattr(contributor, "name", "")))
 
     @property
     def contributors(self) -> list[PromptContributor]:

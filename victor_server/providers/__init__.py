@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
-from victor_server.errors import ProviderUnavailable
+from victor_server.errors import ProviderUnavailable, VictorError
 from victor_server.plugins import REGISTRY, PluginFailed, PluginNotFound
-from victor_server.providers.base import LLMProvider, ModelRequest
+from victor_server.providers.base import LLMProvider, ModelRequest, ProviderEvent
 from victor_server.settings import Settings
 
 
@@ -22,7 +23,48 @@ def create_provider(settings: Settings) -> LLMProvider:
                                                 disabled=settings.plugins.disabled)
     except (PluginNotFound, PluginFailed) as exc:
         raise ProviderUnavailable(name, str(exc)) from exc
+    if not REGISTRY.get("providers", name).builtin:
+        return PluginProvider(name, provider)
     return provider
 
 
-__all__ = ["LLMProvider", "ModelRequest", "create_provider"]
+class PluginProvider:
+    """An installed provider: an unexpected exception from its stream is that provider failing
+    (-32002 naming it, recorded and logged once as a call-time failure), not a server bug."""
+
+    def __init__(self, name: str, provider: Any) -> None:
+        self.plugin = provider
+        self.name = str(getattr(provider, "name", name) or name)
+        self._entry = name
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ProviderEvent]:
+        try:
+            async for event in self.plugin.stream(request):
+                yield event
+        except VictorError:
+            raise
+        except Exception as exc:
+            reason = REGISTRY.call_failed("providers", self._entry, exc)
+            raise ProviderUnavailable(self._entry, reason) from exc
+
+    async def count_tokens(self, request: ModelRequest) -> int | None:
+        counter = getattr(self.plugin, "count_tokens", None)
+        if counter is None:
+            return None
+        try:
+            count = await counter(request)
+        except Exception as exc:  # a count is an estimate's refinement: fall back to the estimate
+            REGISTRY.call_failed("providers", self._entry, exc)
+            return None
+        return int(count) if count is not None else None
+
+    async def aclose(self) -> None:
+        closer = getattr(self.plugin, "aclose", None)
+        if closer is not None:
+            await closer()
+
+    def __getattr__(self, name: str) -> Any:  # check_ready and whatever else it offers
+        return getattr(self.plugin, name)
+
+
+__all__ = ["LLMProvider", "ModelRequest", "PluginProvider", "create_provider"]

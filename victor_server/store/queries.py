@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from victor_server.analytics.ab_summary import VariantTally
 from victor_server.analytics.pricing import PriceTable, cost_summary, priced_model
 
 
@@ -72,40 +73,24 @@ class Tally:
         self.tokens = {"input": 0, "output": 0, "total": 0, "cacheRead": 0, "cacheWrite": 0}
         self.models: dict[str, dict[str, int]] = {}
         self.sessions: set[str] = set()
-        self.variants: dict[str, dict[str, Any]] = {}
+        self.variants = VariantTally()
 
     def add(self, event_type: str, data: dict[str, Any], sid: str | None) -> None:
         self.events[event_type] += 1
         if sid:
             self.sessions.add(sid)
-        variant = data.get("variant")
-        bucket: dict[str, Any] | None = None
-        if variant is not None:
-            bucket = self.variants.setdefault(str(variant), {
-                "sessions": set(), "tokens": 0, "errors": 0, "requests": 0,
-                "responses": 0, "latency_total_ms": 0.0})
-            bucket["sessions"].add(sid)
+        self.variants.add(event_type, data, sid)
         if event_type == "token_usage":
-            used_in = int(data.get("input_tokens") or 0)
-            used_out = int(data.get("output_tokens") or 0)
-            used = {"input": used_in, "output": used_out,
+            used = {"input": int(data.get("input_tokens") or 0),
+                    "output": int(data.get("output_tokens") or 0),
                     "cacheRead": int(data.get("cache_read_tokens") or 0),
                     "cacheWrite": int(data.get("cache_write_tokens") or 0)}
             model = self.models.setdefault(priced_model(data), dict.fromkeys(used, 0))
             for kind, count in used.items():
                 self.tokens[kind] += count
                 model[kind] += count
-            if bucket is not None:
-                bucket["tokens"] += used_in + used_out
         elif event_type == "tool_call":
             self.tools[str(data.get("name"))] += 1
-        elif event_type == "error" and bucket is not None:
-            bucket["errors"] += 1
-        elif event_type == "chat_request" and bucket is not None:
-            bucket["requests"] += 1
-        elif event_type == "chat_response" and bucket is not None:  # A/B latency (tenancy)
-            bucket["responses"] += 1
-            bucket["latency_total_ms"] += float(data.get("duration_ms") or 0.0)
 
     def summary(self, prices: PriceTable | None) -> dict[str, Any]:
         self.tokens["total"] = self.tokens["input"] + self.tokens["output"]
@@ -113,15 +98,6 @@ class Tally:
             "events": dict(self.events), "tokens": self.tokens, "toolCalls": dict(self.tools),
             "sessions": len(self.sessions), "models": self.models,
             "cost": cost_summary(self.models, prices)}
-        if self.variants:
-            summary["variants"] = {name: _variant_json(b) for name, b in self.variants.items()}
+        if self.variants.arms:
+            summary["variants"] = self.variants.summary(prices)
         return summary
-
-
-def _variant_json(bucket: dict[str, Any]) -> dict[str, Any]:
-    """One A/B arm: sessions, tokens, errors, requests and mean turn latency (``latencyMs``)."""
-    arm = {k: v for k, v in bucket.items() if k != "latency_total_ms"}
-    arm["sessions"] = len(bucket["sessions"])
-    responses = bucket["responses"]
-    arm["latencyMs"] = round(bucket["latency_total_ms"] / responses, 1) if responses else None
-    return arm

@@ -25,6 +25,9 @@ async def install_tenancy(orchestrator: Any, settings: Any) -> None:
     if "tenant" not in present:
         orchestrator.config.add_provider(TenantConfigProvider(orchestrator.store))
     experiment = Experiment.from_config(getattr(settings, "ab_test", None))
+    if experiment is not None:  # the summary names what each variant sets
+        orchestrator.analytics.variant_settings = {
+            name: experiment.settings_of(name) for name in experiment.variants}
     if experiment is not None and "ab_test" not in present:
         orchestrator.config.add_provider(
             ABTestConfigProvider(orchestrator.store, experiment, orchestrator.analytics))

@@ -13,8 +13,9 @@ weighted random choice, and stores the assignment in ``ab_assignments``. The sto
 first-writer-wins, so two processes racing on one new session agree on whichever landed first,
 and the assignment survives restarts. The variant's config comes back with an ``ab_variant``
 key, which is how the orchestrator learns the variant: it returns it in chat results and tags
-analytics events with it, so ``victor/analytics/summary`` compares variants. The assignment
-itself is recorded once, as an ``ab_assignment`` event, by the process that made it.
+analytics events with it, so ``victor/analytics/summary`` compares variants on what each sets
+(``victor_server.analytics.ab_summary``). The assignment itself is recorded once, as an
+``ab_assignment`` event carrying the variant's settings, by the process that made it.
 
 A session belongs to at most one experiment ever (``ab_assignments`` is keyed by session): a
 session assigned under an earlier experiment, or to a variant since removed, gets no variant.
@@ -75,6 +76,12 @@ class Experiment:
             weights = dict.fromkeys(variants, 1.0)
         return cls(str(raw.get("name") or DEFAULT_EXPERIMENT), variants, weights)
 
+    def settings_of(self, variant: str) -> dict[str, Any]:
+        """What ``variant`` sets, secrets masked: the analytics summary compares arms on it."""
+        from victor_server.config.coordinator import redact
+
+        return dict(redact(copy.deepcopy(self.variants.get(variant, {}))))
+
     def choose(self, rng: random.Random) -> str:
         names = list(self.variants)
         return rng.choices(names, weights=[self.weights[n] for n in names], k=1)[0]
@@ -123,7 +130,8 @@ class ABTestConfigProvider:
     def _record(self, session_id: str, variant: str) -> None:
         if self.analytics is not None:
             self.analytics.record("ab_assignment", session_id, tenant_of(session_id),
-                                  experiment=self.experiment.name, variant=variant)
+                                  experiment=self.experiment.name, variant=variant,
+                                  settings=self.experiment.settings_of(variant))
 
     def _remember(self, session_id: str, variant: str | None) -> None:
         self._assigned[session_id] = variant

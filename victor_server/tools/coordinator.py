@@ -11,7 +11,8 @@ Where tools come from, in order (a later one with the same name replaces an earl
 4. MCP servers from ``mcp_servers`` or ``add_mcp_servers`` (ACP ``session/new``), started
    lazily on the first ``specs()`` so a server that is never needed is never spawned.
 
-Names listed in ``disabled`` are neither offered nor run. ``options`` is shaped like the
+Names listed in ``disabled`` (and built-ins named in ``plugins.disabled``) are neither offered
+nor run. ``options`` is shaped like the
 ``tools`` config section plus the servers: ``{"bash": {...}, "disabled": [...],
 "mcp_servers": {...}, "mcp_timeout": 60, "protected_paths": [...], "store_path": ...,
 "standards_file": ..., "<plugin>": {...}}``; the coordinator hands every call the
@@ -86,11 +87,14 @@ class ToolCoordinator:
         self._pending_servers: dict[str, dict[str, Any]] = {}
         self._servers: dict[str, McpServerConnection] = {}
         self._server_lock = asyncio.Lock()
+        plugins_disabled = set(self.options.get("plugins_disabled") or [])
         for tool in builtin_tools(self.options):
+            if tool.spec.name in plugins_disabled:  # plugins.disabled turns built-ins off too
+                self.disabled.add(tool.spec.name)
             self.add_tool(tool)
         if load_plugins:
             for tool in load_plugin_tools(
-                    self.options, self.disabled | set(self.options.get("plugins_disabled") or []),
+                    self.options, self.disabled | plugins_disabled,
                     self.options.get("plugin_options")):
                 self.add_tool(tool)
         for tool in tools or []:
@@ -98,6 +102,11 @@ class ToolCoordinator:
         self.add_mcp_servers(self.options.get("mcp_servers") or {})
 
     def add_tool(self, tool: Tool) -> None:
+        if tool.spec.source == "builtin":  # the registry lists it as in use, or turned off
+            from victor_server.plugins import REGISTRY
+
+            REGISTRY.in_use("tools", tool.spec.name,
+                            "disabled" if tool.spec.name in self.disabled else "active")
         if tool.spec.name in self._tools:
             logger.info("tool %s from %s replaces the one from %s", tool.spec.name,
                         tool.spec.source, self._tools[tool.spec.name].spec.source)

@@ -82,3 +82,12 @@ class BrokenTool(Breaks):
 
     async def run(self, tool_input, ctx):
         self._call()
+
+
+class Middleware(Breaks):  # the class shape: built with options, then called per method
+    async def __call__(self, call, call_next):
+        self._call()
+
+
+class AuthGuard(Middleware):  # a class authentication middleware: its name says "auth"
+    pass
