@@ -5,7 +5,8 @@ It owns the coordinators, each injectable through the constructor::
     async with AgentOrchestrator(settings=..., provider=..., model=...,
                                  config_coordinator=..., prompt_coordinator=...,
                                  context_coordinator=..., tool_coordinator=...,
-                                 selection_coordinator=..., analytics=..., store=...) as agent:
+                                 selection_coordinator=..., analytics=..., store=...,
+                                 tenancy=...) as agent:
         result = await agent.chat("Hello!")
 
 (victor-ai's spellings ``_config_coordinator``, ``_prompt_coordinator``,
@@ -13,7 +14,12 @@ It owns the coordinators, each injectable through the constructor::
 accepted too) and builds the defaults for whatever is not given. ``async with`` starts and
 closes it; a method called before ``start()`` raises ``NotStarted`` saying so. Faces translate
 params, call one method here, and map the result; errors are ``VictorError``s with their codes.
-docs/python-api.md walks through it.
+docs/python-api.md walks through it; docs/architecture.md places it among the layers.
+
+The parts it is composed of are passed down, never the orchestrator itself: a chat turn runs in
+``chat.TurnRunner`` with a ``TurnDeps`` (store, analytics, tools, context coordinator), session
+methods live in ``sessions.Sessions``, and ``tenancy.Tenancy`` contributes config sources and a
+prompt contributor that ``start()`` adds where they belong.
 """
 
 from __future__ import annotations
@@ -26,12 +32,19 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from victor_server.analytics import AnalyticsCoordinator
-from victor_server.chat import ChatResult, DeltaCallback, ToolCallback, TurnRunner
+from victor_server.chat import (
+    ChatResult,
+    DeltaCallback,
+    ToolCallback,
+    TurnDeps,
+    TurnRunner,
+    TurnSetup,
+    request_overhead,
+)
 from victor_server.config import (
     ConfigCoordinator,
     EnvironmentConfigProvider,
@@ -40,7 +53,11 @@ from victor_server.config import (
     ResolvedConfig,
 )
 from victor_server.config.advice import provider_advice
-from victor_server.context.coordinator import CompactionResult, ContextCoordinator
+from victor_server.context.coordinator import (
+    CompactionResult,
+    ContextCoordinator,
+    compaction_event,
+)
 from victor_server.errors import InvalidParams, ProviderUnavailable
 from victor_server.messages import Message
 from victor_server.plugins import REGISTRY, plugin_options
@@ -50,26 +67,15 @@ from victor_server.providers import LLMProvider, ModelRequest, create_provider
 from victor_server.scope import DEFAULT_SCOPE, RequestScope, tenant_of
 from victor_server.selection.coordinator import SelectionResult, ToolSelectionCoordinator
 from victor_server.selection.sticky import StickyToolSets
-from victor_server.sessions import SessionOperations, title_from
+from victor_server.sessions import Sessions, title_from
 from victor_server.settings import Settings
-from victor_server.store import Store
+from victor_server.store import SessionRow, Store
 from victor_server.store.factory import make_store, uses_postgres
+from victor_server.tenancy import Tenancy
 from victor_server.tools.base import PermissionAsker, ToolContext, ToolSpec
 from victor_server.tools.coordinator import ToolCoordinator
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class TurnSetup:
-    session_id: str
-    tenant_id: str | None
-    settings: Settings
-    provider: LLMProvider
-    system_prompt: str
-    tools: list[ToolSpec]
-    variant: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 # Keys of a prompt context the server fills in itself. A client's ``context`` may not set them
@@ -92,16 +98,7 @@ def prompt_context(context: Mapping[str, Any] | None, **extra: Any) -> dict[str,
     return merged
 
 
-def _estimate(value: Any) -> int:
-    return len(value if isinstance(value, str) else json.dumps(value)) // 4
-
-
-def _overhead(system_prompt: str, tools: list[ToolSpec]) -> int:
-    """Tokens a request spends before the first message: system prompt and tool schemas."""
-    return _estimate(system_prompt) + _estimate([t.to_anthropic() for t in tools])
-
-
-class AgentOrchestrator(SessionOperations):
+class AgentOrchestrator:
     def __init__(self, settings: Settings | None = None, provider: LLMProvider | None = None, *,
                  workspace: Path | str | None = None, store: Store | None = None,
                  config_coordinator: ConfigCoordinator | None = None,
@@ -111,7 +108,8 @@ class AgentOrchestrator(SessionOperations):
                  selection_coordinator: ToolSelectionCoordinator | None = None,
                  analytics: AnalyticsCoordinator | None = None,
                  config_path: Path | None = None, db_path: Path | str | None = None,
-                 model: str | None = None, **underscored: Any) -> None:
+                 model: str | None = None, tenancy: Tenancy | None = None,
+                 **underscored: Any) -> None:
         aliases = {"_config_coordinator": "config_coordinator",
                    "_prompt_coordinator": "prompt_coordinator",
                    "_context_coordinator": "context_coordinator",
@@ -146,8 +144,10 @@ class AgentOrchestrator(SessionOperations):
         self.analytics = analytics or AnalyticsCoordinator(self.store)
         if self.analytics.store is None:  # built without one, as victor-ai's examples do
             self.analytics.attach(self.store)
+        self.tenancy = tenancy or Tenancy()
         self._providers: dict[str, LLMProvider] = {}
         self._contexts: dict[tuple[Any, ...], ContextCoordinator] = {}
+        self.sessions = Sessions(self.store, self.analytics, self._contexts)
         self._selections: dict[tuple[Any, ...], ToolSelectionCoordinator] = {}
         self.sticky_tools = StickyToolSets()
         self.auth_required = False
@@ -180,11 +180,22 @@ class AgentOrchestrator(SessionOperations):
             # a team's shared PostgreSQL (unless a database URL was given on the command line)
             self.store = make_store(base, self.store.path, resolved.sources.get("store.url"))
             self.analytics.store = self.store
+            self.sessions.store = self.store
         if self.store._db is None:
             await self.store.open()
+        await self.tenancy.seed(self.store, base)
+        present = {getattr(p, "name", None) for p in self.config.providers}
+        for source in self.tenancy.config_providers(self.store, base, self.analytics):
+            if source.name not in present:
+                self.config.add_provider(source)
         if self.prompts is None:
             self.prompts = self._new_prompts(base)
             self._prompts_key = _prompt_key(base)
+        else:  # given ready-made: the tenant's template joins it
+            names = {getattr(c, "name", None) for c in self.prompts.contributors}
+            for contributor in self.tenancy.prompt_contributors(self.store):
+                if getattr(contributor, "name", None) not in names:
+                    self.prompts.add_contributor(contributor)
         if self.tools is None:
             options = {**base.tools, "store_path": getattr(self.store, "path", None),
                        "standards_file": base.prompts.standards_file,
@@ -194,9 +205,6 @@ class AgentOrchestrator(SessionOperations):
                        "plugin_options": plugin_sections(base)}
             self.tools = ToolCoordinator(self.workspace, options)
         self.tools.approvals.store = self.store  # "always allow" answers live in the store
-        from victor_server.tenancy import install_tenancy
-
-        await install_tenancy(self, base)  # tenant rows + A/B provider
         self.analytics.interval = base.analytics_export_interval
         self.analytics.enabled = base.enable_analytics
         self.analytics.configure(base.analytics, self.workspace, plugin_sections(base),
@@ -219,7 +227,9 @@ class AgentOrchestrator(SessionOperations):
                     extension.name, plugin, REGISTRY.reporter("config_providers")))
 
     def _new_prompts(self, settings: Settings) -> PromptCoordinator:
-        return PromptCoordinator(self._plugin_contributors(settings),
+        contributors = [*self._plugin_contributors(settings),
+                        *self.tenancy.prompt_contributors(self.store)]
+        return PromptCoordinator(contributors,
                                  settings.prompts.max_contribution_chars,
                                  on_error=REGISTRY.reporter("prompt_contributors"))
 
@@ -369,8 +379,11 @@ class AgentOrchestrator(SessionOperations):
                           {**metadata, "task": metadata.get("task") or message})
         tool_ctx = ToolContext(self.workspace, sid, ask_permission, client_fs,
                                {"settings": settings, "mode": mode, "terminal": terminal})
+        assert self.tools is not None
+        deps = TurnDeps(self.store, self.analytics, self.tools,
+                        self.context_for(settings, provider))
         started = time.monotonic()
-        result = await TurnRunner(self, setup, on_delta, on_tool, tool_ctx).run()
+        result = await TurnRunner(deps, setup, on_delta, on_tool, tool_ctx).run()
         # latency per turn, so the analytics summary can compare A/B variants on it
         self.analytics.record("chat_response", sid, tenant, variant=variant,
                               stop_reason=result.stop_reason,
@@ -424,30 +437,6 @@ class AgentOrchestrator(SessionOperations):
         return self.sticky_tools.tools_for(sid, tenant, task if isinstance(task, str) else None,
                                            picked, await self.tools.specs(), limit)
 
-    async def context_view(self, setup: TurnSetup, tool_ctx: ToolContext | None = None) \
-            -> tuple[list[Message], bool]:
-        """What the next request sends, compacting automatically past the threshold (the
-        context coordinator carries a session's earlier compaction forward)."""
-        history = await self.store.get_messages(setup.session_id)
-        coordinator = self.context_for(setup.settings, setup.provider)
-        metadata = {**setup.metadata, "session_id": setup.session_id}
-        result = await coordinator.prepare(history, _overhead(setup.system_prompt, setup.tools),
-                                           metadata)
-        if result is None:
-            return history, False
-        if result.reused:
-            return result.messages, False
-        self._record_compaction(setup.session_id, result, setup.tenant_id, automatic=True)
-        return result.messages, True
-
-    def _record_compaction(self, session_id: str, result: CompactionResult,
-                           tenant: str | None, automatic: bool) -> None:
-        self.analytics.record(
-            "compaction", session_id, tenant, strategy=result.strategy, ran=result.ran,
-            fallback=result.fallback, automatic=automatic,
-            before_tokens=result.before_tokens, after_tokens=result.after_tokens,
-            before_messages=result.before_messages, after_messages=result.after_messages)
-
     # ---- the other methods -----------------------------------------------------------------
 
     async def build_prompt(self, context: Mapping[str, Any] | None = None,
@@ -494,7 +483,8 @@ class AgentOrchestrator(SessionOperations):
         result = await self.context_for(settings).compact(
             history, strategy, metadata={"session_id": row.session_id},
             target_ratio=target_ratio)
-        self._record_compaction(row.session_id, result, row.tenant_id, automatic=False)
+        self.analytics.record("compaction", row.session_id, row.tenant_id,
+                              **compaction_event(result, automatic=False))
         return result
 
     async def get_context(self, session_id: str,
@@ -510,7 +500,7 @@ class AgentOrchestrator(SessionOperations):
             next((m.text() for m in reversed(history) if m.role == "user"), ""),
             await self.tools.specs())
         view = await self.context_for(settings).preview(
-            history, _overhead(built.system_prompt, [s.spec for s in selection.tools]),
+            history, request_overhead(built.system_prompt, [s.spec for s in selection.tools]),
             {"session_id": row.session_id})
         return {"messages": [m.to_api() for m in view.messages], "tokens": view.tokens,
                 "contextWindow": view.context_window, "utilization": view.utilization,
@@ -534,6 +524,42 @@ class AgentOrchestrator(SessionOperations):
         if scope.authenticated:
             return await self.analytics.summary(None, scope.tenant_id, since)
         return await self.analytics.summary(None, None, since, all_tenants=True)
+
+
+    # ---- sessions (``Sessions``, under the orchestrator's names) --------------------------
+
+    @property
+    def _session_coordinator(self) -> Sessions:
+        """Session operations under the name victor-ai's middleware uses for them."""
+        return self.sessions
+
+    async def session_for_chat(self, session_id: str | None,
+                               scope: RequestScope) -> tuple[str, SessionRow | None]:
+        return await self.sessions.session_for_chat(session_id, scope)
+
+    async def create_session(self, session_id: str | None = None, tenant_id: str | None = None,
+                             title: str | None = None,
+                             scope: RequestScope = DEFAULT_SCOPE) -> SessionRow:
+        return await self.sessions.create_session(session_id, tenant_id, title, scope)
+
+    async def visible_session(self, session_id: str, scope: RequestScope) -> SessionRow:
+        return await self.sessions.visible_session(session_id, scope)
+
+    async def validate_session(self, session_id: str | None,
+                               scope: RequestScope = DEFAULT_SCOPE) -> bool:
+        return await self.sessions.validate_session(session_id, scope)
+
+    async def get_session(self, session_id: str,
+                          scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+        return await self.sessions.get_session(session_id, scope)
+
+    async def list_sessions(self, tenant_id: str | None = None, limit: int = 50,
+                            cursor: str | None = None,
+                            scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+        return await self.sessions.list_sessions(tenant_id, limit, cursor, scope)
+
+    async def delete_session(self, session_id: str, scope: RequestScope = DEFAULT_SCOPE) -> bool:
+        return await self.sessions.delete_session(session_id, scope)
 
 
 class NotStarted(RuntimeError):
