@@ -58,12 +58,13 @@ from victor_server.context.coordinator import (
     ContextCoordinator,
     compaction_event,
 )
+from victor_server.context.summarize import summarizer_for
 from victor_server.errors import InvalidParams, ProviderUnavailable
 from victor_server.messages import Message
 from victor_server.plugins import REGISTRY, plugin_options
 from victor_server.prompts import BuiltPrompt, PromptCoordinator
 from victor_server.prompts.coordinator import PluginContributor, PromptContributor
-from victor_server.providers import LLMProvider, ModelRequest, create_provider
+from victor_server.providers import LLMProvider, Providers
 from victor_server.scope import DEFAULT_SCOPE, RequestScope, tenant_of
 from victor_server.selection.coordinator import SelectionResult, ToolSelectionCoordinator
 from victor_server.selection.sticky import StickyToolSets
@@ -132,7 +133,7 @@ class AgentOrchestrator:
         self._base_settings = settings
         if model:
             self._base_settings = (settings or Settings()).model_copy(update={"model": model})
-        self._fixed_provider = provider
+        self.providers = Providers(provider)
         self.store = store or Store(db_path or self.workspace / ".victor" / "victor.db")
         self.prompts = prompt_coordinator
         self._prompts_fixed = prompt_coordinator is not None
@@ -145,7 +146,6 @@ class AgentOrchestrator:
         if self.analytics.store is None:  # built without one, as victor-ai's examples do
             self.analytics.attach(self.store)
         self.tenancy = tenancy or Tenancy()
-        self._providers: dict[str, LLMProvider] = {}
         self._contexts: dict[tuple[Any, ...], ContextCoordinator] = {}
         self.sessions = Sessions(self.store, self.analytics, self._contexts)
         self._selections: dict[tuple[Any, ...], ToolSelectionCoordinator] = {}
@@ -266,7 +266,7 @@ class AgentOrchestrator:
     async def _warm_provider_sdk(self, settings: Settings) -> None:
         """Import the provider's SDK in a thread while the user is still typing: ``import
         anthropic`` takes a second or more, and the first chat should not wait for it."""
-        if self._fixed_provider is None and settings.provider == "anthropic":
+        if self.providers.fixed is None and settings.provider == "anthropic":
             try:
                 await asyncio.to_thread(importlib.import_module, "anthropic")
             except Exception as exc:  # only an optimisation; the first chat imports it anyway
@@ -278,37 +278,29 @@ class AgentOrchestrator:
         await self.analytics.close()
         if self.tools is not None:
             await self.tools.aclose()
-        for provider in self._providers.values():
-            try:
-                await provider.aclose()
-            except Exception as exc:
-                logger.debug("provider close failed: %s", exc)
+        await self.providers.aclose()
         await self.store.close()
 
     # ---- coordinators per settings ---------------------------------------------------------
 
     def provider_for(self, settings: Settings) -> LLMProvider:
-        if self._fixed_provider is not None:
-            return self._fixed_provider
-        key = json.dumps([settings.provider, settings.base_url,
-                          getattr(settings, settings.provider, None)], default=str)
-        if key not in self._providers:
-            self._providers[key] = create_provider(settings)
-        return self._providers[key]
+        return self.providers.for_settings(settings)
 
-    def context_for(self, settings: Settings, provider: LLMProvider | None = None) \
-            -> ContextCoordinator:
+    def context_for(self, settings: Settings) -> ContextCoordinator:
         if self._context_fixed is not None:
             return self._context_fixed
         options = plugin_sections(settings)
+        # the summarizer's model and provider are part of the key: an A/B variant with another
+        # model summarizes with its own
         key = (settings.context_compaction_strategy, settings.context_window,
                settings.context_compaction_threshold, settings.context_compaction_target_ratio,
+               settings.model, min(settings.max_tokens, 1024), Providers.key(settings),
                json.dumps([options, settings.plugins.disabled], sort_keys=True, default=str))
         if key not in self._contexts:
             self._contexts[key] = ContextCoordinator(
                 settings.context_compaction_strategy, settings.context_window,
                 settings.context_compaction_threshold, settings.context_compaction_target_ratio,
-                summarizer=self._summarizer(settings), strategy_options=options,
+                summarizer=summarizer_for(self.providers, settings), strategy_options=options,
                 workspace=self.workspace, disabled=settings.plugins.disabled)
         return self._contexts[key]
 
@@ -327,21 +319,6 @@ class AgentOrchestrator:
             self._selections[key] = ToolSelectionCoordinator(ts.strategy, options,
                                                              store=self.store)
         return self._selections[key]
-
-    def _summarizer(self, settings: Settings) -> Any:
-        async def summarize(messages: list[Message]) -> str:
-            transcript = "\n".join(f"{m.role}: {m.text()}" for m in messages)
-            request = ModelRequest(
-                model=settings.model, max_tokens=min(settings.max_tokens, 1024),
-                system="Summarize this conversation span for a coding agent. Keep decisions, "
-                       "file names, errors and anything the user marked important.",
-                messages=[{"role": "user", "content": transcript}])
-            text = []
-            async for event in self.provider_for(settings).stream(request):
-                if hasattr(event, "content"):
-                    text = [b.get("text", "") for b in event.content if b.get("type") == "text"]
-            return "".join(text)
-        return summarize
 
     # ---- the turn ------------------------------------------------------------------------
 
@@ -381,7 +358,7 @@ class AgentOrchestrator:
                                {"settings": settings, "mode": mode, "terminal": terminal})
         assert self.tools is not None
         deps = TurnDeps(self.store, self.analytics, self.tools,
-                        self.context_for(settings, provider))
+                        self.context_for(settings))
         started = time.monotonic()
         result = await TurnRunner(deps, setup, on_delta, on_tool, tool_ctx).run()
         # latency per turn, so the analytics summary can compare A/B variants on it
@@ -401,7 +378,7 @@ class AgentOrchestrator:
             if check is not None:
                 check()
         except ProviderUnavailable as exc:
-            if self._fixed_provider is not None:
+            if self.providers.fixed is not None:
                 raise
             source = resolved.sources.get("provider", "default")
             advice = provider_advice(settings.provider, source, self.config.source_file(source))
