@@ -1,4 +1,4 @@
-"""No import cycles in victor_server.
+"""No import cycles in victor_server, and no imports upward from the parts to the core or faces.
 
 Every module is parsed with ``ast`` and every import counts: module level, inside
 ``if TYPE_CHECKING:`` and inside functions. A ``TYPE_CHECKING`` import is a dependency of the
@@ -126,6 +126,33 @@ def test_victor_server_has_no_import_cycles() -> None:
     found = cycles(graph)
     assert not found, "import cycles (TYPE_CHECKING and function-level imports count):\n" + \
         "\n".join(describe(c, graph) for c in found)
+
+
+# What serves a protocol or a command line: the only modules that may import the orchestrator.
+# The analytics dashboard is a command of its own (an HTTP server over the store).
+FACES = ("victor_server.adapters", "victor_server.app", "victor_server.service",
+         "victor_server.commands", "victor_server.cli", "victor_server.__main__",
+         "victor_server.analytics.dashboard")
+ABOVE_THE_PARTS = ("victor_server.orchestrator", "victor_server.chat", *FACES)
+
+
+def _within(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def test_the_parts_never_import_the_orchestrator_the_turn_or_a_face() -> None:
+    graph = import_graph(PACKAGE_DIR)
+    upward = {name: sorted(t for t in targets if _within(t, ABOVE_THE_PARTS))
+              for name, targets in graph.items()
+              if not _within(name, ("victor_server.orchestrator", *FACES))
+              and name != "victor_server.chat"}
+    assert {name: t for name, t in upward.items() if t} == {}
+    # the turn runner is handed its parts; it does not reach back for them
+    assert not _within_any(graph["victor_server.chat"], ABOVE_THE_PARTS)
+
+
+def _within_any(modules: set[str], prefixes: tuple[str, ...]) -> bool:
+    return any(_within(m, prefixes) for m in modules)
 
 
 def test_the_checker_finds_each_kind_of_cycle(tmp_path: Path) -> None:
