@@ -2,8 +2,8 @@
 
 Order of a turn: the orchestrator resolves config, stores the user message (committed before
 the model is called), builds the system prompt and selects the tools, then hands the turn to
-``TurnRunner`` with a ``TurnSetup`` (what this turn is: session, settings, provider, prompt,
-tools) and a ``TurnDeps`` (what it works with: store, analytics, tool and context
+``TurnRunner`` with a ``TurnSetup`` (what this turn is: session, settings, prompt, tools)
+and a ``TurnDeps`` (what it works with: provider, store, analytics, tool and context
 coordinators). The runner does [context compaction -> model stream -> store assistant message
 -> tools -> store tool results] x up to ``max_tool_iterations`` -> usage and analytics. It never
 calls back into the orchestrator and does not import it. Read-only tools the model asks for in
@@ -46,14 +46,12 @@ ToolCallback = Callable[[dict[str, Any]], Awaitable[None] | None]
 
 @dataclass
 class TurnSetup:
-    """What one turn is: its session, the settings resolved for it, the provider those settings
-    chose, the system prompt and the tools it offers (already selected), the A/B variant and the
-    prompt metadata."""
+    """What one turn is: its session, the settings resolved for it, the system prompt and the
+    tools it offers (already selected), the A/B variant and the prompt metadata."""
 
     session_id: str
     tenant_id: str | None
     settings: Settings
-    provider: LLMProvider
     system_prompt: str
     tools: list[ToolSpec]
     variant: str | None = None
@@ -63,9 +61,10 @@ class TurnSetup:
 @dataclass(frozen=True)
 class TurnDeps:
     """What a turn works with, chosen by the orchestrator for the turn's settings and passed
-    down explicitly; the runner reaches nothing else. ``context`` is the context coordinator
-    for the turn's settings (automatic compaction)."""
+    down explicitly; the runner reaches nothing else. ``provider`` is the one those settings
+    name; ``context`` the context coordinator for them (automatic compaction)."""
 
+    provider: LLMProvider
     store: Store
     analytics: AnalyticsCoordinator
     tools: ToolCoordinator
@@ -201,7 +200,7 @@ class TurnRunner:
             max_tokens=setup.settings.max_tokens, temperature=setup.settings.temperature,
             thinking=thinking_param(setup.settings.thinking))
         complete: MessageComplete | None = None
-        async for event in setup.provider.stream(request):
+        async for event in self.deps.provider.stream(request):
             if isinstance(event, TextDelta):
                 self.partial.append(event.text)
                 await _notify(self.on_delta, self.setup.session_id, event.text)
@@ -210,7 +209,8 @@ class TurnRunner:
             elif isinstance(event, MessageComplete):
                 complete = event
         if complete is None:
-            raise ProviderUnavailable(setup.provider.name, "the stream ended without a message")
+            raise ProviderUnavailable(self.deps.provider.name,
+                                      "the stream ended without a message")
         self.streaming_usage = None
         self._count(complete.usage)
         return complete
@@ -236,7 +236,7 @@ class TurnRunner:
         self.usage.add(usage)
         self.deps.analytics.record(
             "token_usage", setup.session_id, setup.tenant_id, model=setup.settings.model,
-            provider=setup.provider.name, input_tokens=usage.input_tokens,
+            provider=self.deps.provider.name, input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read_tokens,
             cache_write_tokens=usage.cache_creation_tokens, variant=setup.variant)
 

@@ -351,13 +351,13 @@ class AgentOrchestrator:
                               provider=settings.provider, variant=variant)
         metadata = prompt_context(context, session_id=sid, tenant_id=tenant, variant=variant)
         built = await self.build_prompt(context, sid, settings=settings, metadata=metadata)
-        setup = TurnSetup(sid, tenant, settings, provider, built.system_prompt,
+        setup = TurnSetup(sid, tenant, settings, built.system_prompt,
                           await self._turn_tools(message, settings, sid, tenant, context), variant,
                           {**metadata, "task": metadata.get("task") or message})
         tool_ctx = ToolContext(self.workspace, sid, ask_permission, client_fs,
                                {"settings": settings, "mode": mode, "terminal": terminal})
         assert self.tools is not None
-        deps = TurnDeps(self.store, self.analytics, self.tools,
+        deps = TurnDeps(provider, self.store, self.analytics, self.tools,
                         self.context_for(settings))
         started = time.monotonic()
         result = await TurnRunner(deps, setup, on_delta, on_tool, tool_ctx).run()
