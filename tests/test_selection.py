@@ -253,6 +253,23 @@ async def test_strategy_in_the_current_shape_gets_its_candidates_scored() -> Non
     assert result.fallback is None
 
 
+async def test_a_subclass_of_a_built_in_overriding_the_earlier_select_gets_its_select() -> None:
+    from victor_server.selection.strategies import HybridStrategy
+
+    class NoWrites(HybridStrategy):
+        async def select(self, query: str, tools: list[ToolSpec], scorer: Any,
+                         max_tools: int) -> list[Any]:
+            return list(await scorer.rank(query, [t for t in tools if t.name != "write_file"],
+                                          "hybrid", max_tools=max_tools))
+
+    coordinator = ToolSelectionCoordinator(
+        embeddings=EmbeddingService(loader=BagOfWordsEmbedder), wait_for_model=True,
+        default_strategy=NoWrites({}))
+    result = await coordinator.select("write a file", TOOLS, max_tools=3)
+    assert result.strategy == "NoWrites" and len(result.tools) == 3
+    assert "write_file" not in names(result)
+
+
 async def test_concurrent_selections_keep_their_own_fallback_and_scores() -> None:
     # one coordinator, two selections at once: the seed-shape one on a model that is loading,
     # the other on keyword only; each result says only what happened to it

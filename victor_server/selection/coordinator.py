@@ -169,10 +169,11 @@ class ToolSelectionCoordinator:
             return await self._fall_back(query, tools, limit, name, str(exc))
         state = _CallState()
         try:
-            if inspect_has(impl, "choose"):
+            shape = strategy_shape(impl)
+            if shape == "choose":
                 chosen = list(await impl.choose(
                     await self._request(impl, query, list(tools), limit, state)))
-            elif inspect_has(impl, "select_tools"):  # victor-ai's shape, adapted
+            elif shape == "select_tools":  # victor-ai's shape, adapted
                 chosen = self._attach_scores(await impl.select_tools(
                     query, list(tools), Scorer(self, state)), tools, state)
             else:  # the earlier ``select(query, tools, scorer, max_tools)``, adapted
@@ -463,6 +464,18 @@ _BUILTIN_NAMES = frozenset({"keyword", "semantic", "hybrid", "cost_aware", "doma
 
 def inspect_has(obj: object, method: str) -> bool:
     return callable(getattr(obj, method, None))
+
+
+def strategy_shape(impl: object) -> str:
+    """Which of ``choose``, ``select_tools`` and ``select`` to call: the one the most derived
+    class defines (a plugin subclassing a built-in and overriding ``select`` gets its
+    ``select``), ``choose`` first among those one class defines."""
+    shapes = ("choose", "select_tools", "select")
+    for cls in type(impl).__mro__:
+        for name in shapes:
+            if name in vars(cls) and inspect_has(impl, name):
+                return name
+    return next((name for name in shapes if inspect_has(impl, name)), "select")
 
 
 __all__ = ["FALLBACK_STRATEGY", "ScoredTool", "Scorer", "SelectionRequest", "SelectionResult",
