@@ -277,3 +277,29 @@ async def test_mcp_summary_compares_variants_in_snake_case(workspace: Path, tmp_
     assert set(arm["tokens"]) == {"input", "output", "total", "cache_read", "cache_write"}
     assert set(arm["per_turn"]) == {"tokens", "cost_usd", "tool_calls"}
     assert arm["latency_ms"] > 0 and arm["errors"] == 0 and "by_model" in arm["cost"]
+async def test_tenancy_is_given_to_the_orchestrator_at_construction(tmp_path: Path) -> None:
+    from victor_server.orchestrator import AgentOrchestrator
+    from victor_server.providers.scripted import ScriptedProvider
+    from victor_server.tenancy import Tenancy
+
+    template = "You serve ACME's engineers."
+    tenancy = Tenancy(tenants={"acme": {"prompt_template": template}},
+                      ab_test={"variants": {"wide": {"prompts": {"max_contribution_chars": 9000}}}})
+    async with AgentOrchestrator(workspace=tmp_path, provider=ScriptedProvider(),
+                                 tenancy=tenancy) as agent:
+        sources = [p.name for p in agent.config.providers]
+        assert "tenant" in sources and "ab_test" in sources
+        settings = (await agent.config.resolve("acme:s1")).settings
+        assert getattr(settings, "ab_variant", None) == "wide"
+        # the variant's prompt settings get a prompt coordinator of their own, which has the
+        # tenant's template too
+        assert agent.prompts_for(settings) is not agent.prompts
+        built = await agent.build_prompt(None, "acme:s1")
+        assert template in built.system_prompt
+        assert template not in (await agent.build_prompt(None, "globex:s1")).system_prompt
+
+    # no experiment, whatever the config says; the tenant rows stay in the store
+    async with AgentOrchestrator(workspace=tmp_path, provider=ScriptedProvider(),
+                                 tenancy=Tenancy(tenants={}, ab_test=None)) as agent:
+        assert "ab_test" not in [p.name for p in agent.config.providers]
+        assert template in (await agent.build_prompt(None, "acme:s2")).system_prompt

@@ -135,7 +135,7 @@ CREATE TABLE analytics (session_id TEXT, event_type TEXT, event_data JSONB,
 @pytest.mark.slow
 async def test_the_combined_coordinators_example_runs_as_written(
         workspace: Path, fake: FakeAnthropic,
-        pg_cluster: Any) -> None:  # noqa: F811  (the fixture)
+        pg_cluster: Any) -> None:
     import asyncpg
 
     url = pg_cluster.new_database("combined")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import importlib.metadata
 import logging
@@ -177,6 +178,24 @@ class SeedCostAware:
         return result
 
 
+class WritesLast:
+    """The current shape: scores arrive in the request; nothing is called back."""
+
+    scores = "keyword"
+    seen: list[Any] = []
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+
+    def candidates(self, query: str, tools: list[ToolSpec], domain: str | None) -> list[ToolSpec]:
+        return [t for t in tools if t.cost_tier != "high"]
+
+    async def choose(self, request: Any) -> list[Any]:
+        WritesLast.seen.append(request)
+        ranked = request.ranked("keyword", max_tools=len(request.tools))
+        return sorted(ranked, key=lambda s: s.spec.name.startswith("write"))
+
+
 class FakeEntryPoint:
     def __init__(self, name: str, target: Any) -> None:
         self.name, self.value, self.group, self._target = name, f"tests:{name}", GROUP, target
@@ -190,6 +209,7 @@ class FakeEntryPoint:
 @pytest.fixture
 def plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     points = [FakeEntryPoint("reverse", ReverseAlphabetical),
+              FakeEntryPoint("writes_last", WritesLast),
               FakeEntryPoint("seed_cost", SeedCostAware),
               FakeEntryPoint("broken", ImportError("no module named nowhere"))]
 
@@ -215,6 +235,63 @@ async def test_entry_point_strategy_in_the_seed_shape_uses_semantic_selection() 
     assert names(result)[0] == "send_email"
     assert "deploy_app" not in names(result) and "web_search" not in names(result)
     assert result.tools[0].score > result.tools[-1].score  # scores from the ranking, attached
+
+
+@pytest.mark.usefixtures("plugins")
+async def test_strategy_in_the_current_shape_gets_its_candidates_scored() -> None:
+    WritesLast.seen.clear()
+    coordinator = fake_coordinator()
+    result = await coordinator.select("write the file", TOOLS, max_tools=3,
+                                      strategy="writes_last")
+    request = WritesLast.seen[0]
+    high = {t.name for t in TOOLS if t.cost_tier == "high"}
+    assert high and not high & {t.name for t in request.tools}  # its candidates() applied
+    assert request.query == "write the file" and request.max_tools == 3
+    assert request.semantic is None  # it asked for keyword scores only
+    assert request.keyword == await coordinator.keyword_scores("write the file", request.tools)
+    assert len(result.tools) == 3 and "write_file" not in names(result)
+    assert result.fallback is None
+
+
+async def test_a_subclass_of_a_built_in_overriding_the_earlier_select_gets_its_select() -> None:
+    from victor_server.selection.strategies import HybridStrategy
+
+    class NoWrites(HybridStrategy):
+        async def select(self, query: str, tools: list[ToolSpec], scorer: Any,
+                         max_tools: int) -> list[Any]:
+            return list(await scorer.rank(query, [t for t in tools if t.name != "write_file"],
+                                          "hybrid", max_tools=max_tools))
+
+    coordinator = ToolSelectionCoordinator(
+        embeddings=EmbeddingService(loader=BagOfWordsEmbedder), wait_for_model=True,
+        default_strategy=NoWrites({}))
+    result = await coordinator.select("write a file", TOOLS, max_tools=3)
+    assert result.strategy == "NoWrites" and len(result.tools) == 3
+    assert "write_file" not in names(result)
+
+
+async def test_concurrent_selections_keep_their_own_fallback_and_scores() -> None:
+    # one coordinator, two selections at once: the seed-shape one on a model that is loading,
+    # the other on keyword only; each result says only what happened to it
+    gate = asyncio.Event()
+    embedder = BagOfWordsEmbedder()
+
+    coordinator = ToolSelectionCoordinator(
+        "hybrid", {}, embeddings=EmbeddingService(loader=lambda: embedder), model_grace_s=0.0)
+    original = coordinator.embeddings.embed_tools
+
+    async def held(texts: list[str]) -> Any:
+        await gate.wait()
+        return await original(texts)
+
+    coordinator.embeddings.embed_tools = held  # type: ignore[method-assign]
+    loading, keyword = await asyncio.gather(
+        coordinator.select("send an email message", TOOLS, max_tools=2),
+        coordinator.select("run a shell command", TOOLS, max_tools=2, strategy="keyword"))
+    gate.set()
+    assert await coordinator.warm_up(TOOLS)  # the held embedding finishes
+    assert loading.fallback == "keyword (model loading)"
+    assert keyword.fallback is None and names(keyword)[0] == "run_command"
 
 
 @pytest.mark.usefixtures("plugins")

@@ -1,10 +1,13 @@
 """The agent loop: one user turn, streamed, with tool use, until the model ends its turn.
 
-Order of a turn (each step a coordinator the orchestrator was built with):
-config -> store the user message (committed before the model is called) -> system prompt ->
-tool selection -> [context compaction -> model stream -> store assistant message -> tools ->
-store tool results] x up to ``max_tool_iterations`` -> usage and analytics. Read-only tools
-the model asks for in one message run concurrently; the rest run one at a time.
+Order of a turn: the orchestrator resolves config, stores the user message (committed before
+the model is called), builds the system prompt and selects the tools, then hands the turn to
+``TurnRunner`` with a ``TurnSetup`` (what this turn is: session, settings, prompt, tools)
+and a ``TurnDeps`` (what it works with: provider, store, analytics, tool and context
+coordinators). The runner does [context compaction -> model stream -> store assistant message
+-> tools -> store tool results] x up to ``max_tool_iterations`` -> usage and analytics. It never
+calls back into the orchestrator and does not import it. Read-only tools the model asks for in
+one message run concurrently; the rest run one at a time.
 
 Cancellation is the asyncio kind: a face cancels the task running ``run_turn`` and gets a normal
 result with ``stop_reason="cancelled"`` and what was said so far. The history is always left
@@ -21,18 +24,60 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from victor_server.context.coordinator import compaction_event
 from victor_server.errors import ProviderUnavailable
 from victor_server.messages import Block, Message, Usage
 from victor_server.providers.base import MessageComplete, ModelRequest, TextDelta, UsageSoFar
-from victor_server.tools.base import ToolContext
+from victor_server.tools.base import ToolContext, ToolSpec
 
 if TYPE_CHECKING:
-    from victor_server.orchestrator import AgentOrchestrator, TurnSetup
+    from victor_server.analytics import AnalyticsCoordinator
+    from victor_server.context.coordinator import ContextCoordinator
+    from victor_server.providers.base import LLMProvider
+    from victor_server.settings import Settings
+    from victor_server.store import Store
+    from victor_server.tools.coordinator import ToolCoordinator
 
 logger = logging.getLogger(__name__)
 
 DeltaCallback = Callable[[str, str], Awaitable[None] | None]  # (session_id, text)
 ToolCallback = Callable[[dict[str, Any]], Awaitable[None] | None]
+
+
+@dataclass
+class TurnSetup:
+    """What one turn is: its session, the settings resolved for it, the system prompt and the
+    tools it offers (already selected), the A/B variant and the prompt metadata."""
+
+    session_id: str
+    tenant_id: str | None
+    settings: Settings
+    system_prompt: str
+    tools: list[ToolSpec]
+    variant: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TurnDeps:
+    """What a turn works with, chosen by the orchestrator for the turn's settings and passed
+    down explicitly; the runner reaches nothing else. ``provider`` is the one those settings
+    name; ``context`` the context coordinator for them (automatic compaction)."""
+
+    provider: LLMProvider
+    store: Store
+    analytics: AnalyticsCoordinator
+    tools: ToolCoordinator
+    context: ContextCoordinator
+
+
+def request_overhead(system_prompt: str, tools: list[ToolSpec]) -> int:
+    """Tokens a request spends before the first message: system prompt and tool schemas."""
+    return _estimate(system_prompt) + _estimate([t.to_anthropic() for t in tools])
+
+
+def _estimate(value: Any) -> int:
+    return len(value if isinstance(value, str) else json.dumps(value)) // 4
 
 
 @dataclass
@@ -82,10 +127,10 @@ async def _notify(callback: Callable[..., Any] | None, *args: Any) -> None:
 class TurnRunner:
     """Runs one turn; holds the turn's running state so cancellation can leave it tidy."""
 
-    def __init__(self, orchestrator: AgentOrchestrator, setup: TurnSetup,
+    def __init__(self, deps: TurnDeps, setup: TurnSetup,
                  on_delta: DeltaCallback | None, on_tool: ToolCallback | None,
                  tool_context: ToolContext) -> None:
-        self.o = orchestrator
+        self.deps = deps
         self.setup = setup
         self.on_delta = on_delta
         self.on_tool = on_tool
@@ -117,7 +162,7 @@ class TurnRunner:
         except ProviderUnavailable as exc:
             self._count_unfinished()
             await asyncio.shield(self._tidy_after_stop(f"provider failed: {exc.reason}"))
-            self.o.analytics.record("error", self.setup.session_id, self.setup.tenant_id,
+            self.deps.analytics.record("error", self.setup.session_id, self.setup.tenant_id,
                                     code=exc.code, provider=exc.provider,
                                     variant=self.setup.variant)
             raise
@@ -133,7 +178,7 @@ class TurnRunner:
             assistant = Message("assistant", complete.content or [{"type": "text", "text": ""}])
             if not _has_content(assistant):
                 assistant = Message("assistant", [{"type": "text", "text": "(no content)"}])
-            await self.o.store.add_message(self.setup.session_id, assistant)
+            await self.deps.store.add_message(self.setup.session_id, assistant)
             text = "".join(b.get("text", "") for b in complete.content if b.get("type") == "text")
             self.partial = []
             if text:
@@ -147,7 +192,7 @@ class TurnRunner:
 
     async def _model_step(self) -> MessageComplete:
         setup = self.setup
-        view, compacted = await self.o.context_view(setup)
+        view, compacted = await self._context_view()
         self.compacted = self.compacted or compacted
         request = ModelRequest(
             model=setup.settings.model, system=setup.system_prompt,
@@ -155,7 +200,7 @@ class TurnRunner:
             max_tokens=setup.settings.max_tokens, temperature=setup.settings.temperature,
             thinking=thinking_param(setup.settings.thinking))
         complete: MessageComplete | None = None
-        async for event in setup.provider.stream(request):
+        async for event in self.deps.provider.stream(request):
             if isinstance(event, TextDelta):
                 self.partial.append(event.text)
                 await _notify(self.on_delta, self.setup.session_id, event.text)
@@ -164,17 +209,34 @@ class TurnRunner:
             elif isinstance(event, MessageComplete):
                 complete = event
         if complete is None:
-            raise ProviderUnavailable(setup.provider.name, "the stream ended without a message")
+            raise ProviderUnavailable(self.deps.provider.name,
+                                      "the stream ended without a message")
         self.streaming_usage = None
         self._count(complete.usage)
         return complete
 
+    async def _context_view(self) -> tuple[list[Message], bool]:
+        """What the next request sends, compacting automatically past the threshold (the
+        context coordinator carries a session's earlier compaction forward)."""
+        setup = self.setup
+        history = await self.deps.store.get_messages(setup.session_id)
+        metadata = {**setup.metadata, "session_id": setup.session_id}
+        result = await self.deps.context.prepare(
+            history, request_overhead(setup.system_prompt, setup.tools), metadata)
+        if result is None:
+            return history, False
+        if result.reused:
+            return result.messages, False
+        self.deps.analytics.record("compaction", setup.session_id, setup.tenant_id,
+                                   **compaction_event(result, automatic=True))
+        return result.messages, True
+
     def _count(self, usage: Usage) -> None:
         setup = self.setup
         self.usage.add(usage)
-        self.o.analytics.record(
+        self.deps.analytics.record(
             "token_usage", setup.session_id, setup.tenant_id, model=setup.settings.model,
-            provider=setup.provider.name, input_tokens=usage.input_tokens,
+            provider=self.deps.provider.name, input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read_tokens,
             cache_write_tokens=usage.cache_creation_tokens, variant=setup.variant)
 
@@ -202,7 +264,7 @@ class TurnRunner:
                 self.tool_results.append({"type": "tool_result", "tool_use_id": record.id,
                                           "content": record.output or "(empty)",
                                           "is_error": record.is_error})
-        await self.o.store.add_message(self.setup.session_id, Message("user", self.tool_results))
+        await self.deps.store.add_message(self.setup.session_id, Message("user", self.tool_results))
         self.pending_tool_uses, self.tool_results = [], []
 
     def _batches(self, uses: list[Block]) -> list[list[Block]]:
@@ -210,7 +272,7 @@ class TurnRunner:
         other use (writes, commands, unknown tools, anything the user is asked about) goes in a
         batch of its own, so approvals are asked one at a time."""
         offered = {spec.name: spec for spec in self.setup.tools}
-        gate = getattr(self.o.tools, "approvals", None)
+        gate = getattr(self.deps.tools, "approvals", None)
 
         def together(use: Block) -> bool:
             spec = offered.get(str(use.get("name")))
@@ -228,12 +290,11 @@ class TurnRunner:
         return batches
 
     async def _run_tool(self, record: ToolCallRecord) -> None:
-        assert self.o.tools is not None
-        outcome = await self.o.tools.execute(record.name, record.input, self._ctx(record),
+        outcome = await self.deps.tools.execute(record.name, record.input, self._ctx(record),
                                              record.id)
         record.is_error, record.output, record.data = (outcome.is_error, outcome.content,
                                                        outcome.data)
-        self.o.analytics.record("tool_call", self.setup.session_id, self.setup.tenant_id,
+        self.deps.analytics.record("tool_call", self.setup.session_id, self.setup.tenant_id,
                                 name=record.name, is_error=record.is_error,
                                 variant=self.setup.variant)
         await self._tool_status(record, "error" if record.is_error else "completed")
@@ -255,7 +316,7 @@ class TurnRunner:
         sid = self.setup.session_id
         partial = "".join(self.partial)
         if partial:
-            await self.o.store.add_message(sid, Message(
+            await self.deps.store.add_message(sid, Message(
                 "assistant", [{"type": "text", "text": partial}], complete=False))
             self.texts.append(partial)
             self.partial = []
@@ -265,13 +326,13 @@ class TurnRunner:
             done += [{"type": "tool_result", "tool_use_id": u["id"], "is_error": True,
                       "content": f"not run: {reason}"}
                      for u in self.pending_tool_uses if u["id"] not in done_ids]
-            await self.o.store.add_message(sid, Message("user", done))
+            await self.deps.store.add_message(sid, Message("user", done))
             self.pending_tool_uses = []
 
     async def _account(self) -> None:
         if self.usage.total_tokens:
             try:
-                await asyncio.shield(self.o.store.add_usage(self.setup.session_id, self.usage))
+                await asyncio.shield(self.deps.store.add_usage(self.setup.session_id, self.usage))
             except Exception as exc:
                 logger.error("could not record usage: %s", exc)
 

@@ -5,7 +5,8 @@ It owns the coordinators, each injectable through the constructor::
     async with AgentOrchestrator(settings=..., provider=..., model=...,
                                  config_coordinator=..., prompt_coordinator=...,
                                  context_coordinator=..., tool_coordinator=...,
-                                 selection_coordinator=..., analytics=..., store=...) as agent:
+                                 selection_coordinator=..., analytics=..., store=...,
+                                 tenancy=...) as agent:
         result = await agent.chat("Hello!")
 
 (victor-ai's spellings ``_config_coordinator``, ``_prompt_coordinator``,
@@ -13,7 +14,12 @@ It owns the coordinators, each injectable through the constructor::
 accepted too) and builds the defaults for whatever is not given. ``async with`` starts and
 closes it; a method called before ``start()`` raises ``NotStarted`` saying so. Faces translate
 params, call one method here, and map the result; errors are ``VictorError``s with their codes.
-docs/python-api.md walks through it.
+docs/python-api.md walks through it; docs/architecture.md places it among the layers.
+
+The parts it is composed of are passed down, never the orchestrator itself: a chat turn runs in
+``chat.TurnRunner`` with a ``TurnDeps`` (store, analytics, tools, context coordinator), session
+methods live in ``sessions.Sessions``, and ``tenancy.Tenancy`` contributes config sources and a
+prompt contributor that ``start()`` adds where they belong.
 """
 
 from __future__ import annotations
@@ -26,12 +32,19 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from victor_server.analytics import AnalyticsCoordinator
-from victor_server.chat import ChatResult, DeltaCallback, ToolCallback, TurnRunner
+from victor_server.chat import (
+    ChatResult,
+    DeltaCallback,
+    ToolCallback,
+    TurnDeps,
+    TurnRunner,
+    TurnSetup,
+    request_overhead,
+)
 from victor_server.config import (
     ConfigCoordinator,
     EnvironmentConfigProvider,
@@ -40,36 +53,30 @@ from victor_server.config import (
     ResolvedConfig,
 )
 from victor_server.config.advice import provider_advice
-from victor_server.context.coordinator import CompactionResult, ContextCoordinator
+from victor_server.context.coordinator import (
+    CompactionResult,
+    ContextCoordinator,
+    compaction_event,
+)
+from victor_server.context.summarize import summarizer_for
 from victor_server.errors import InvalidParams, ProviderUnavailable
 from victor_server.messages import Message
 from victor_server.plugins import REGISTRY, plugin_options
 from victor_server.prompts import BuiltPrompt, PromptCoordinator
 from victor_server.prompts.coordinator import PluginContributor, PromptContributor
-from victor_server.providers import LLMProvider, ModelRequest, create_provider
+from victor_server.providers import LLMProvider, Providers
 from victor_server.scope import DEFAULT_SCOPE, RequestScope, tenant_of
 from victor_server.selection.coordinator import SelectionResult, ToolSelectionCoordinator
 from victor_server.selection.sticky import StickyToolSets
-from victor_server.sessions import SessionOperations, title_from
+from victor_server.sessions import Sessions, title_from
 from victor_server.settings import Settings
-from victor_server.store import SqliteStore, Store
+from victor_server.store import SessionRow, SqliteStore, Store
 from victor_server.store.factory import make_store, uses_postgres
+from victor_server.tenancy import Tenancy
 from victor_server.tools.base import PermissionAsker, ToolContext, ToolSpec
 from victor_server.tools.coordinator import ToolCoordinator
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class TurnSetup:
-    session_id: str
-    tenant_id: str | None
-    settings: Settings
-    provider: LLMProvider
-    system_prompt: str
-    tools: list[ToolSpec]
-    variant: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 # Keys of a prompt context the server fills in itself. A client's ``context`` may not set them
@@ -93,16 +100,7 @@ def prompt_context(context: Mapping[str, Any] | None, **extra: Any) -> dict[str,
     return merged
 
 
-def _estimate(value: Any) -> int:
-    return len(value if isinstance(value, str) else json.dumps(value)) // 4
-
-
-def _overhead(system_prompt: str, tools: list[ToolSpec]) -> int:
-    """Tokens a request spends before the first message: system prompt and tool schemas."""
-    return _estimate(system_prompt) + _estimate([t.to_anthropic() for t in tools])
-
-
-class AgentOrchestrator(SessionOperations):
+class AgentOrchestrator:
     def __init__(self, settings: Settings | None = None, provider: LLMProvider | None = None, *,
                  workspace: Path | str | None = None, store: Store | None = None,
                  config_coordinator: ConfigCoordinator | None = None,
@@ -112,7 +110,8 @@ class AgentOrchestrator(SessionOperations):
                  selection_coordinator: ToolSelectionCoordinator | None = None,
                  analytics: AnalyticsCoordinator | None = None,
                  config_path: Path | None = None, db_path: Path | str | None = None,
-                 model: str | None = None, **underscored: Any) -> None:
+                 model: str | None = None, tenancy: Tenancy | None = None,
+                 **underscored: Any) -> None:
         aliases = {"_config_coordinator": "config_coordinator",
                    "_prompt_coordinator": "prompt_coordinator",
                    "_context_coordinator": "context_coordinator",
@@ -135,7 +134,7 @@ class AgentOrchestrator(SessionOperations):
         self._base_settings = settings
         if model:
             self._base_settings = (settings or Settings()).model_copy(update={"model": model})
-        self._fixed_provider = provider
+        self.providers = Providers(provider)
         self.store = store or SqliteStore(db_path or self.workspace / ".victor" / "victor.db")
         self.prompts = prompt_coordinator
         self._prompts_fixed = prompt_coordinator is not None
@@ -147,8 +146,9 @@ class AgentOrchestrator(SessionOperations):
         self.analytics = analytics or AnalyticsCoordinator(self.store)
         if self.analytics.store is None:  # built without one, as victor-ai's examples do
             self.analytics.attach(self.store)
-        self._providers: dict[str, LLMProvider] = {}
+        self.tenancy = tenancy or Tenancy()
         self._contexts: dict[tuple[Any, ...], ContextCoordinator] = {}
+        self.sessions = Sessions(self.store, self.analytics, self._contexts)
         self._selections: dict[tuple[Any, ...], ToolSelectionCoordinator] = {}
         self.sticky_tools = StickyToolSets()
         # long-running faces import the provider SDK in the background; one-shot commands don't
@@ -181,11 +181,26 @@ class AgentOrchestrator(SessionOperations):
             # a team's shared PostgreSQL (unless a database URL was given on the command line)
             self.store = make_store(base, self.store.path, resolved.sources.get("store.url"))
             self.analytics.store = self.store
+            self.sessions.store = self.store
         if not self.store.is_open:
             await self.store.open()
+        await self.tenancy.seed(self.store, base)
+        present = {getattr(p, "name", None) for p in self.config.providers}
+        for source in self.tenancy.config_providers(self.store, base, self.analytics):
+            if source.name not in present:
+                self.config.add_provider(source)
+        experiment = self.tenancy.experiment(base)
+        if experiment is not None:  # the summary names what each variant sets
+            self.analytics.variant_settings = {
+                name: experiment.settings_of(name) for name in experiment.variants}
         if self.prompts is None:
             self.prompts = self._new_prompts(base)
             self._prompts_key = _prompt_key(base)
+        else:  # given ready-made: the tenant's template joins it
+            names = {getattr(c, "name", None) for c in self.prompts.contributors}
+            for contributor in self.tenancy.prompt_contributors(self.store):
+                if getattr(contributor, "name", None) not in names:
+                    self.prompts.add_contributor(contributor)
         if self.tools is None:
             options = {**base.tools, "store_path": getattr(self.store, "path", None),
                        "standards_file": base.prompts.standards_file,
@@ -195,9 +210,6 @@ class AgentOrchestrator(SessionOperations):
                        "plugin_options": plugin_sections(base)}
             self.tools = ToolCoordinator(self.workspace, options)
         self.tools.approvals.store = self.store  # "always allow" answers live in the store
-        from victor_server.tenancy import install_tenancy
-
-        await install_tenancy(self, base)  # tenant rows + A/B provider
         self.analytics.interval = base.analytics_export_interval
         self.analytics.enabled = base.enable_analytics
         self.analytics.configure(base.analytics, self.workspace, plugin_sections(base),
@@ -220,7 +232,9 @@ class AgentOrchestrator(SessionOperations):
                     extension.name, plugin, REGISTRY.reporter("config_providers")))
 
     def _new_prompts(self, settings: Settings) -> PromptCoordinator:
-        return PromptCoordinator(self._plugin_contributors(settings),
+        contributors = [*self._plugin_contributors(settings),
+                        *self.tenancy.prompt_contributors(self.store)]
+        return PromptCoordinator(contributors,
                                  settings.prompts.max_contribution_chars,
                                  on_error=REGISTRY.reporter("prompt_contributors"))
 
@@ -257,7 +271,7 @@ class AgentOrchestrator(SessionOperations):
     async def _warm_provider_sdk(self, settings: Settings) -> None:
         """Import the provider's SDK in a thread while the user is still typing: ``import
         anthropic`` takes a second or more, and the first chat should not wait for it."""
-        if self._fixed_provider is None and settings.provider == "anthropic":
+        if self.providers.fixed is None and settings.provider == "anthropic":
             try:
                 await asyncio.to_thread(importlib.import_module, "anthropic")
             except Exception as exc:  # only an optimisation; the first chat imports it anyway
@@ -269,36 +283,29 @@ class AgentOrchestrator(SessionOperations):
         await self.analytics.close()
         if self.tools is not None:
             await self.tools.aclose()
-        for provider in self._providers.values():
-            try:
-                await provider.aclose()
-            except Exception as exc:
-                logger.debug("provider close failed: %s", exc)
+        await self.providers.aclose()
         await self.store.close()
 
     # ---- coordinators per settings ---------------------------------------------------------
 
     def provider_for(self, settings: Settings) -> LLMProvider:
-        if self._fixed_provider is not None:
-            return self._fixed_provider
-        key = json.dumps([settings.provider, settings.base_url,
-                          getattr(settings, settings.provider, None)], default=str)
-        if key not in self._providers:
-            self._providers[key] = create_provider(settings)
-        return self._providers[key]
+        return self.providers.for_settings(settings)
 
     def context_for(self, settings: Settings) -> ContextCoordinator:
         if self._context_fixed is not None:
             return self._context_fixed
         options = plugin_sections(settings)
+        # the summarizer's model and provider are part of the key: an A/B variant with another
+        # model summarizes with its own
         key = (settings.context_compaction_strategy, settings.context_window,
                settings.context_compaction_threshold, settings.context_compaction_target_ratio,
+               settings.model, min(settings.max_tokens, 1024), Providers.key(settings),
                json.dumps([options, settings.plugins.disabled], sort_keys=True, default=str))
         if key not in self._contexts:
             self._contexts[key] = ContextCoordinator(
                 settings.context_compaction_strategy, settings.context_window,
                 settings.context_compaction_threshold, settings.context_compaction_target_ratio,
-                summarizer=self._summarizer(settings), strategy_options=options,
+                summarizer=summarizer_for(self.providers, settings), strategy_options=options,
                 workspace=self.workspace, disabled=settings.plugins.disabled)
         return self._contexts[key]
 
@@ -317,21 +324,6 @@ class AgentOrchestrator(SessionOperations):
             self._selections[key] = ToolSelectionCoordinator(ts.strategy, options,
                                                              store=self.store)
         return self._selections[key]
-
-    def _summarizer(self, settings: Settings) -> Any:
-        async def summarize(messages: list[Message]) -> str:
-            transcript = "\n".join(f"{m.role}: {m.text()}" for m in messages)
-            request = ModelRequest(
-                model=settings.model, max_tokens=min(settings.max_tokens, 1024),
-                system="Summarize this conversation span for a coding agent. Keep decisions, "
-                       "file names, errors and anything the user marked important.",
-                messages=[{"role": "user", "content": transcript}])
-            text = []
-            async for event in self.provider_for(settings).stream(request):
-                if hasattr(event, "content"):
-                    text = [b.get("text", "") for b in event.content if b.get("type") == "text"]
-            return "".join(text)
-        return summarize
 
     # ---- the turn ------------------------------------------------------------------------
 
@@ -364,13 +356,16 @@ class AgentOrchestrator(SessionOperations):
                               provider=settings.provider, variant=variant)
         metadata = prompt_context(context, session_id=sid, tenant_id=tenant, variant=variant)
         built = await self.build_prompt(context, sid, settings=settings, metadata=metadata)
-        setup = TurnSetup(sid, tenant, settings, provider, built.system_prompt,
+        setup = TurnSetup(sid, tenant, settings, built.system_prompt,
                           await self._turn_tools(message, settings, sid, tenant, context), variant,
                           {**metadata, "task": metadata.get("task") or message})
         tool_ctx = ToolContext(self.workspace, sid, ask_permission, client_fs,
                                {"settings": settings, "mode": mode, "terminal": terminal})
+        assert self.tools is not None
+        deps = TurnDeps(provider, self.store, self.analytics, self.tools,
+                        self.context_for(settings))
         started = time.monotonic()
-        result = await TurnRunner(self, setup, on_delta, on_tool, tool_ctx).run()
+        result = await TurnRunner(deps, setup, on_delta, on_tool, tool_ctx).run()
         # latency per turn, so the analytics summary can compare A/B variants on it
         self.analytics.record("chat_response", sid, tenant, variant=variant,
                               stop_reason=result.stop_reason,
@@ -388,7 +383,7 @@ class AgentOrchestrator(SessionOperations):
             if check is not None:
                 check()
         except ProviderUnavailable as exc:
-            if self._fixed_provider is not None:
+            if self.providers.fixed is not None:
                 raise
             source = resolved.sources.get("provider", "default")
             advice = provider_advice(settings.provider, source, self.config.source_file(source))
@@ -423,29 +418,6 @@ class AgentOrchestrator(SessionOperations):
         limit = max(2 * ts.max_tools, len(picked))  # strategy "all" offers every tool
         return self.sticky_tools.tools_for(sid, tenant, task if isinstance(task, str) else None,
                                            picked, await self.tools.specs(), limit)
-
-    async def context_view(self, setup: TurnSetup) -> tuple[list[Message], bool]:
-        """What the next request sends, compacting automatically past the threshold (the
-        context coordinator carries a session's earlier compaction forward)."""
-        history = await self.store.get_messages(setup.session_id)
-        coordinator = self.context_for(setup.settings)
-        metadata = {**setup.metadata, "session_id": setup.session_id}
-        result = await coordinator.prepare(history, _overhead(setup.system_prompt, setup.tools),
-                                           metadata)
-        if result is None:
-            return history, False
-        if result.reused:
-            return result.messages, False
-        self._record_compaction(setup.session_id, result, setup.tenant_id, automatic=True)
-        return result.messages, True
-
-    def _record_compaction(self, session_id: str, result: CompactionResult,
-                           tenant: str | None, automatic: bool) -> None:
-        self.analytics.record(
-            "compaction", session_id, tenant, strategy=result.strategy, ran=result.ran,
-            fallback=result.fallback, automatic=automatic,
-            before_tokens=result.before_tokens, after_tokens=result.after_tokens,
-            before_messages=result.before_messages, after_messages=result.after_messages)
 
     # ---- the other methods -----------------------------------------------------------------
 
@@ -493,7 +465,8 @@ class AgentOrchestrator(SessionOperations):
         result = await self.context_for(settings).compact(
             history, strategy, metadata={"session_id": row.session_id},
             target_ratio=target_ratio)
-        self._record_compaction(row.session_id, result, row.tenant_id, automatic=False)
+        self.analytics.record("compaction", row.session_id, row.tenant_id,
+                              **compaction_event(result, automatic=False))
         return result
 
     async def get_context(self, session_id: str,
@@ -509,7 +482,7 @@ class AgentOrchestrator(SessionOperations):
             next((m.text() for m in reversed(history) if m.role == "user"), ""),
             await self.tools.specs())
         view = await self.context_for(settings).preview(
-            history, _overhead(built.system_prompt, [s.spec for s in selection.tools]),
+            history, request_overhead(built.system_prompt, [s.spec for s in selection.tools]),
             {"session_id": row.session_id})
         return {"messages": [m.to_api() for m in view.messages], "tokens": view.tokens,
                 "contextWindow": view.context_window, "utilization": view.utilization,
@@ -533,6 +506,42 @@ class AgentOrchestrator(SessionOperations):
         if scope.authenticated:
             return await self.analytics.summary(None, scope.tenant_id, since)
         return await self.analytics.summary(None, None, since, all_tenants=True)
+
+
+    # ---- sessions (``Sessions``, under the orchestrator's names) --------------------------
+
+    @property
+    def _session_coordinator(self) -> Sessions:
+        """Session operations under the name victor-ai's middleware uses for them."""
+        return self.sessions
+
+    async def session_for_chat(self, session_id: str | None,
+                               scope: RequestScope) -> tuple[str, SessionRow | None]:
+        return await self.sessions.session_for_chat(session_id, scope)
+
+    async def create_session(self, session_id: str | None = None, tenant_id: str | None = None,
+                             title: str | None = None,
+                             scope: RequestScope = DEFAULT_SCOPE) -> SessionRow:
+        return await self.sessions.create_session(session_id, tenant_id, title, scope)
+
+    async def visible_session(self, session_id: str, scope: RequestScope) -> SessionRow:
+        return await self.sessions.visible_session(session_id, scope)
+
+    async def validate_session(self, session_id: str | None,
+                               scope: RequestScope = DEFAULT_SCOPE) -> bool:
+        return await self.sessions.validate_session(session_id, scope)
+
+    async def get_session(self, session_id: str,
+                          scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+        return await self.sessions.get_session(session_id, scope)
+
+    async def list_sessions(self, tenant_id: str | None = None, limit: int = 50,
+                            cursor: str | None = None,
+                            scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+        return await self.sessions.list_sessions(tenant_id, limit, cursor, scope)
+
+    async def delete_session(self, session_id: str, scope: RequestScope = DEFAULT_SCOPE) -> bool:
+        return await self.sessions.delete_session(session_id, scope)
 
 
 class NotStarted(RuntimeError):

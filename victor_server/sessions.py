@@ -1,4 +1,4 @@
-"""Session operations of the orchestrator, scoped by tenant.
+"""Session operations, scoped by tenant: ``Sessions``, a part the orchestrator is composed of.
 
 A chat may name a session that does not exist yet (it is created under that id, titled with
 the first line of its first message); every other method needs a session the caller can see.
@@ -17,15 +17,23 @@ from victor_server.scope import DEFAULT_SCOPE, RequestScope, tenant_of
 from victor_server.store import SessionRow
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from victor_server.analytics import AnalyticsCoordinator
     from victor_server.context.coordinator import ContextCoordinator
     from victor_server.store import Store
 
 
-class SessionOperations:
-    store: Store
-    analytics: AnalyticsCoordinator
-    _contexts: dict[tuple[Any, ...], ContextCoordinator]
+class Sessions:
+    """The session methods over a store. ``contexts`` are the context coordinators whose
+    per-session state (a carried compaction) a deleted session must not leave behind."""
+
+    def __init__(self, store: Store, analytics: AnalyticsCoordinator,
+                 contexts: Mapping[Any, ContextCoordinator] | None = None) -> None:
+        self.store = store
+        self.analytics = analytics
+        self.contexts: Mapping[Any, ContextCoordinator] = contexts if contexts is not None \
+            else {}
 
     # ---- sessions ------------------------------------------------------------------------
 
@@ -82,11 +90,6 @@ class SessionOperations:
         row = await self.store.get_session(scope.qualify(session_id))
         return row is not None and scope.can_see(row.tenant_id)
 
-    @property
-    def _session_coordinator(self) -> SessionOperations:
-        """Session operations under the name victor-ai's middleware uses for them."""
-        return self
-
     async def get_session(self, session_id: str,
                           scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
         row = await self.visible_session(session_id, scope)
@@ -112,7 +115,7 @@ class SessionOperations:
 
     async def delete_session(self, session_id: str, scope: RequestScope = DEFAULT_SCOPE) -> bool:
         row = await self.visible_session(session_id, scope)
-        for coordinator in self._contexts.values():
+        for coordinator in self.contexts.values():
             coordinator.forget(row.session_id)
         return await self.store.delete_session(row.session_id)
 

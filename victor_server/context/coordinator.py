@@ -68,6 +68,14 @@ class CompactionResult:
             self.ran = self.strategy
 
 
+def compaction_event(result: CompactionResult, automatic: bool) -> dict[str, Any]:
+    """The data of the ``compaction`` analytics event for ``result``."""
+    return {"strategy": result.strategy, "ran": result.ran, "fallback": result.fallback,
+            "automatic": automatic, "before_tokens": result.before_tokens,
+            "after_tokens": result.after_tokens, "before_messages": result.before_messages,
+            "after_messages": result.after_messages}
+
+
 @dataclass
 class ContextView:
     """What the next turn would send (``victor/getContext``)."""

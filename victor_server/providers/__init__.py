@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -67,4 +69,34 @@ class PluginProvider:
         return getattr(self.plugin, name)
 
 
-__all__ = ["LLMProvider", "ModelRequest", "PluginProvider", "create_provider"]
+class Providers:
+    """The providers a server uses, one per distinct provider config, built on first use and
+    closed together; or the one ``fixed`` provider, whatever the config says (an embedding
+    program or a test passes its own)."""
+
+    def __init__(self, fixed: LLMProvider | None = None) -> None:
+        self.fixed = fixed
+        self._built: dict[str, LLMProvider] = {}
+
+    def for_settings(self, settings: Settings) -> LLMProvider:
+        if self.fixed is not None:
+            return self.fixed
+        key = self.key(settings)
+        if key not in self._built:
+            self._built[key] = create_provider(settings)
+        return self._built[key]
+
+    @staticmethod
+    def key(settings: Settings) -> str:
+        return json.dumps([settings.provider, settings.base_url,
+                           getattr(settings, settings.provider, None)], default=str)
+
+    async def aclose(self) -> None:
+        for provider in self._built.values():
+            try:
+                await provider.aclose()
+            except Exception as exc:
+                logging.getLogger(__name__).debug("provider close failed: %s", exc)
+
+
+__all__ = ["LLMProvider", "ModelRequest", "PluginProvider", "Providers", "create_provider"]

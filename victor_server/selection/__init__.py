@@ -6,15 +6,17 @@ from the entry-point group ``victor_server.tool_selection_strategies``). Nothing
 until a semantic ranking is first needed. Design notes: docs/selection.md.
 """
 
-from victor_server.selection.coordinator import (
-    ScoredTool,
-    SelectionResult,
-    ToolSelectionCoordinator,
-)
+from victor_server.selection.coordinator import ToolSelectionCoordinator
 from victor_server.selection.embedding import EmbeddingCache, EmbeddingService
-from victor_server.selection.strategies import GROUP, SelectionStrategy, strategy_names
+from victor_server.selection.strategies import GROUP, strategy_names
+from victor_server.selection.types import (
+    ScoredTool,
+    SelectionRequest,
+    SelectionResult,
+    SelectionStrategy,
+)
 
 __all__ = [
-    "GROUP", "EmbeddingCache", "EmbeddingService", "ScoredTool", "SelectionResult",
-    "SelectionStrategy", "ToolSelectionCoordinator", "strategy_names",
+    "GROUP", "EmbeddingCache", "EmbeddingService", "ScoredTool", "SelectionRequest",
+    "SelectionResult", "SelectionStrategy", "ToolSelectionCoordinator", "strategy_names",
 ]

@@ -21,19 +21,18 @@ by the first selection that needs them. Until the vectors are there (after a sho
 say ``fallback="keyword (model loading)"``, so the first chat of a fresh server is not held up.
 ``wait_for_model=True`` (tests, benchmarks) or ``await warm_up(tools)`` waits instead.
 
-victor-ai's strategies call ``_semantic_selection`` / ``_keyword_selection`` and get plain
-tool lists back; the scores they computed are remembered for the duration of the ``select`` call
-(a context variable, so concurrent selections do not mix) and attached to what the strategy
-returns.
+A strategy is handed a ``SelectionRequest`` (``victor_server.selection.types``) with the
+candidate tools and their scores already computed, and never calls the coordinator. The older
+strategy shapes call back for scores (``rank``, ``_semantic_selection``, ...): they get a
+``Scorer``, made for that one call, which remembers the scores it handed out (attached to the
+plain tools a victor-ai strategy returns) and why it fell back to keyword ranking.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
 import logging
 from collections import OrderedDict
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +42,12 @@ from victor_server.selection.domain import DomainClassifier
 from victor_server.selection.embedding import EmbeddingCache, EmbeddingService
 from victor_server.selection.keyword import BM25Index, tokenize_name, tool_document
 from victor_server.selection.strategies import GROUP, load_strategy
+from victor_server.selection.types import (
+    ScoredTool,
+    SelectionRequest,
+    SelectionResult,
+    rank_scores,
+)
 from victor_server.tools.base import ToolSpec
 
 if TYPE_CHECKING:
@@ -56,27 +61,15 @@ FALLBACK_STRATEGY = "keyword"
 
 
 @dataclass
-class ScoredTool:
-    spec: ToolSpec
-    score: float
-
-
-@dataclass
-class SelectionResult:
-    strategy: str
-    tools: list[ScoredTool] = field(default_factory=list)
-    # "keyword" when the embedding model is unavailable, "keyword (model loading)" while the
-    # model loads or the tools are being embedded in the background.
-    fallback: str | None = None
-
-
-@dataclass
 class _CallState:
+    """One ``select`` call's notes: the scores handed to an older-shape strategy, and why
+    ranking fell back to keyword (model missing or loading)."""
+
     scores: dict[str, float] = field(default_factory=dict)
     fallback: str | None = None
 
-
-_call: ContextVar[_CallState | None] = ContextVar("victor_selection_call", default=None)
+    def note_fallback(self, reason: str) -> None:
+        self.fallback = reason
 
 
 class _ToolIndex:
@@ -175,20 +168,21 @@ class ToolSelectionCoordinator:
         except PluginFailed as exc:
             return await self._fall_back(query, tools, limit, name, str(exc))
         state = _CallState()
-        token = _call.set(state)
         try:
-            if inspect_has(impl, "select_tools"):
-                chosen = self._attach_scores(
-                    await impl.select_tools(query, list(tools), self), tools, state)
-            else:
-                chosen = await impl.select(query, list(tools), self, limit)
+            shape = strategy_shape(impl)
+            if shape == "choose":
+                chosen = list(await impl.choose(
+                    await self._request(impl, query, list(tools), limit, state)))
+            elif shape == "select_tools":  # victor-ai's shape, adapted
+                chosen = self._attach_scores(await impl.select_tools(
+                    query, list(tools), Scorer(self, state)), tools, state)
+            else:  # the earlier ``select(query, tools, scorer, max_tools)``, adapted
+                chosen = await impl.select(query, list(tools), Scorer(self, state), limit)
         except VictorError:
             raise
         except Exception as exc:
             reason = REGISTRY.call_failed(GROUP, name, exc)
             return await self._fall_back(query, tools, limit, name, reason)
-        finally:
-            _call.reset(token)
         if name != "all":
             chosen = chosen[:limit]
         return SelectionResult(name, chosen, state.fallback)
@@ -199,6 +193,29 @@ class ToolSelectionCoordinator:
             reason = f"{name} {reason}"
         ranked = await self.rank(query, list(tools), FALLBACK_STRATEGY, max_tools=limit)
         return SelectionResult(name, ranked, f"{FALLBACK_STRATEGY} ({reason})")
+
+    async def _request(self, impl: Any, query: str, tools: list[ToolSpec], limit: int,
+                       state: _CallState) -> SelectionRequest:
+        """What ``impl.choose`` gets: its candidates (``impl.candidates``, given the query's
+        domain when it ``wants_domain``) with the scores it asked for (``impl.scores``)."""
+        domain = None
+        if getattr(impl, "wants_domain", False):
+            domain = await self._classify_domain(query, tools, state)
+        if inspect_has(impl, "candidates"):
+            tools = list(impl.candidates(query, tools, domain))
+        kind = str(getattr(impl, "scores", "hybrid"))
+        keyword: list[float] = [0.0] * len(tools)
+        semantic = None
+        if tools and kind != "none":
+            index = self._index(tools)
+            keyword = self._keyword_scores(index, query)
+            if kind != "keyword":
+                semantic = await self._semantic_array(index, query, state)
+        return SelectionRequest(query, tools, limit, keyword, semantic, self._alpha(None),
+                                self.options, domain)
+
+    def _alpha(self, alpha: float | None) -> float:
+        return float(self.options.get("hybrid_alpha", 0.6)) if alpha is None else alpha
 
     def _strategy(self, name: str) -> Any:
         if name not in self._strategies:
@@ -232,29 +249,20 @@ class ToolSelectionCoordinator:
     async def rank(self, query: str, tools: list[ToolSpec], method: str = "hybrid",
                    max_tools: int | None = None, alpha: float | None = None) -> list[ScoredTool]:
         """``tools`` best first by ``method`` (keyword, semantic or hybrid); ties keep order."""
+        return await self._rank(query, tools, method, max_tools, alpha, None)
+
+    async def _rank(self, query: str, tools: list[ToolSpec], method: str,
+                    max_tools: int | None, alpha: float | None,
+                    state: _CallState | None) -> list[ScoredTool]:
         if not tools:
             return []
         index = self._index(tools)
-        count = len(tools) if max_tools is None else min(max_tools, len(tools))
         semantic = None
         if method != "keyword":
-            semantic = await self._semantic_array(index, query)  # None: keyword, reason noted
-        if semantic is None:  # pure Python: the keyword path never imports numpy
-            scores = self._keyword_scores(index, query)
-            best = heapq.nlargest(count, range(len(tools)), key=scores.__getitem__)
-            ranked = [ScoredTool(tools[i], round(scores[i], 6)) for i in best]
-        else:
-            import numpy as np
-
-            blended = semantic
-            if method != "semantic":
-                a = float(self.options.get("hybrid_alpha", 0.6)) if alpha is None else alpha
-                keyword = np.asarray(self._keyword_scores(index, query), dtype=np.float32)
-                blended = a * semantic + (1 - a) * keyword
-            best = np.argsort(-blended, kind="stable")[:count].tolist()
-            values = blended[best].tolist()
-            ranked = [ScoredTool(tools[i], round(v, 6)) for i, v in zip(best, values, strict=True)]
-        state = _call.get()
+            semantic = await self._semantic_array(index, query, state)  # None: keyword
+        keyword = [] if semantic is not None and method == "semantic" \
+            else self._keyword_scores(index, query)
+        ranked = rank_scores(tools, keyword, semantic, method, self._alpha(alpha), max_tools)
         if state is not None:
             state.scores.update((s.spec.name, s.score) for s in ranked)
         return ranked
@@ -266,12 +274,21 @@ class ToolSelectionCoordinator:
     async def semantic_scores(self, query: str, tools: list[ToolSpec]) -> list[float] | None:
         """Cosine similarity per tool (its closest view), or None when no embedding model is
         available."""
-        scores = await self._semantic_array(self._index(tools), query)
+        return await self._semantic_scores(query, tools, None)
+
+    async def _semantic_scores(self, query: str, tools: list[ToolSpec],
+                               state: _CallState | None) -> list[float] | None:
+        scores = await self._semantic_array(self._index(tools), query, state)
         return None if scores is None else list(scores.tolist())
 
     async def classify_domain(self, query: str, tools: list[ToolSpec]) -> str | None:
+        """The domain of ``tools`` the query is about."""
+        return await self._classify_domain(query, tools, None)
+
+    async def _classify_domain(self, query: str, tools: list[ToolSpec],
+                               state: _CallState | None) -> str | None:
         index = self._index(tools)
-        vectors = await self._ready_vectors(index)
+        vectors = await self._ready_vectors(index, state)
         if vectors is None:  # no model (yet): BM25 over each domain's text
             if index.keyword_domains is None:
                 index.keyword_domains = DomainClassifier(tools)
@@ -283,13 +300,13 @@ class ToolSelectionCoordinator:
 
     # victor-ai's coordinator interface: ranked tool lists.
     async def _semantic_selection(self, query: str, tools: list[ToolSpec]) -> list[ToolSpec]:
-        return [s.spec for s in await self.rank(query, list(tools), "semantic")]
+        return await Scorer(self, None)._semantic_selection(query, tools)
 
     async def _keyword_selection(self, query: str, tools: list[ToolSpec]) -> list[ToolSpec]:
-        return [s.spec for s in await self.rank(query, list(tools), "keyword")]
+        return await Scorer(self, None)._keyword_selection(query, tools)
 
     async def _hybrid_selection(self, query: str, tools: list[ToolSpec]) -> list[ToolSpec]:
-        return [s.spec for s in await self.rank(query, list(tools), "hybrid")]
+        return await Scorer(self, None)._hybrid_selection(query, tools)
 
     async def warm_up(self, tools: list[ToolSpec]) -> bool:
         """Load the model and embed ``tools`` now (e.g. at session start); False if no model."""
@@ -344,13 +361,14 @@ class ToolSelectionCoordinator:
             index.embedding = None
         return index.vectors
 
-    async def _ready_vectors(self, index: _ToolIndex) -> Matrix | None:
+    async def _ready_vectors(self, index: _ToolIndex,
+                             state: _CallState | None) -> Matrix | None:
         """The tool vectors if they are (or within the grace become) ready, else None, noting
         why in this call's fallback; never waits for the model unless ``wait_for_model``."""
         if index.vectors is not None:
             return index.vectors
         if not self.embeddings.available:
-            self._note_fallback("keyword")
+            _note(state, "keyword")
             return None
         task = self._embedding_task(index)
         try:
@@ -359,27 +377,65 @@ class ToolSelectionCoordinator:
             else:
                 await asyncio.wait_for(asyncio.shield(task), self.model_grace_s)
         except TimeoutError:
-            self._note_fallback("keyword (model loading)")
+            _note(state, "keyword (model loading)")
             return None
         if index.vectors is None:
-            self._note_fallback("keyword")
+            _note(state, "keyword")
         return index.vectors
 
-    async def _semantic_array(self, index: _ToolIndex, query: str) -> Matrix | None:
-        vectors = await self._ready_vectors(index)
+    async def _semantic_array(self, index: _ToolIndex, query: str,
+                              state: _CallState | None) -> Matrix | None:
+        vectors = await self._ready_vectors(index, state)
         if vectors is None:
             return None
         query_vector = await self.embeddings.embed_query(query)
         if query_vector is None:
-            self._note_fallback("keyword")
+            _note(state, "keyword")
             return None
         return index.semantic(query_vector)
 
-    @staticmethod
-    def _note_fallback(reason: str) -> None:
-        state = _call.get()
-        if state is not None:
-            state.fallback = reason
+
+def _note(state: _CallState | None, reason: str) -> None:
+    if state is not None:
+        state.note_fallback(reason)
+
+
+class Scorer:
+    """What a strategy of an older shape gets to call back for scores, for one ``select``
+    call: ``rank``, ``keyword_scores``, ``semantic_scores``, ``classify_domain`` and victor-ai's
+    ``_semantic_selection`` / ``_keyword_selection`` / ``_hybrid_selection``. It notes the
+    scores it hands out and any keyword fallback in that call's state; other attributes are
+    the coordinator's."""
+
+    def __init__(self, coordinator: ToolSelectionCoordinator, state: _CallState | None) -> None:
+        self._coordinator = coordinator
+        self._state = state
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._coordinator, name)
+
+    async def rank(self, query: str, tools: list[ToolSpec], method: str = "hybrid",
+                   max_tools: int | None = None, alpha: float | None = None) -> list[ScoredTool]:
+        return await self._coordinator._rank(query, list(tools), method, max_tools, alpha,
+                                             self._state)
+
+    async def keyword_scores(self, query: str, tools: list[ToolSpec]) -> list[float]:
+        return await self._coordinator.keyword_scores(query, tools)
+
+    async def semantic_scores(self, query: str, tools: list[ToolSpec]) -> list[float] | None:
+        return await self._coordinator._semantic_scores(query, tools, self._state)
+
+    async def classify_domain(self, query: str, tools: list[ToolSpec]) -> str | None:
+        return await self._coordinator._classify_domain(query, tools, self._state)
+
+    async def _semantic_selection(self, query: str, tools: list[ToolSpec]) -> list[ToolSpec]:
+        return [s.spec for s in await self.rank(query, list(tools), "semantic")]
+
+    async def _keyword_selection(self, query: str, tools: list[ToolSpec]) -> list[ToolSpec]:
+        return [s.spec for s in await self.rank(query, list(tools), "keyword")]
+
+    async def _hybrid_selection(self, query: str, tools: list[ToolSpec]) -> list[ToolSpec]:
+        return [s.spec for s in await self.rank(query, list(tools), "hybrid")]
 
 
 _VIEWS = 3
@@ -408,3 +464,19 @@ _BUILTIN_NAMES = frozenset({"keyword", "semantic", "hybrid", "cost_aware", "doma
 
 def inspect_has(obj: object, method: str) -> bool:
     return callable(getattr(obj, method, None))
+
+
+def strategy_shape(impl: object) -> str:
+    """Which of ``choose``, ``select_tools`` and ``select`` to call: the one the most derived
+    class defines (a plugin subclassing a built-in and overriding ``select`` gets its
+    ``select``), ``choose`` first among those one class defines."""
+    shapes = ("choose", "select_tools", "select")
+    for cls in type(impl).__mro__:
+        for name in shapes:
+            if name in vars(cls) and inspect_has(impl, name):
+                return name
+    return next((name for name in shapes if inspect_has(impl, name)), "select")
+
+
+__all__ = ["FALLBACK_STRATEGY", "ScoredTool", "Scorer", "SelectionRequest", "SelectionResult",
+           "ToolSelectionCoordinator", "tool_views"]

@@ -1,15 +1,18 @@
 """Tenancy: tenant config and prompts from the store, and A/B tests over sessions.
 
-``install_tenancy(orchestrator, settings)`` is what ``AgentOrchestrator.start()`` calls once the
-store is open: it seeds ``tenants:`` into the store and adds ``TenantConfigProvider``,
-``ABTestConfigProvider`` (when ``ab_test:`` is set) and ``TenantPromptContributor`` to the
-orchestrator's coordinators. Visibility (who may see which session) is the request scope's
-job (``victor_server.scope``), set by the auth middleware.
+``Tenancy`` is one of the parts an ``AgentOrchestrator`` is built with (its ``tenancy``
+argument; the default reads ``tenants:`` and ``ab_test:`` from the config). Once the store is
+open, ``start()`` asks it to seed ``tenants:`` into the store and for the sources it
+contributes: ``TenantConfigProvider`` and ``ABTestConfigProvider`` (when there is an
+experiment) as config sources, ``TenantPromptContributor`` in every prompt coordinator the
+orchestrator builds. Nothing here reaches into the orchestrator. Visibility (who may see which
+session) is the request scope's job (``victor_server.scope``), set by the auth middleware.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from victor_server.tenancy.ab_test import ABTestConfigProvider, Experiment
 from victor_server.tenancy.tenants import (
@@ -18,24 +21,51 @@ from victor_server.tenancy.tenants import (
     seed_tenants,
 )
 
+if TYPE_CHECKING:
+    from victor_server.store import Store
 
-async def install_tenancy(orchestrator: Any, settings: Any) -> None:
-    await seed_tenants(orchestrator.store, getattr(settings, "tenants", None) or {})
-    present = {getattr(p, "name", None) for p in orchestrator.config.providers}
-    if "tenant" not in present:
-        orchestrator.config.add_provider(TenantConfigProvider(orchestrator.store))
-    experiment = Experiment.from_config(getattr(settings, "ab_test", None))
-    if experiment is not None:  # the summary names what each variant sets
-        orchestrator.analytics.variant_settings = {
-            name: experiment.settings_of(name) for name in experiment.variants}
-    if experiment is not None and "ab_test" not in present:
-        orchestrator.config.add_provider(
-            ABTestConfigProvider(orchestrator.store, experiment, orchestrator.analytics))
-    prompts = orchestrator.prompts
-    if prompts is not None and not any(getattr(c, "name", None) == "tenant_prompt"
-                                       for c in prompts.contributors):
-        prompts.add_contributor(TenantPromptContributor(orchestrator.store))
+_FROM_CONFIG: Any = object()
 
 
-__all__ = ["ABTestConfigProvider", "Experiment", "TenantConfigProvider",
-           "TenantPromptContributor", "install_tenancy", "seed_tenants"]
+class Tenancy:
+    """Tenant rows and the A/B experiment, from the arguments or else from the config.
+
+    ``Tenancy()`` takes ``tenants:`` and ``ab_test:`` from the settings the orchestrator
+    resolves at start; ``Tenancy(tenants={...}, ab_test={...})`` fixes them (``ab_test=None``:
+    no experiment, whatever the config says)."""
+
+    def __init__(self, tenants: Mapping[str, Any] | None = _FROM_CONFIG,
+                 ab_test: Any = _FROM_CONFIG) -> None:
+        self._tenants = tenants
+        self._ab_test = ab_test
+
+    def _tenants_in(self, settings: Any) -> Mapping[str, Any]:
+        if self._tenants is _FROM_CONFIG:
+            return getattr(settings, "tenants", None) or {}
+        return self._tenants or {}
+
+    def experiment(self, settings: Any) -> Experiment | None:
+        raw = getattr(settings, "ab_test", None) if self._ab_test is _FROM_CONFIG \
+            else self._ab_test
+        return Experiment.from_config(raw)
+
+    async def seed(self, store: Store, settings: Any) -> list[str]:
+        """Write the tenants into the store (rows that differ only); returns their names."""
+        return await seed_tenants(store, self._tenants_in(settings))
+
+    def config_providers(self, store: Store, settings: Any, analytics: Any = None) -> list[Any]:
+        """The config sources: tenant rows, then the A/B variant when there is an experiment
+        (its assignments are recorded through ``analytics``)."""
+        providers: list[Any] = [TenantConfigProvider(store)]
+        experiment = self.experiment(settings)
+        if experiment is not None:
+            providers.append(ABTestConfigProvider(store, experiment, analytics))
+        return providers
+
+    def prompt_contributors(self, store: Store) -> list[Any]:
+        """The prompt contributors: the tenant's template."""
+        return [TenantPromptContributor(store)]
+
+
+__all__ = ["ABTestConfigProvider", "Experiment", "Tenancy", "TenantConfigProvider",
+           "TenantPromptContributor", "seed_tenants"]
