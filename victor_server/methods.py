@@ -1,8 +1,91 @@
-"""The custom JSON-RPC methods of the LSP face, importable without the core."""
+"""The method table: every protocol method once, read by all three faces.
 
-LSP_METHODS = (
-    "victor/chat", "victor/selectTools", "victor/compactContext", "victor/getContext",
-    "victor/buildPrompt", "victor/getConfig", "victor/session/create", "victor/session/list",
-    "victor/session/get", "victor/session/delete", "victor/session/search",
-    "victor/analytics/summary",
+A row names the method (``victor/...``, the LSP method and the base of every other name), the
+core function that serves it (``victor_server.service``), its params and result models
+(``victor_server.api_models``), and where each face shows it:
+
+* LSP: every row is a request ``victor/...``; ``lsp_command`` also makes it a
+  ``workspace/executeCommand`` command;
+* MCP: ``mcp_tool`` makes it a tool of that name, its input schema from the params model and
+  its output schema from the result model (snake_case), ``mcp_hint`` says whether it changes
+  anything; ``description`` is the tool's description;
+* ACP: ``acp`` makes it an extension method ``_victor/...`` (the ACP name with its ``_``).
+
+Adding a method to every face is a core function, its models, and a row here. Importable
+without the core: the faces read it before the orchestrator is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from victor_server import api_models as m
+from victor_server import service
+
+Hint = Literal["read_only", "changes", "agent"]
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    handler: Callable[..., Awaitable[m.Result]]
+    params: type[m.Params]
+    result: type[m.Result]
+    description: str
+    mcp_tool: str | None = None
+    mcp_hint: Hint = "read_only"
+    lsp_command: str | None = None
+    acp: bool = False
+    streams: bool = False  # takes on_delta, on_tool and the face's per-turn extras
+
+
+TABLE: tuple[Method, ...] = (
+    Method("victor/chat", service.chat, m.ChatParams, m.ChatResult,
+           "Run one agent turn (model + tools) in a stored session and return the answer.",
+           mcp_tool="chat", mcp_hint="agent", lsp_command="victor.chat", streams=True),
+    Method("victor/selectTools", service.select_tools, m.SelectToolsParams, m.SelectToolsResult,
+           "Rank the tools the agent would offer the model for this query.",
+           mcp_tool="select_tools", lsp_command="victor.selectTools"),
+    Method("victor/compactContext", service.compact_context, m.CompactContextParams,
+           m.CompactContextResult,
+           "Compact a session's context now; returns the size before and after.",
+           mcp_tool="compact_context", mcp_hint="changes", lsp_command="victor.compactContext"),
+    Method("victor/getContext", service.get_context, m.SessionParams, m.GetContextResult,
+           "The messages the next turn of this session would send, and their token count.",
+           mcp_tool="get_context"),
+    Method("victor/buildPrompt", service.build_prompt, m.BuildPromptParams,
+           m.BuildPromptResult,
+           "Build the system prompt for a context; lists each contributor's part.",
+           mcp_tool="build_prompt", lsp_command="victor.buildPrompt"),
+    Method("victor/getConfig", service.get_config, m.OptionalSessionParams, m.ConfigResult,
+           "The resolved config and the source of each key."),
+    Method("victor/session/create", service.create_session, m.CreateSessionParams, m.Session,
+           "Create a stored session."),
+    Method("victor/session/list", service.list_sessions, m.ListSessionsParams, m.SessionList,
+           "Stored sessions, most recently updated first.", mcp_tool="list_sessions"),
+    Method("victor/session/get", service.get_session, m.SessionParams, m.SessionWithMessages,
+           "A stored session with its messages.", mcp_tool="get_session"),
+    Method("victor/session/delete", service.delete_session, m.SessionParams, m.Deleted,
+           "Delete a stored session."),
+    Method("victor/session/search", service.search_sessions, m.SearchParams, m.SearchResults,
+           "Full-text search of the stored messages."),
+    Method("victor/analytics/summary", service.analytics_summary, m.SummaryParams,
+           m.AnalyticsSummary,
+           "Counts of analytics events, tokens and tool calls (one session or all).",
+           mcp_tool="analytics_summary", lsp_command="victor.analyticsSummary"),
 )
+
+BY_NAME: dict[str, Method] = {method.name: method for method in TABLE}
+
+# The LSP face's custom requests, in table order.
+LSP_METHODS: tuple[str, ...] = tuple(BY_NAME)
+
+
+def lookup(name: str) -> Method | None:
+    return BY_NAME.get(name)
+
+
+__all__ = ["BY_NAME", "LSP_METHODS", "TABLE", "Hint", "Method", "lookup"]
+
