@@ -335,3 +335,20 @@ class AnalyticsSummary(Result):
     models: dict[str, dict[str, int]] | None = omitted()
     cost: CostEstimate | None = omitted()
     variants: dict[str, Any] | None = omitted()  # A/B arms: sessions, tokens, errors, latencyMs
+
+
+class AgentTool(Result):
+    name: str
+    description: str
+    source: str  # "builtin", "plugin", or the MCP server's name
+    domain: str
+    cost_tier: str
+    writes: bool  # writes files or runs commands
+    # what a call does under tools.approvals: allow, ask, deny, or per_command (bash's rules)
+    approval: str
+    rule: str  # the config key that decides it
+
+
+class ToolList(Result):
+    tools: list[AgentTool]  # the tools the model may be offered, by name
+    disabled: list[str]  # names disabled in config (never offered, never run)

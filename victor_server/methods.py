@@ -75,6 +75,11 @@ TABLE: tuple[Method, ...] = (
            m.AnalyticsSummary,
            "Counts of analytics events, tokens and tool calls (one session or all).",
            mcp_tool="analytics_summary", lsp_command="victor.analyticsSummary"),
+    Method("victor/tools/list", service.list_tools, m.OptionalSessionParams, m.ToolList,
+           "The tools the agent can use here: where each comes from, whether it writes, and "
+           "whether a call runs, is asked about or is denied (tools.approvals, with the "
+           "deciding key); and the names disabled in config.",
+           mcp_tool="list_tools", acp=True),
 )
 
 BY_NAME: dict[str, Method] = {method.name: method for method in TABLE}

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from victor_server.api_models import (
+    AgentTool,
     AnalyticsSummary,
     BuildPromptParams,
     BuildPromptResult,
@@ -39,6 +40,7 @@ from victor_server.api_models import (
     SessionParams,
     SessionWithMessages,
     SummaryParams,
+    ToolList,
 )
 
 if TYPE_CHECKING:
@@ -130,3 +132,33 @@ async def analytics_summary(o: AgentOrchestrator, p: SummaryParams,
                             scope: RequestScope) -> AnalyticsSummary:
     return AnalyticsSummary.model_validate(
         await o.analytics_summary(p.session_id, p.since, scope))
+
+
+async def list_tools(o: AgentOrchestrator, p: OptionalSessionParams,
+                     scope: RequestScope) -> ToolList:
+    from victor_server.tools.approval_policy import (
+        ASK,
+        ApprovalConfigError,
+        ApprovalPolicy,
+        CommandRules,
+    )
+
+    settings = (await o.get_config(p.session_id, scope)).settings
+    try:
+        policy = ApprovalPolicy(settings.tools.get("approvals"))
+    except ApprovalConfigError:  # a broken policy asks about every call (as the turn does)
+        policy = ApprovalPolicy({"*": ASK})
+    assert o.tools is not None
+    tools = []
+    for spec in sorted(await o.tools.specs(), key=lambda s: s.name):
+        if isinstance(policy.tools.get(spec.name), CommandRules):
+            approval, rule = "per_command", f"tools.approvals.{spec.name}"
+        else:
+            verdict = policy.decide(spec, {})
+            approval, rule = verdict.decision, verdict.rule
+        tools.append(AgentTool(name=spec.name, description=spec.description,
+                               source=spec.source, domain=spec.domain,
+                               cost_tier=spec.cost_tier, writes=spec.writes,
+                               approval=approval, rule=rule))
+    disabled = set(o.tools.disabled) | set(settings.tools.get("disabled") or [])
+    return ToolList(tools=tools, disabled=sorted(disabled))
