@@ -1,8 +1,9 @@
 """The MCP face (``victor-server mcp``) on the ``mcp`` 2.x SDK's ``MCPServer``: a thin translation.
 
 Every tool, resource and prompt is one ``Application.call`` to the same ``victor/*`` method the
-LSP face serves; this module only renames keys (``mcp_schemas``) and maps
-errors. Tools take snake_case arguments, which the core's params models accept as they are.
+LSP face serves. The tools are the method table's rows with an MCP name: their arguments are the
+params model's fields, their output the result model in snake_case (``mcp_schemas``); errors
+are the face kit's ``wire_error``. The params models accept snake_case as it is.
 
 * Errors: a ``VictorError`` from a tool becomes an ``isError`` result whose text names the error
   code (``error -32001: session not found: x``); from a resource, a JSON-RPC error with that code.
