@@ -62,14 +62,6 @@ class AppHolder:
         self.factory = factory
         self._task: asyncio.Task[Any] | None = None
 
-    @property
-    def app(self) -> Any:
-        """The application if it is built, else None (never starts a build)."""
-        task = self._task
-        if task is None or not task.done() or task.cancelled() or task.exception() is not None:
-            return None
-        return task.result()
-
     def start(self, factory: AppFactory | None = None) -> None:
         """Begin building now (in the background) unless a build is under way or done."""
         if factory is not None:
