@@ -45,9 +45,9 @@ class Application:
         method = lookup(call.method)
         if method is None:
             raise MethodNotFound(f"unknown method: {call.method}")
-        params = validate_params(method.params, call.params)
+        params = validate_params(method.params_model, call.params)
         extra = call.extra if method.streams else {}
-        result = await method.handler(self.orchestrator, params, call.scope, **extra)
+        result = await method.function(self.orchestrator, params, call.scope, **extra)
         return result.render("camel")
 
     async def call(self, method: str, params: Any, credentials: dict[str, Any] | None = None,

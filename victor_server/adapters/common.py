@@ -160,4 +160,4 @@ def render(method: str, value: Any, case: str) -> Any:
     row = lookup(method)
     if row is None or not isinstance(value, dict):
         return value
-    return row.result.model_validate(value).render("snake")
+    return row.result_model.model_validate(value).render("snake")

@@ -253,7 +253,7 @@ def tool_function(bridge: Bridge, method: Method) -> Callable[..., Awaitable[Any
         return result
 
     parameters = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
-    for name, field in method.params.model_fields.items():
+    for name, field in method.params_model.model_fields.items():
         mcp_type = next((x for x in field.metadata if isinstance(x, McpType)), None)
         annotation = mcp_type.annotation if mcp_type is not None else field.annotation
         metadata = [x for x in field.metadata if not isinstance(x, McpType)]
@@ -264,7 +264,7 @@ def tool_function(bridge: Bridge, method: Method) -> Callable[..., Awaitable[Any
         default = inspect.Parameter.empty if field.is_required() else field.default
         parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
                                             default=default, annotation=annotation))
-    output = snake_model(method.result)
+    output = snake_model(method.result_model)
     tool.__signature__ = inspect.Signature(parameters, return_annotation=output)  # type: ignore[attr-defined]
     tool.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": output}
     tool.__name__ = method.mcp_tool or method.name
