@@ -20,7 +20,7 @@ from fake_anthropic import FakeAnthropic, text, tool_use
 from lsp_harness import VictorClient, lsp_server
 from server_env import server_env
 
-from victor_server.adapters.params import plain
+from victor_server.api_models import plain
 
 CONFIG = """\
 tools:

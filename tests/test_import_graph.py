@@ -128,9 +128,11 @@ def test_victor_server_has_no_import_cycles() -> None:
         "\n".join(describe(c, graph) for c in found)
 
 
-# What serves a protocol or a command line: the only modules that may import the orchestrator.
-# The analytics dashboard is a command of its own (an HTTP server over the store).
+# What serves a protocol, a command line or the Python API (``victor_server.api``, the
+# coordinator-style names for programs that embed the server): the only modules that may import
+# the orchestrator. The analytics dashboard is a command of its own (an HTTP server over the store).
 FACES = ("victor_server.adapters", "victor_server.app", "victor_server.service",
+         "victor_server.api", "victor_server.methods",
          "victor_server.commands", "victor_server.cli", "victor_server.__main__",
          "victor_server.analytics.dashboard")
 ABOVE_THE_PARTS = ("victor_server.orchestrator", "victor_server.chat", *FACES)

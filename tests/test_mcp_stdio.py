@@ -14,7 +14,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_face_harness import error_text, mcp_client, structured
 
 TOOLS = {"chat", "select_tools", "compact_context", "get_context", "build_prompt",
-         "list_sessions", "get_session", "analytics_summary"}
+         "list_sessions", "get_session", "analytics_summary", "list_tools"}
 SCRIPTED = {"VICTOR_PROVIDER": "scripted"}
 
 

@@ -1,5 +1,15 @@
-"""The application a face serves: orchestrator + method table + middleware, built from the
-command line's workspace, config and database."""
+"""The application a face serves, built from the command line's workspace, config and database.
+
+Who owns what:
+
+* ``Application`` (here): one route for every face's request: the middleware chain, then the
+  method table (``victor_server.methods``): params validated by the row's model, its core
+  function (``victor_server.service``) called with the orchestrator. The chain sees and returns
+  camelCase JSON, the contract middleware is written against; a bug becomes -32603 here.
+* ``AgentOrchestrator``: the agent itself (sessions, turns, tools, context, prompts, config,
+  analytics, the store), with no knowledge of protocols.
+* the faces (``victor_server.adapters``): their protocol, through ``adapters.common``.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +19,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from victor_server.errors import StoreUnavailable, VictorError
+from victor_server.api_models import validate_params
+from victor_server.errors import MethodNotFound, StoreUnavailable, VictorError
+from victor_server.methods import lookup
 from victor_server.middleware.chain import CallNext, MethodCall, Middleware, build_chain
 from victor_server.orchestrator import AgentOrchestrator
 from victor_server.scope import DEFAULT_SCOPE
-from victor_server.service import VictorService
 from victor_server.store.factory import is_postgres_url, make_store
 
 logger = logging.getLogger(__name__)
@@ -24,13 +35,20 @@ class Application:
                  middlewares: list[Middleware] | None = None,
                  credentials: dict[str, Any] | None = None) -> None:
         self.orchestrator = orchestrator
-        self.service = VictorService(orchestrator)
         self.face = face
         self.credentials = credentials or {}
         self._chain: CallNext = build_chain(list(middlewares or []), self._endpoint)
 
     async def _endpoint(self, call: MethodCall) -> Any:
-        return await self.service.call(call.method, call.params, call.scope, **call.extra)
+        """The end of the chain: the method's row, its params, its core function; the typed
+        result as camelCase JSON."""
+        method = lookup(call.method)
+        if method is None:
+            raise MethodNotFound(f"unknown method: {call.method}")
+        params = validate_params(method.params_model, call.params)
+        extra = call.extra if method.streams else {}
+        result = await method.function(self.orchestrator, params, call.scope, **extra)
+        return result.render("camel")
 
     async def call(self, method: str, params: Any, credentials: dict[str, Any] | None = None,
                    **extra: Any) -> Any:

@@ -197,14 +197,12 @@ def run_lsp(args: argparse.Namespace) -> int:
     from victor_server.adapters.lsp import create_server
 
     async def factory(root: Path | None, init_options: dict[str, Any]) -> Any:
-        # imported here: the core loads after `initialize` has been answered
-        from victor_server.app import build_application
+        # the core loads after `initialize` has been answered
+        from victor_server.adapters.common import build_app, credentials
 
         workspace = args.workspace if args.workspace_explicit or root is None else root
-        credentials = {}
-        if init_options.get("authToken"):
-            credentials["auth_token"] = init_options["authToken"]
-        return await build_application("lsp", workspace, args.config, args.db, credentials)
+        return await build_app("lsp", workspace, args.config, args.db,
+                               credentials(init_options.get("authToken")))
 
     from victor_server.adapters.stdio_claim import claim_stdout
 

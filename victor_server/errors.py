@@ -10,8 +10,10 @@
     ├── StoreUnavailable    -32005   ``data.reason``
     └── RequestCancelled    -32800
 
-Every face turns these into its own error shape in one place (``to_error_payload``), so a
-feature raises once and each protocol reports the same code.
+A feature raises once; the faces decide what a client is told in one place
+(``victor_server.adapters.common.wire_error``: code, message and data), so each protocol
+reports the same code (ACP keeps ours in ``data.victorCode`` where its own codes differ).
+``to_error_payload`` is that answer as a JSON-RPC error object.
 """
 
 from __future__ import annotations

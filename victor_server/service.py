@@ -1,139 +1,164 @@
-"""The method table every face serves: validated params in, JSON-ready results out.
+"""The core function behind each protocol method: validated params in, a typed result out.
 
-``VictorService.call(method, params, ...)`` is the one route from a protocol method to the
-orchestrator, so LSP, MCP and ACP share validation, scoping and result shapes
-(MCP renames keys to snake_case at its edge). Middleware wraps ``call``.
+Each function takes the orchestrator, the method's params model (``api_models``) and the
+caller's ``RequestScope``, and returns the method's result model; it knows no wire case. The
+method table (``victor_server.methods``) names which function serves which method, and each
+face renders the result in its own case.
+
+Kept light: the orchestrator and chat types are only imported for type checking, so the faces
+can read the table before the core is loaded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from victor_server.adapters.params import (
+from victor_server.api_models import (
+    AgentTool,
+    AnalyticsSummary,
     BuildPromptParams,
+    BuildPromptResult,
     ChatParams,
+    ChatResult,
     CompactContextParams,
+    CompactContextResult,
+    ConfigResult,
+    ContextSize,
+    Contribution,
     CreateSessionParams,
+    Deleted,
+    GetContextResult,
     ListSessionsParams,
     OptionalSessionParams,
     SearchParams,
+    SearchResults,
+    SelectedTool,
     SelectToolsParams,
+    SelectToolsResult,
+    Session,
+    SessionList,
     SessionParams,
+    SessionWithMessages,
     SummaryParams,
-    validate_params,
+    ToolList,
 )
-from victor_server.chat import DeltaCallback, ToolCallback
-from victor_server.errors import MethodNotFound
-from victor_server.methods import LSP_METHODS
-from victor_server.orchestrator import AgentOrchestrator
-from victor_server.scope import DEFAULT_SCOPE, RequestScope
 
-Handler = Callable[..., Awaitable[Any]]
+if TYPE_CHECKING:
+    from victor_server.chat import DeltaCallback, ToolCallback
+    from victor_server.orchestrator import AgentOrchestrator
+    from victor_server.scope import RequestScope
 
 
-class VictorService:
-    METHODS = LSP_METHODS
+async def chat(o: AgentOrchestrator, p: ChatParams, scope: RequestScope,
+               on_delta: DeltaCallback | None = None, on_tool: ToolCallback | None = None,
+               **extra: Any) -> ChatResult:
+    result = await o.chat(p.message, p.session_id, p.context, pin=p.pin,
+                          on_delta=on_delta if p.stream else None, on_tool=on_tool,
+                          scope=scope, **extra)
+    return ChatResult.model_validate(result.to_json())
 
-    def __init__(self, orchestrator: AgentOrchestrator) -> None:
-        self.o = orchestrator
-        self._table: dict[str, Handler] = {
-            "victor/chat": self.chat, "victor/selectTools": self.select_tools,
-            "victor/compactContext": self.compact_context,
-            "victor/getContext": self.get_context, "victor/buildPrompt": self.build_prompt,
-            "victor/getConfig": self.get_config, "victor/session/create": self.create_session,
-            "victor/session/list": self.list_sessions, "victor/session/get": self.get_session,
-            "victor/session/delete": self.delete_session,
-            "victor/session/search": self.search_sessions,
-            "victor/analytics/summary": self.analytics_summary,
-        }
 
-    async def call(self, method: str, params: Any, scope: RequestScope = DEFAULT_SCOPE,
-                   on_delta: DeltaCallback | None = None, on_tool: ToolCallback | None = None,
-                   **extra: Any) -> Any:
-        handler = self._table.get(method)
-        if handler is None:
-            raise MethodNotFound(f"unknown method: {method}")
-        if method == "victor/chat":
-            return await handler(params, scope, on_delta=on_delta, on_tool=on_tool, **extra)
-        return await handler(params, scope)
+async def select_tools(o: AgentOrchestrator, p: SelectToolsParams,
+                       scope: RequestScope) -> SelectToolsResult:
+    result = await o.select_tools(p.query, p.max_tools, p.strategy, p.session_id, scope)
+    return SelectToolsResult(strategy=result.strategy, tools=[
+        SelectedTool(name=s.spec.name, description=s.spec.description,
+                     score=round(float(s.score), 6), cost_tier=s.spec.cost_tier,
+                     domain=s.spec.domain) for s in result.tools],
+        fallback=result.fallback)
 
-    async def chat(self, raw: Any, scope: RequestScope, on_delta: DeltaCallback | None = None,
-                   on_tool: ToolCallback | None = None, **extra: Any) -> dict[str, Any]:
-        p = validate_params(ChatParams, raw)
-        result = await self.o.chat(p.message, p.session_id, p.context, pin=p.pin,
-                                   on_delta=on_delta if p.stream else None, on_tool=on_tool,
-                                   scope=scope, **extra)
-        return result.to_json()
 
-    async def select_tools(self, raw: Any, scope: RequestScope) -> dict[str, Any]:
-        p = validate_params(SelectToolsParams, raw)
-        result = await self.o.select_tools(p.query, p.max_tools, p.strategy, p.session_id,
-                                           scope)
-        return {"strategy": result.strategy, "tools": [
-            {"name": s.spec.name, "description": s.spec.description,
-             "score": round(float(s.score), 6), "costTier": s.spec.cost_tier,
-             "domain": s.spec.domain} for s in result.tools],
-            # why the ranking is by keyword when the strategy asked for embeddings, else None
-            "fallback": result.fallback}
+async def compact_context(o: AgentOrchestrator, p: CompactContextParams,
+                          scope: RequestScope) -> CompactContextResult:
+    r = await o.compact_context(p.session_id, p.strategy, p.target_ratio, scope)
+    return CompactContextResult(
+        strategy=r.strategy,
+        before=ContextSize(messages=r.before_messages, tokens=r.before_tokens),
+        after=ContextSize(messages=r.after_messages, tokens=r.after_tokens),
+        ran=r.ran, fallback=r.fallback, note=r.note or None)
 
-    async def compact_context(self, raw: Any, scope: RequestScope) -> dict[str, Any]:
-        p = validate_params(CompactContextParams, raw)
-        r = await self.o.compact_context(p.session_id, p.strategy, p.target_ratio, scope)
-        result: dict[str, Any] = {
-            "strategy": r.strategy,
-            "before": {"messages": r.before_messages, "tokens": r.before_tokens},
-            "after": {"messages": r.after_messages, "tokens": r.after_tokens},
-            # which strategy's output was used, and why the fallback ran if it did
-            "ran": r.ran, "fallback": r.fallback}
-        if r.note:
-            result["note"] = r.note
-        return result
 
-    async def get_context(self, raw: Any, scope: RequestScope) -> dict[str, Any]:
-        p = validate_params(SessionParams, raw)
-        return await self.o.get_context(p.session_id, scope)
+async def get_context(o: AgentOrchestrator, p: SessionParams,
+                      scope: RequestScope) -> GetContextResult:
+    return GetContextResult.model_validate(await o.get_context(p.session_id, scope))
 
-    async def build_prompt(self, raw: Any, scope: RequestScope) -> dict[str, Any]:
-        p = validate_params(BuildPromptParams, raw)
-        sid = None
-        if p.session_id:
-            sid = (await self.o.visible_session(p.session_id, scope)).session_id
-        built = await self.o.build_prompt(p.context, sid, scope=scope)
-        return {"systemPrompt": built.system_prompt,
-                "contributions": [c.to_json() for c in built.contributions]}
 
-    async def get_config(self, raw: Any, scope: RequestScope) -> dict[str, Any]:
-        p = validate_params(OptionalSessionParams, raw)
-        resolved = await self.o.get_config(p.session_id, scope)
-        result: dict[str, Any] = {"config": resolved.public_config(), "sources": resolved.sources}
-        if resolved.errors:
-            result["errors"] = resolved.errors
-        return result
+async def build_prompt(o: AgentOrchestrator, p: BuildPromptParams,
+                       scope: RequestScope) -> BuildPromptResult:
+    sid = None
+    if p.session_id:
+        sid = (await o.visible_session(p.session_id, scope)).session_id
+    built = await o.build_prompt(p.context, sid, scope=scope)
+    return BuildPromptResult(system_prompt=built.system_prompt, contributions=[
+        Contribution.model_validate(c.to_json()) for c in built.contributions])
 
-    async def create_session(self, raw: Any, scope: RequestScope) -> dict[str, Any]:
-        p = validate_params(CreateSessionParams, raw)
-        row = await self.o.create_session(p.session_id, p.tenant_id, p.title, scope)
-        return row.to_json()
 
-    async def list_sessions(self, raw: Any, scope: RequestScope) -> dict[str, Any]:
-        p = validate_params(ListSessionsParams, raw)
-        return await self.o.list_sessions(p.tenant_id, p.limit, p.cursor, scope)
+async def get_config(o: AgentOrchestrator, p: OptionalSessionParams,
+                     scope: RequestScope) -> ConfigResult:
+    resolved = await o.get_config(p.session_id, scope)
+    return ConfigResult(config=resolved.public_config(), sources=resolved.sources,
+                        errors=resolved.errors or None)
 
-    async def get_session(self, raw: Any, scope: RequestScope) -> dict[str, Any]:
-        p = validate_params(SessionParams, raw)
-        return await self.o.get_session(p.session_id, scope)
 
-    async def delete_session(self, raw: Any, scope: RequestScope) -> dict[str, Any]:
-        p = validate_params(SessionParams, raw)
-        return {"deleted": await self.o.delete_session(p.session_id, scope)}
+async def create_session(o: AgentOrchestrator, p: CreateSessionParams,
+                         scope: RequestScope) -> Session:
+    row = await o.create_session(p.session_id, p.tenant_id, p.title, scope)
+    return Session.model_validate(row.to_json())
 
-    async def search_sessions(self, raw: Any, scope: RequestScope) -> dict[str, Any]:
-        p = validate_params(SearchParams, raw)
-        hits = await self.o.store.search_messages(
-            p.query, scope.tenant_id, all_tenants=not scope.authenticated, limit=p.limit)
-        return {"results": hits}
 
-    async def analytics_summary(self, raw: Any, scope: RequestScope) -> dict[str, Any]:
-        p = validate_params(SummaryParams, raw)
-        return await self.o.analytics_summary(p.session_id, p.since, scope)
+async def list_sessions(o: AgentOrchestrator, p: ListSessionsParams,
+                        scope: RequestScope) -> SessionList:
+    return SessionList.model_validate(
+        await o.list_sessions(p.tenant_id, p.limit, p.cursor, scope))
+
+
+async def get_session(o: AgentOrchestrator, p: SessionParams,
+                      scope: RequestScope) -> SessionWithMessages:
+    return SessionWithMessages.model_validate(await o.get_session(p.session_id, scope))
+
+
+async def delete_session(o: AgentOrchestrator, p: SessionParams, scope: RequestScope) -> Deleted:
+    return Deleted(deleted=await o.delete_session(p.session_id, scope))
+
+
+async def search_sessions(o: AgentOrchestrator, p: SearchParams,
+                          scope: RequestScope) -> SearchResults:
+    hits = await o.store.search_messages(
+        p.query, scope.tenant_id, all_tenants=not scope.authenticated, limit=p.limit)
+    return SearchResults(results=hits)
+
+
+async def analytics_summary(o: AgentOrchestrator, p: SummaryParams,
+                            scope: RequestScope) -> AnalyticsSummary:
+    return AnalyticsSummary.model_validate(
+        await o.analytics_summary(p.session_id, p.since, scope))
+
+
+async def list_tools(o: AgentOrchestrator, p: OptionalSessionParams,
+                     scope: RequestScope) -> ToolList:
+    from victor_server.tools.approval_policy import (
+        ASK,
+        ApprovalConfigError,
+        ApprovalPolicy,
+        CommandRules,
+    )
+
+    settings = (await o.get_config(p.session_id, scope)).settings
+    try:
+        policy = ApprovalPolicy(settings.tools.get("approvals"))
+    except ApprovalConfigError:  # a broken policy asks about every call (as the turn does)
+        policy = ApprovalPolicy({"*": ASK})
+    assert o.tools is not None
+    tools = []
+    for spec in sorted(await o.tools.specs(), key=lambda s: s.name):
+        if isinstance(policy.tools.get(spec.name), CommandRules):
+            approval, rule = "per_command", f"tools.approvals.{spec.name}"
+        else:
+            verdict = policy.decide(spec, {})
+            approval, rule = verdict.decision, verdict.rule
+        tools.append(AgentTool(name=spec.name, description=spec.description,
+                               source=spec.source, domain=spec.domain,
+                               cost_tier=spec.cost_tier, writes=spec.writes,
+                               approval=approval, rule=rule))
+    disabled = set(o.tools.disabled) | set(settings.tools.get("disabled") or [])
+    return ToolList(tools=tools, disabled=sorted(disabled))

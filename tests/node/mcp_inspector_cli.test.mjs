@@ -25,7 +25,7 @@ async function inspect(...methodArgs) {
 test("inspector --cli lists the tools", async () => {
   const { tools } = await inspect("--method", "tools/list");
   assert.ok(tools.some((t) => t.name === "select_tools" && t.outputSchema));
-  assert.equal(tools.length, 8);
+  assert.equal(tools.length, 9);  // list_tools included
 });
 
 test("inspector --cli calls select_tools", async () => {

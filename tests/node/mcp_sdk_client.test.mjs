@@ -26,11 +26,11 @@ before(async () => {
 
 after(async () => { await client?.close(); });
 
-test("lists the eight tools, each with an output schema", async () => {
+test("lists the nine tools, each with an output schema", async () => {
   const { tools } = await client.listTools();
   const names = tools.map((t) => t.name).sort();
   assert.deepEqual(names, ["analytics_summary", "build_prompt", "chat", "compact_context",
-    "get_context", "get_session", "list_sessions", "select_tools"]);
+    "get_context", "get_session", "list_sessions", "list_tools", "select_tools"]);
   for (const tool of tools) assert.equal(tool.outputSchema?.type, "object", tool.name);
 });
 

@@ -14,7 +14,7 @@ from pytest_lsp.client import register_lsp_features
 from server_env import server_env
 
 from victor_server.adapters.lsp import raw_params_converter
-from victor_server.adapters.params import plain as _plain
+from victor_server.api_models import plain as _plain
 
 SERVER = [sys.executable, "-m", "victor_server", "lsp"]
 

@@ -20,6 +20,7 @@ ACP                     core (``Application.call``)
                         writes included, in the response's ``usage``
 ``session/cancel``      cancels the task running the chat (stopReason "cancelled")
 ``set_config_option``   per-session config override (``model``)
+``_victor/...``         the method table's rows marked ``acp`` (extension methods)
 ======================  ==========================================================
 
 The application (orchestrator, store, middleware) is built once per process: eagerly at
@@ -34,9 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime
-import importlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,12 +57,14 @@ from victor_server.adapters.acp_updates import (
     tool_running,
     tool_started,
 )
-from victor_server.errors import (
-    ProviderUnavailable,
-    SessionNotFound,
-    Unauthorized,
-    VictorError,
+from victor_server.adapters.common import (
+    ACP_RESOURCE_NOT_FOUND,
+    AppHolder,
+    build_app,
+    credentials,
+    wire_error,
 )
+from victor_server.errors import MethodNotFound, SessionNotFound
 
 if TYPE_CHECKING:
     from acp import Agent
@@ -93,7 +94,7 @@ class VictorAcpAgent:
         self._client: Any = None
         self._capabilities: schema.ClientCapabilities | None = None
         self._auth_token: str | None = None
-        self._app_task: asyncio.Task[Application] | None = None
+        self._holder = AppHolder()
         self._sessions: dict[str, AcpSession] = {}
         self._background: set[asyncio.Task[None]] = set()
 
@@ -102,48 +103,46 @@ class VictorAcpAgent:
     def on_connect(self, conn: Any) -> None:
         self._client = conn
         if self._workspace is not None:
-            self._app_task = asyncio.get_running_loop().create_task(self._build(self._workspace))
+            self._holder.start(self._factory(self._workspace))
+
+    def _factory(self, workspace: Path) -> Any:
+        return lambda: build_app("acp", workspace, self._config, self._db)
 
     async def app(self, cwd: str | None = None) -> Application:
-        if self._app_task is None:
-            self._app_task = asyncio.get_running_loop().create_task(
-                self._build(_workspace_for(cwd)))
         try:
-            return await asyncio.shield(self._app_task)
-        except VictorError as exc:
-            if self._app_task is not None and self._app_task.done():
-                self._app_task = None  # e.g. a store that could not open: try again next call
+            app: Application = await self._holder.get(self._factory(_workspace_for(cwd)))
+        except Exception as exc:  # e.g. a store that could not open: tried again next call
             raise _rpc_error(exc) from exc
-
-    async def _build(self, workspace: Path) -> Application:
-        module = await asyncio.to_thread(importlib.import_module, "victor_server.app")
-        app: Application = await module.build_application("acp", workspace, self._config,
-                                                          self._db)
-        from victor_server.adapters.wire_guard import WireLimits
-
-        await WireLimits.process().adopt(app)
         return app
 
     async def close(self) -> None:
         """Cancel the turns still running and let them store what was said, then close."""
-        turns = [s.turn for s in self._sessions.values() if s.turn is not None and
-                 not s.turn.done()]
-        for turn in turns:
-            turn.cancel()
-        if turns:
-            await asyncio.wait(turns, timeout=10)
-        if self._app_task is not None:
-            with contextlib.suppress(BaseException):
-                await (await self._app_task).close()
+        try:
+            await self._holder.close(s.turn for s in self._sessions.values()
+                                     if s.turn is not None)
+        except Exception as exc:  # exiting anyway: say what could not be closed
+            logger.warning("closing: %s", exc)
 
     async def _call(self, app: Application, method: str, params: dict[str, Any],
                     meta: dict[str, Any], **extra: Any) -> Any:
-        token = meta.get("authToken") or self._auth_token
-        credentials = {"auth_token": token} if isinstance(token, str) and token else None
+        given = credentials(meta.get("authToken") or self._auth_token)
         try:
-            return await app.call(method, params, credentials=credentials, **extra)
-        except VictorError as exc:
-            raise _rpc_error(exc) from exc
+            return await app.call(method, params, credentials=given, **extra)
+        except Exception as exc:
+            raise _rpc_error(exc, method) from exc
+
+    async def ext_method(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """``_victor/...``: a row of the method table marked for ACP, answered in camelCase;
+        ``_meta.authToken`` as on every other request."""
+        from victor_server.methods import lookup
+
+        row = lookup(method)
+        if row is None or not row.acp:
+            raise _rpc_error(MethodNotFound(f"unknown method: _{method}"))
+        meta = params.pop("_meta", None) if isinstance(params, dict) else None
+        result: dict[str, Any] = await self._call(await self.app(), row.name, params,
+                                                  meta if isinstance(meta, dict) else {})
+        return result
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -415,29 +414,10 @@ def _workspace_for(cwd: str | None) -> Path:
     return (path if path.is_absolute() and path.is_dir() else Path.cwd()).resolve()
 
 
-# ACP gives -32000 and -32002 meanings of its own (authentication required, resource not
-# found), which this server's codes for "provider unavailable" and "session not found" would
-# contradict. On this face, errors use ACP's codes; ``data.victorCode`` keeps ours.
-ACP_AUTH_REQUIRED, ACP_RESOURCE_NOT_FOUND, INTERNAL_ERROR = -32000, -32002, -32603
-
-
-def _rpc_error(exc: VictorError) -> RequestError:
-    data = {**(exc.data or {}), "victorCode": exc.code}
-    if isinstance(exc, SessionNotFound):
-        return RequestError(ACP_RESOURCE_NOT_FOUND, exc.message, data)
-    if isinstance(exc, Unauthorized):
-        return RequestError(ACP_AUTH_REQUIRED, exc.message, data)
-    if isinstance(exc, ProviderUnavailable):
-        # no key (or a refused one) is the user's to fix, as ACP's "authentication required";
-        # anything else went wrong on the way to the model
-        refused = exc.data is not None and _is_credentials_problem(str(exc.data.get("reason")))
-        return RequestError(ACP_AUTH_REQUIRED if refused else INTERNAL_ERROR, exc.message, data)
-    return RequestError(exc.code, exc.message, data)
-
-
-def _is_credentials_problem(reason: str) -> bool:
-    lowered = reason.lower()
-    return lowered.startswith("no api key") or "http 401" in lowered
+def _rpc_error(exc: BaseException, method: str = "") -> RequestError:
+    """The face kit's answer for ``exc`` (ACP's codes, ours in ``data.victorCode``)."""
+    error = wire_error(exc, "acp", method)
+    return RequestError(error.code, error.message, error.data)
 
 
 def _iso(timestamp: Any) -> str | None:

@@ -24,6 +24,9 @@ from typing import Any
 
 from acp import schema
 
+from victor_server.api_models import CompactContextParams, validate_params
+from victor_server.errors import InvalidParams
+
 Call = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 
@@ -74,7 +77,9 @@ async def run(name: str, argument: str, session_id: str, call: Call,
                 params["targetRatio"] = float(argument)
             except ValueError:
                 return f"/compact takes a fraction to keep, like 0.5, not {argument!r}"
-            if not 0 < params["targetRatio"] < 1:
+            try:  # the method's own limits
+                validate_params(CompactContextParams, params)
+            except InvalidParams:
                 return "/compact takes a fraction between 0 and 1, like 0.5"
         done = await call("victor/compactContext", params)
         before, after = done["before"], done["after"]

@@ -1,8 +1,10 @@
 """The LSP-style face (``victor-server lsp``) on pygls 2.x: a thin translation over the core.
 
-Each ``victor/*`` method is one call to ``VictorService``; errors map through one function
-(``rpc_error``). The orchestrator is created on the first request so ``initialize`` answers at
-once, rooted at ``--workspace`` or else the client's root. ``$/cancelRequest`` cancels the task
+Each row of the method table (``victor_server.methods``) is a ``victor/*`` request, and a
+``workspace/executeCommand`` command where the row names one; each is one ``Application.call``.
+Errors are the face kit's ``wire_error`` (``adapters.common``), raised as pygls' exception. The
+application is built on the first request so ``initialize`` answers at once, rooted at
+``--workspace`` or else the client's root. ``$/cancelRequest`` cancels the task
 running a chat; the core turns that into a normal result with ``stopReason: "cancelled"``.
 A tool call the approvals policy says to ask about becomes a ``victor/requestPermission``
 request to the editor (``lsp_permissions``).
@@ -30,6 +32,7 @@ from pygls.protocol import (
 )
 
 from victor_server import __version__
+from victor_server.adapters.common import AppHolder, wire_error
 from victor_server.adapters.lsp_permissions import CAPABILITY as PERMISSION_CAPABILITY
 from victor_server.adapters.lsp_permissions import METHOD as PERMISSION_METHOD
 from victor_server.adapters.lsp_permissions import LspApprover
@@ -41,8 +44,7 @@ from victor_server.adapters.wire_guard import (
     error_response,
     invalid_request,
 )
-from victor_server.errors import VictorError
-from victor_server.methods import LSP_METHODS
+from victor_server.methods import LSP_METHODS, TABLE
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +54,7 @@ ORDINARY_NOTIFICATIONS = frozenset(
     method for method, (_, result, *_) in types.METHOD_TO_TYPES.items()
     if result is None and method != types.CANCEL_REQUEST)
 
-COMMANDS = {"victor.chat": "victor/chat", "victor.selectTools": "victor/selectTools",
-            "victor.compactContext": "victor/compactContext",
-            "victor.buildPrompt": "victor/buildPrompt",
-            "victor.analyticsSummary": "victor/analytics/summary"}
+COMMANDS = {m.lsp_command: m.name for m in TABLE if m.lsp_command is not None}
 
 
 def raw_params_converter() -> Any:
@@ -140,8 +139,7 @@ class VictorLanguageServer(LanguageServer):
         self._factory = factory
         self._root: Path | None = None
         self._init_options: dict[str, Any] = {}
-        self._app: Any = None
-        self._app_lock = asyncio.Lock()
+        self.holder = AppHolder()
         self._sink: StdoutSink | None = None
         self._closing: asyncio.Future[None] | None = None
 
@@ -155,12 +153,9 @@ class VictorLanguageServer(LanguageServer):
         self._init_options = dict(options) if isinstance(options, dict) else {}
 
     async def app(self) -> Any:
-        """The running application (orchestrator + service + middleware), made once."""
-        async with self._app_lock:
-            if self._app is None:
-                self._app = await self._factory(self._root, self._init_options)
-                await WireLimits.process().adopt(self._app)
-        return self._app
+        """The running application, built on the first request (at the client's root when
+        ``--workspace`` was not given)."""
+        return await self.holder.get(lambda: self._factory(self._root, self._init_options))
 
     async def client_caught_up(self) -> None:
         """Wait while the client has not read what we wrote (a streamed turn pauses)."""
@@ -220,11 +215,6 @@ class VictorLanguageServer(LanguageServer):
         finally:
             self.shutdown()  # type: ignore[no-untyped-call]
 
-    async def close_app(self) -> None:
-        if self._app is not None:
-            app, self._app = self._app, None
-            await app.close()
-
     async def close_after_disconnect(self) -> None:
         """Cancel the requests still running (a turn stores what was said), close the
         application; once, however many ask (stdin EOF and a signal together)."""
@@ -234,13 +224,7 @@ class VictorLanguageServer(LanguageServer):
 
     async def _close_everything(self) -> None:
         futures: list[Any] = list(self.protocol._request_futures.values())
-        running: list[asyncio.Future[Any]] = [
-            f for f in futures if isinstance(f, asyncio.Future) and not f.done()]
-        for future in running:
-            future.cancel()
-        if running:
-            await asyncio.wait(running, timeout=10)
-        await self.close_app()
+        await self.holder.close(f for f in futures if isinstance(f, asyncio.Future))
 
 
 class VictorRpcError(JsonRpcException):
@@ -258,8 +242,9 @@ class _QuietAnswers(logging.Filter):
 logging.getLogger("pygls.protocol.json_rpc").addFilter(_QuietAnswers())
 
 
-def rpc_error(exc: VictorError) -> JsonRpcException:
-    return VictorRpcError(exc.message, exc.code, exc.data)
+def rpc_error(exc: BaseException, method: str = "") -> JsonRpcException:
+    error = wire_error(exc, "lsp", method)
+    return VictorRpcError(error.message, error.code, error.data)
 
 
 def create_server(factory: Callable[[Path | None, dict[str, Any]], Any]) -> VictorLanguageServer:
@@ -280,13 +265,8 @@ def create_server(factory: Callable[[Path | None, dict[str, Any]], Any]) -> Vict
                 method, params, ask_permission=approver, on_delta=on_delta,
                 on_tool=lambda info: notify("victor/toolCall", {
                     k: info[k] for k in ("sessionId", "id", "name", "status")}))
-        except VictorError as exc:
-            raise rpc_error(exc) from exc
         except Exception as exc:  # a bug or a plugin's: one line, never a traceback in `data`
-            logger.error("%s failed: %s: %s", method, type(exc).__name__, exc,
-                         exc_info=logger.isEnabledFor(logging.DEBUG))
-            raise VictorRpcError(f"internal error: {type(exc).__name__}: {exc}",
-                                 -32603) from exc
+            raise rpc_error(exc, method) from exc
 
     for method in LSP_METHODS:
         server.feature(method)(_handler(dispatch, method))
@@ -295,9 +275,7 @@ def create_server(factory: Callable[[Path | None, dict[str, Any]], Any]) -> Vict
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(params: Any) -> None:
-        if server._app is not None:
-            await server._app.close()
-            server._app = None
+        await server.holder.close()
 
     return server
 

@@ -1,8 +1,9 @@
 """The MCP face (``victor-server mcp``) on the ``mcp`` 2.x SDK's ``MCPServer``: a thin translation.
 
 Every tool, resource and prompt is one ``Application.call`` to the same ``victor/*`` method the
-LSP face serves; this module only renames keys (``mcp_schemas``) and maps
-errors. Tools take snake_case arguments, which the core's params models accept as they are.
+LSP face serves. The tools are the method table's rows with an MCP name: their arguments are the
+params model's fields, their output the result model in snake_case (``mcp_schemas``); errors
+are the face kit's ``wire_error``. The params models accept snake_case as it is.
 
 * Errors: a ``VictorError`` from a tool becomes an ``isError`` result whose text names the error
   code (``error -32001: session not found: x``); from a resource, a JSON-RPC error with that code.
@@ -24,12 +25,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextvars
+import inspect
 import json
 import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
@@ -37,23 +39,16 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 from mcp.types import ToolAnnotations
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from victor_server import __version__
+from victor_server.adapters.common import AppHolder, credentials, render, wire_error
 from victor_server.adapters.mcp_permissions import McpApprover
-from victor_server.adapters.mcp_schemas import (
-    AnalyticsSummary,
-    BuildPromptResult,
-    ChatResult,
-    CompactContextResult,
-    GetContextResult,
-    PromptContext,
-    SelectToolsResult,
-    SessionList,
-    SessionWithMessages,
-    snake_keys,
-)
-from victor_server.errors import VictorError
+from victor_server.adapters.mcp_schemas import snake_model
+from victor_server.api_models import McpType
+
+if TYPE_CHECKING:
+    from victor_server.methods import Method
 
 logger = logging.getLogger(__name__)
 
@@ -78,34 +73,13 @@ CHAT = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=
 COMPACT = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False,
                           openWorldHint=False)
 
-SessionId = Annotated[str, Field(description="session id; `tenant:rest` belongs to a tenant")]
-OptionalSessionId = Annotated[str | None, Field(description="session id (optional)")]
 
 
-class ApplicationHolder:
-    """Builds the application on first use and closes it when the server stops."""
+class ApplicationHolder(AppHolder):
+    """The face kit's ``AppHolder``; closing also cancels the turns still running."""
 
-    def __init__(self, factory: AppFactory) -> None:
-        self._factory = factory
-        self._app: Any = None
-        self._lock = asyncio.Lock()
-
-    async def get(self) -> Any:
-        async with self._lock:
-            if self._app is None:
-                self._app = await self._factory()
-        return self._app
-
-    async def close(self) -> None:
-        """Cancel the turns still running (each stores what was said), then close."""
-        turns = [t for t in RUNNING_TURNS if not t.done()]
-        for turn in turns:
-            turn.cancel()
-        if turns:
-            await asyncio.wait(turns, timeout=10)
-        if self._app is not None:
-            app, self._app = self._app, None
-            await app.close()
+    async def close(self, running: Any = ()) -> None:
+        await super().close([*running, *RUNNING_TURNS])
 
 
 class Bridge:
@@ -118,26 +92,30 @@ class Bridge:
     async def call(self, method: str, params: dict[str, Any], ctx: Context | None = None,
                    **extra: Any) -> Any:
         app = await self.holder.get()
-        credentials = credentials_of(ctx) if ctx is not None else _REQUEST_CREDENTIALS.get()
+        given = credentials_of(ctx) if ctx is not None else _REQUEST_CREDENTIALS.get()
         started = time.perf_counter()
         try:
-            return await app.call(method, _drop_none(params), credentials=credentials, **extra)
+            return await app.call(method, _drop_none(params), credentials=given, **extra)
         finally:  # what a client that asked for `logging/setLevel debug` sees of each call
             logger.debug("%s session=%s %.0f ms", method, params.get("session_id") or "-",
                          (time.perf_counter() - started) * 1000)
 
     async def tool(self, method: str, params: dict[str, Any], ctx: Context | None,
-                   shape: Any, **extra: Any) -> Any:
+                   **extra: Any) -> Any:
+        """A tool's answer in snake_case; an error is an ``isError`` result naming its code."""
         try:
-            return snake_keys(await self.call(method, params, ctx, **extra), shape)
-        except VictorError as exc:
-            raise ToolError(f"error {exc.code}: {exc.message}") from exc
+            return render(method, await self.call(method, params, ctx, **extra), "snake")
+        except Exception as exc:
+            error = wire_error(exc, "mcp", method)
+            raise ToolError(f"error {error.code}: {error.message}") from exc
 
-    async def resource(self, method: str, params: dict[str, Any], shape: Any) -> str:
+    async def resource(self, method: str, params: dict[str, Any], case: str = "snake") -> str:
+        """A resource's text: the answer as JSON; an error is a JSON-RPC error with its code."""
         try:
-            result = snake_keys(await self.call(method, params), shape)
-        except VictorError as exc:
-            raise MCPError(code=exc.code, message=exc.message, data=exc.data) from exc
+            result = render(method, await self.call(method, params), case)
+        except Exception as exc:
+            error = wire_error(exc, "mcp", method)
+            raise MCPError(code=error.code, message=error.message, data=error.data) from exc
         return json.dumps(result, indent=2, ensure_ascii=False)
 
 
@@ -150,16 +128,11 @@ def credentials_of(ctx: Context | None) -> dict[str, Any] | None:
 
 
 def meta_credentials(meta: Any) -> dict[str, Any] | None:
-    token = meta.get("authToken") if meta else None
-    return {"auth_token": token} if isinstance(token, str) and token else None
+    return credentials(meta.get("authToken") if meta else None)
 
 
 def _drop_none(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
-
-
-def _context(context: PromptContext | None) -> dict[str, Any] | None:
-    return context.model_dump(exclude_none=True) if context is not None else None
 
 
 RUNNING_TURNS: set[asyncio.Task[Any]] = set()  # cancelled by ApplicationHolder.close
@@ -250,141 +223,87 @@ def create_server(holder: ApplicationHolder) -> MCPServer[Any]:
     return server
 
 
+HINTS = {"read_only": READ_ONLY, "changes": COMPACT, "agent": CHAT}
+
+
 def register_tools(server: MCPServer[Any], bridge: Bridge) -> None:
-    @server.tool(annotations=CHAT)
-    async def chat(
-        message: Annotated[str, Field(description="the user's message")],
-        ctx: Context,
-        session_id: Annotated[str | None, Field(
-            description="continue this session (created under this id if new)")] = None,
-        context: Annotated[PromptContext | None, Field(
-            description="prompt context: task, language, requires_compliance, ...")] = None,
-        stream: Annotated[bool, Field(description="report deltas as progress")] = True,
-        pin: Annotated[bool, Field(description="keep this message through compaction")] = False,
-    ) -> ChatResult:
-        """Run one agent turn (model + tools) in a stored session and return the answer."""
+    """One tool per row of the method table with an ``mcp_tool`` name: its arguments are the
+    params model's fields (snake_case, with their limits and descriptions), its output schema
+    the result model's (``snake_model``)."""
+    from victor_server.methods import TABLE
+
+    for method in TABLE:
+        if method.mcp_tool is not None:
+            server.add_tool(tool_function(bridge, method), name=method.mcp_tool,
+                            description=method.description, annotations=HINTS[method.mcp_hint])
+
+
+def tool_function(bridge: Bridge, method: Method) -> Callable[..., Awaitable[Any]]:
+    """A function whose signature is ``method``'s params model, for the SDK to read."""
+    async def tool(ctx: Context, **arguments: Any) -> Any:
+        params = {k: v.model_dump(exclude_none=True) if isinstance(v, BaseModel) else v
+                  for k, v in arguments.items()}
+        if not method.streams:
+            return await bridge.tool(method.name, params, ctx)
         progress = ChatProgress(ctx)
-        params = {"message": message, "session_id": session_id, "context": _context(context),
-                  "stream": stream, "pin": pin}
-        result = cast(ChatResult, await run_turn(bridge.tool(
-            "victor/chat", params, ctx, ChatResult,
-            on_delta=progress.on_delta, on_tool=progress.on_tool,
-            ask_permission=McpApprover(ctx))))
+        result = await run_turn(bridge.tool(
+            method.name, params, ctx, on_delta=progress.on_delta, on_tool=progress.on_tool,
+            ask_permission=McpApprover(ctx)))
         await bridge.subscriptions.turn_stored(result["session_id"])
         return result
 
-    @server.tool(annotations=READ_ONLY)
-    async def select_tools(
-        query: Annotated[str, Field(description="what the tools are needed for")],
-        ctx: Context,
-        max_tools: Annotated[int | None, Field(ge=1, le=1000)] = None,
-        strategy: Annotated[str | None, Field(description=(
-            "keyword, semantic, hybrid, cost_aware, domain, all, or a plugin's name"))] = None,
-        session_id: OptionalSessionId = None,
-    ) -> SelectToolsResult:
-        """Rank the tools the agent would offer the model for this query."""
-        params = {"query": query, "max_tools": max_tools, "strategy": strategy,
-                  "session_id": session_id}
-        return cast(SelectToolsResult,
-                    await bridge.tool("victor/selectTools", params, ctx, SelectToolsResult))
-
-    @server.tool(annotations=COMPACT)
-    async def compact_context(
-        session_id: SessionId,
-        ctx: Context,
-        strategy: Annotated[str | None, Field(description=(
-            "recent, recent_important, semantic, task_aware, summarize, or a plugin's name"))
-        ] = None,
-        target_ratio: Annotated[float | None, Field(
-            gt=0.0, lt=1.0, description="fraction of the context's tokens to keep")] = None,
-    ) -> CompactContextResult:
-        """Compact a session's context now; returns the size before and after."""
-        params = {"session_id": session_id, "strategy": strategy, "target_ratio": target_ratio}
-        return cast(CompactContextResult, await bridge.tool(
-            "victor/compactContext", params, ctx, CompactContextResult))
-
-    @server.tool(annotations=READ_ONLY)
-    async def get_context(session_id: SessionId, ctx: Context) -> GetContextResult:
-        """The messages the next turn of this session would send, and their token count."""
-        return cast(GetContextResult, await bridge.tool(
-            "victor/getContext", {"session_id": session_id}, ctx, GetContextResult))
-
-    @server.tool(annotations=READ_ONLY)
-    async def build_prompt(
-        ctx: Context,
-        context: Annotated[PromptContext | None, Field(description="task, language, ...")] = None,
-        session_id: OptionalSessionId = None,
-    ) -> BuildPromptResult:
-        """Build the system prompt for a context; lists each contributor's part."""
-        params = {"context": _context(context), "session_id": session_id}
-        return cast(BuildPromptResult,
-                    await bridge.tool("victor/buildPrompt", params, ctx, BuildPromptResult))
-
-    @server.tool(annotations=READ_ONLY)
-    async def list_sessions(
-        ctx: Context,
-        tenant_id: Annotated[str | None, Field(description="only this tenant's")] = None,
-        limit: Annotated[int, Field(ge=1, le=1000)] = 50,
-        cursor: Annotated[str | None, Field(description="next_cursor of a previous page")] = None,
-    ) -> SessionList:
-        """Stored sessions, most recently updated first."""
-        params = {"tenant_id": tenant_id, "limit": limit, "cursor": cursor}
-        return cast(SessionList,
-                    await bridge.tool("victor/session/list", params, ctx, SessionList))
-
-    @server.tool(annotations=READ_ONLY)
-    async def get_session(session_id: SessionId, ctx: Context) -> SessionWithMessages:
-        """A stored session with its messages."""
-        return cast(SessionWithMessages, await bridge.tool(
-            "victor/session/get", {"session_id": session_id}, ctx, SessionWithMessages))
-
-    @server.tool(annotations=READ_ONLY)
-    async def analytics_summary(
-        ctx: Context,
-        session_id: OptionalSessionId = None,
-        since: Annotated[float | None, Field(description="Unix time; only later events")] = None,
-    ) -> AnalyticsSummary:
-        """Counts of analytics events, tokens and tool calls (one session or all)."""
-        params = {"session_id": session_id, "since": since}
-        return cast(AnalyticsSummary, await bridge.tool(
-            "victor/analytics/summary", params, ctx, AnalyticsSummary))
+    parameters = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
+    for name, field in method.params_model.model_fields.items():
+        mcp_type = next((x for x in field.metadata if isinstance(x, McpType)), None)
+        annotation = mcp_type.annotation if mcp_type is not None else field.annotation
+        metadata = [x for x in field.metadata if not isinstance(x, McpType)]
+        if field.description:
+            metadata.append(Field(description=field.description))
+        if metadata:
+            annotation = Annotated[(annotation, *metadata)]
+        default = inspect.Parameter.empty if field.is_required() else field.default
+        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                                            default=default, annotation=annotation))
+    output = snake_model(method.result_model)
+    tool.__signature__ = inspect.Signature(parameters, return_annotation=output)  # type: ignore[attr-defined]
+    tool.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": output}
+    tool.__name__ = method.mcp_tool or method.name
+    tool.__doc__ = method.description
+    return tool
 
 
 def register_resources(server: MCPServer[Any], bridge: Bridge) -> None:
     @server.resource("victor://standards", name="standards", mime_type="text/markdown",
                      description="the project standards part of the built system prompt")
     async def standards() -> str:
-        built = await bridge.resource("victor/buildPrompt", {}, dict[str, Any])
+        built = await bridge.resource("victor/buildPrompt", {}, "camel")
         return contribution_text(json.loads(built), "project_standards")
 
     @server.resource("victor://config", name="config", mime_type="application/json",
                      description="the resolved config and the source of each key")
     async def config() -> str:
-        return await bridge.resource("victor/getConfig", {}, dict[str, Any])
+        return await bridge.resource("victor/getConfig", {}, "camel")
 
     @server.resource("victor://sessions", name="sessions", mime_type="application/json",
                      description="stored sessions, most recent first")
     async def sessions() -> str:
-        return await bridge.resource("victor/session/list", {}, SessionList)
+        return await bridge.resource("victor/session/list", {})
 
     @server.resource("victor://sessions/{session_id}", name="session",
                      mime_type="application/json", description="a session with its messages")
     async def session(session_id: str) -> str:
-        return await bridge.resource("victor/session/get", {"session_id": session_id},
-                                     SessionWithMessages)
+        return await bridge.resource("victor/session/get", {"session_id": session_id})
 
     @server.resource("victor://analytics/summary", name="analytics_summary",
                      mime_type="application/json", description="the analytics summary")
     async def analytics() -> str:
-        return await bridge.resource("victor/analytics/summary", {}, AnalyticsSummary)
+        return await bridge.resource("victor/analytics/summary", {})
 
     @server.prompt(name="victor_system", description="the system prompt victor builds")
     async def victor_system(task: str, language: str | None = None) -> str:
         context = _drop_none({"task": task, "language": language})
-        try:
-            built = await bridge.call("victor/buildPrompt", {"context": context})
-        except VictorError as exc:
-            raise MCPError(code=exc.code, message=exc.message, data=exc.data) from exc
+        built = json.loads(await bridge.resource("victor/buildPrompt", {"context": context},
+                                                 "camel"))
         return str(built["systemPrompt"])
 
 
@@ -435,14 +354,11 @@ async def serve_http(server: MCPServer[Any], args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace, first: Any = None) -> int:
     """Serve MCP; ``first`` is a frame ``mcp_fast_start`` read (and maybe answered) already."""
     async def factory() -> Any:
-        # imported here, on the first request: the core (settings, yaml, store, ...) is ~100
-        # modules that `initialize` does not need (bench/bench_startup.py)
-        from victor_server.adapters.wire_guard import WireLimits
-        from victor_server.app import build_application
+        # built on the first request: the core (settings, yaml, store, ...) is ~100 modules
+        # that `initialize` does not need (bench/bench_startup.py)
+        from victor_server.adapters.common import build_app
 
-        app = await build_application("mcp", args.workspace, args.config, args.db)
-        await WireLimits.process().adopt(app)  # the config file's wire limits, from now on
-        return app
+        return await build_app("mcp", args.workspace, args.config, args.db)
 
     holder = ApplicationHolder(factory)
     server = create_server(holder)

@@ -49,7 +49,7 @@ def cache_path() -> Path:
         sdk = "unknown"
     here = Path(__file__).parent
     stamp = hashlib.sha256()
-    for name in ("mcp.py", "mcp_schemas.py"):
+    for name in ("mcp.py", "common.py"):
         try:
             info = (here / name).stat()
             stamp.update(f"{name}:{info.st_size}:{info.st_mtime_ns};".encode())
