@@ -1,4 +1,4 @@
-"""The core in-process, no server process: ``VictorService`` over a started
+"""The core in-process, no server process: the ``Application`` every face calls, over a started
 ``AgentOrchestrator`` with a SQLite store in the workspace, the real Anthropic provider against
 the loopback fake of the Messages API. Chat, sessions, and the errors every face answers with.
 """
@@ -13,6 +13,7 @@ import pytest
 from fake_anthropic import FakeAnthropic, error, last_user_text, system_text, text, tool_use
 from in_process import core
 
+from victor_server.app import Application
 from victor_server.errors import (
     InvalidParams,
     MethodNotFound,
@@ -20,12 +21,11 @@ from victor_server.errors import (
     SessionNotFound,
     VictorError,
 )
-from victor_server.service import VictorService
 
 
 @pytest.fixture
 async def service(workspace: Path, fake: FakeAnthropic,
-                  monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[VictorService]:
+                  monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Application]:
     for name, value in fake.env().items():
         monkeypatch.setenv(name, value)
     async with core(workspace) as started:
@@ -33,7 +33,7 @@ async def service(workspace: Path, fake: FakeAnthropic,
 
 
 async def test_chat_streams_stores_and_titles_the_session(
-        service: VictorService, fake: FakeAnthropic) -> None:
+        service: Application, fake: FakeAnthropic) -> None:
     fake.queue(text("Hello from the fake."))
     deltas: list[Any] = []
     result = await service.call("victor/chat", {"message": "Say hello\nsecond line"},
@@ -53,7 +53,7 @@ async def test_chat_streams_stores_and_titles_the_session(
 
 
 async def test_a_tool_call_runs_in_the_workspace_and_its_result_reaches_the_model(
-        service: VictorService, fake: FakeAnthropic, workspace: Path) -> None:
+        service: Application, fake: FakeAnthropic, workspace: Path) -> None:
     (workspace / "notes.txt").write_text("the answer is 42\n")
     fake.queue(tool_use("read", {"path": "notes.txt"}), text("It says 42."))
     result = await service.call("victor/chat", {"message": "read notes.txt",
@@ -68,7 +68,7 @@ async def test_a_tool_call_runs_in_the_workspace_and_its_result_reaches_the_mode
 
 
 async def test_a_second_turn_continues_the_same_session(
-        service: VictorService, fake: FakeAnthropic) -> None:
+        service: Application, fake: FakeAnthropic) -> None:
     fake.queue(text("first answer"), text("second answer"))
     first = await service.call("victor/chat", {"message": "one", "stream": False})
     second = await service.call("victor/chat", {"message": "two", "stream": False,
@@ -79,7 +79,7 @@ async def test_a_second_turn_continues_the_same_session(
     assert last_user_text(fake.requests[1].body) == "two"
 
 
-async def test_sessions_create_list_and_delete(service: VictorService) -> None:
+async def test_sessions_create_list_and_delete(service: Application) -> None:
     created = [await service.call("victor/session/create", {"title": f"s{n}"})
                for n in range(3)]
     listed = await service.call("victor/session/list", {})
@@ -99,7 +99,7 @@ async def test_sessions_create_list_and_delete(service: VictorService) -> None:
         await service.call("victor/session/create", {"sessionId": gone})
 
 
-async def error_of(service: VictorService, method: str, params: Any) -> dict[str, Any]:
+async def error_of(service: Application, method: str, params: Any) -> dict[str, Any]:
     with pytest.raises(VictorError) as info:
         await service.call(method, params)
     payload = info.value.to_error_payload()
@@ -107,7 +107,7 @@ async def error_of(service: VictorService, method: str, params: Any) -> dict[str
     return payload
 
 
-async def test_bad_requests_get_the_contract_codes(service: VictorService,
+async def test_bad_requests_get_the_contract_codes(service: Application,
                                                    fake: FakeAnthropic) -> None:
     assert (await error_of(service, "victor/nope", {}))["code"] == MethodNotFound.code
     empty = await error_of(service, "victor/chat", {"message": "  "})
@@ -122,7 +122,7 @@ async def test_bad_requests_get_the_contract_codes(service: VictorService,
 
 
 async def test_provider_errors_are_32002_and_the_users_message_is_kept(
-        service: VictorService, fake: FakeAnthropic) -> None:
+        service: Application, fake: FakeAnthropic) -> None:
     fake.queue(error(400, message="prompt is too long"))
     payload = await error_of(service, "victor/chat", {"message": "keep me", "stream": False,
                                                       "sessionId": "kept"})

@@ -1,5 +1,6 @@
-"""The core without a face or a process: ``AgentOrchestrator`` and ``VictorService`` started in
-the test's own event loop, on a SQLite store in the workspace.
+"""The core without a face or a process: ``AgentOrchestrator`` and the ``Application`` every
+face calls (middleware chain, method table, core functions), started in the test's own event
+loop, on a SQLite store in the workspace.
 
 The configuration comes only from the project file written here and the ``environ`` given (not
 the test process's own ``VICTOR_*`` variables), so a test sees exactly the config it wrote. The
@@ -13,9 +14,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from victor_server.app import Application
 from victor_server.config import ConfigCoordinator, EnvironmentConfigProvider, FileConfigProvider
 from victor_server.orchestrator import AgentOrchestrator
-from victor_server.service import VictorService
 
 # keyword ranking: the default (hybrid) would start loading the embedding model
 FAST = "tool_selection:\n  strategy: keyword\n"
@@ -23,8 +24,8 @@ FAST = "tool_selection:\n  strategy: keyword\n"
 
 @asynccontextmanager
 async def core(workspace: Path, config: str = "",
-               environ: dict[str, str] | None = None) -> AsyncIterator[VictorService]:
-    """A started service over a started orchestrator; ``config`` is YAML added after
+               environ: dict[str, str] | None = None) -> AsyncIterator[Application]:
+    """The application over a started orchestrator; ``config`` is YAML added after
     ``FAST`` in ``.victor/config.yml``."""
     (workspace / ".victor").mkdir(parents=True, exist_ok=True)
     (workspace / ".victor" / "config.yml").write_text(FAST + config)
@@ -32,4 +33,4 @@ async def core(workspace: Path, config: str = "",
                                      FileConfigProvider(workspace=workspace)])
     orchestrator = AgentOrchestrator(workspace=workspace, config_coordinator=coordinator)
     async with orchestrator:
-        yield VictorService(orchestrator)
+        yield Application(orchestrator, "cli")
