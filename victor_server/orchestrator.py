@@ -24,6 +24,7 @@ import importlib
 import inspect
 import json
 import logging
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -273,6 +274,9 @@ class AgentOrchestrator(SessionOperations):
                 await provider.aclose()
             except Exception as exc:
                 logger.debug("provider close failed: %s", exc)
+        plugin_databases = sys.modules.get("victor_server.db_connection")
+        if plugin_databases is not None:  # pools opened for plugins' db_connection
+            await plugin_databases.close_all()
         await self.store.close()
 
     # ---- coordinators per settings ---------------------------------------------------------

@@ -327,6 +327,17 @@ def _resolve_paths(params: list[inspect.Parameter], options: dict[str, Any],
     return resolved
 
 
+def _database_connections(options: dict[str, Any]) -> dict[str, Any]:
+    """A ``db_connection`` option given as a URL becomes the connection object victor-ai's
+    database-backed classes query (``victor_server.db_connection``)."""
+    value = options.get("db_connection")
+    if not isinstance(value, str):
+        return options
+    from victor_server.db_connection import DatabaseConnection
+
+    return {**options, "db_connection": DatabaseConnection.shared(value)}
+
+
 def instantiate(factory: Callable[..., Any], options: dict[str, Any] | None, *,
                 inject: dict[str, Any] | None = None) -> Any:
     """Call a plugin's class or factory with its options (empty when none).
@@ -337,7 +348,7 @@ def instantiate(factory: Callable[..., Any], options: dict[str, Any] | None, *,
     that options leave out (with ``workspace`` among them, relative paths resolve against it).
     Errors raised by the plugin itself propagate unchanged.
     """
-    options = dict(options or {})
+    options = _database_connections(dict(options or {}))
     params = _signature(factory)
     if params is None:
         return factory(**options)
