@@ -95,7 +95,7 @@ class IToolSelectionStrategy:
 
 __all__ = [
     "AnalyticsEvent", "AuthenticationError", "BaseAnalyticsExporter", "BaseCompactionStrategy",
-    "BasePromptContributor", "ConfigCoordinator", "Context", "ExportResult", "IAnalyticsExporter", "IConfigProvider",
-    "IPromptContributor", "IToolSelectionCoordinator", "IToolSelectionStrategy", "Message",
-    "PromptContext", "Tool",
+    "BasePromptContributor", "ConfigCoordinator", "Context", "ExportResult",
+    "IAnalyticsExporter", "IConfigProvider", "IPromptContributor", "IToolSelectionCoordinator",
+    "IToolSelectionStrategy", "Message", "PromptContext", "Tool",
 ]
