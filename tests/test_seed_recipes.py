@@ -435,3 +435,57 @@ async def test_the_database_and_prometheus_exporters_receive_the_turns_events(
         assert gauges.get("victor_analytics_tool_call", 0) >= 1
     finally:
         await db.close()
+
+
+# ---- example 4: the semantic and task-aware compaction strategies ----------------------------
+
+PADDING = " ".join(["lorem ipsum dolor sit amet"] * 40)  # ~200 words: a long message
+
+
+@pytest.mark.slow  # embeds with the server's model
+async def test_the_semantic_compaction_example_embeds_and_keeps_the_last_ten(
+        workspace: Path, tmp_path: Path, fake: FakeAnthropic) -> None:
+    write_config(workspace, "context_compaction_strategy: semantic_example",
+                 ["semantic_example"], {})
+    env = {**fake.env(), "PYTHONPATH": install(PACKAGE, tmp_path / "site")}
+    async with lsp_server(workspace, env) as victor:
+        sid = (await victor.request("victor/chat", {"message": "turn 0"}))["sessionId"]
+        for n in range(1, 8):
+            await victor.request("victor/chat", {"message": f"turn {n}", "sessionId": sid})
+        compacted = await victor.request("victor/compactContext", {"sessionId": sid})
+        config = await victor.request("victor/getConfig", {})
+    assert "errors" not in config, config.get("errors")
+    assert compacted["strategy"] == compacted["ran"] == "semantic_example", compacted
+    assert compacted["fallback"] is None  # every message embedded, none failed
+    assert compacted["before"]["messages"] == 16 and compacted["after"]["messages"] == 10
+
+
+async def test_the_task_aware_compaction_example_keeps_the_current_tasks_messages(
+        workspace: Path, tmp_path: Path, fake: FakeAnthropic) -> None:
+    write_config(workspace, "context_compaction_strategy: task_aware_example\n"
+                 "context_window: 3000",
+                 ["task_aware_example"], {})
+    env = {**fake.env(), "PYTHONPATH": install(PACKAGE, tmp_path / "site")}
+    async with lsp_server(workspace, env) as victor:
+        topics = ["the parser drops commas", "weather in Lisbon", "parser tokens again",
+                  "lunch plans", "parser error on line 9", "the football score"]
+        sid = None
+        for topic in topics:
+            fake.queue(text(f"noted: {topic}"))
+            params: dict[str, Any] = {"message": f"{topic}. {PADDING}"}
+            if sid:
+                params["sessionId"] = sid
+            sid = (await victor.request("victor/chat", params))["sessionId"]
+        before = len(fake.message_requests)
+        fake.queue(text("the parser is fixed"))
+        await victor.request("victor/chat", {"message": "fix the parser now", "sessionId": sid,
+                                             "context": {"currentTask": "parser"}})
+        context = await victor.request("victor/getContext", {"sessionId": sid})
+    sent = fake.message_requests[before].body["messages"]
+    said = json.dumps(sent)
+    assert context["compaction"]["ran"] == "task_aware_example"
+    assert context["compaction"]["fallback"] is None
+    # the task's messages from the start of the conversation stay; the others went
+    assert "the parser drops commas" in said and "parser error on line 9" in said
+    assert "weather in Lisbon" not in said and "football" not in said
+    assert "fix the parser now" in said
