@@ -271,6 +271,28 @@ async def test_the_websocket_exporter_broadcasts_events_to_a_dashboard_client(
     assert next(e for e in mine if e["type"] == "tool_call")["data"]["tool"] == "read"
 
 
+async def test_a_websocket_exporter_that_cannot_listen_is_reported_and_the_server_serves(
+        workspace: Path, tmp_path: Path, fake: FakeAnthropic) -> None:
+    with socket.socket() as taken:  # the port the exporter is told to use is already in use
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        write_config(workspace, "analytics: {exporters: [sqlite, seed_websocket]}",
+                     ["seed_websocket"],
+                     {"seed_websocket": f"{{host: 127.0.0.1, port: {port}}}"})
+        env = {**fake.env(), "PYTHONPATH": install(PACKAGE, tmp_path / "site")}
+        async with lsp_server(workspace, env) as victor:
+            result, _ = await chat(victor, fake, "hello")
+            assert result["content"]
+
+            async def reported() -> list[str]:
+                errors = (await victor.request("victor/getConfig", {})).get("errors", [])
+                return [e for e in errors if "analytics_exporters/seed_websocket" in e]
+
+            (error,) = await until(reported, "the exporter's failure in getConfig errors")
+    assert "failed at call" in error and "OSError" in error
+
+
 async def _maybe(check: Any) -> bool:
     try:
         return bool(await until(check, "events", seconds=10))

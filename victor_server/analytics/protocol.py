@@ -69,6 +69,7 @@ class PluginExporter:
         self.plugin = plugin
         self.on_error = on_error
         self._serving: asyncio.Task[None] | None = None
+        self._serve_failed = False  # its server could not run: it stays reported as failed
 
     async def export(self, events: list[AnalyticsEvent]) -> Any:
         try:
@@ -78,7 +79,7 @@ class PluginExporter:
             if self.on_error is not None:
                 self.on_error(self.plugin_name, exc)
             raise
-        if self.on_error is not None:
+        if self.on_error is not None and not self._serve_failed:
             self.on_error(self.plugin_name, None)
         return result
 
@@ -97,6 +98,7 @@ class PluginExporter:
         try:
             await serve()
         except Exception as exc:  # a port in use, a bad host: reported, the server goes on
+            self._serve_failed = True
             if self.on_error is not None:
                 self.on_error(self.plugin_name, exc)
 
