@@ -511,3 +511,36 @@ async def test_the_task_aware_compaction_example_keeps_the_current_tasks_message
     assert "the parser drops commas" in said and "parser error on line 9" in said
     assert "weather in Lisbon" not in said and "football" not in said
     assert "fix the parser now" in said
+
+
+TOPICS = ["the parser drops commas", "lunch in Lisbon", "rename the config loader",
+          "please fix the flaky login test", "please fix the flaky login test",
+          "deploy to staging tonight", "football results", "write the release notes"]
+
+
+@pytest.mark.slow  # embeds with the server's model
+async def test_the_kmeans_compaction_recipe_keeps_one_message_per_cluster(
+        workspace: Path, tmp_path: Path, fake: FakeAnthropic) -> None:
+    write_config(workspace, "context_compaction_strategy: semantic_kmeans",
+                 ["semantic_kmeans"], {})
+    env = {**fake.env(), "PYTHONPATH": install(PACKAGE, tmp_path / "site")}
+    async with lsp_server(workspace, env) as victor:
+        sid = None
+        for n, topic in enumerate(TOPICS):
+            fake.queue(text(f"answer {n}: about {topic.split()[-1]} and number {n * 7}"))
+            params: dict[str, Any] = {"message": topic}
+            if sid:
+                params["sessionId"] = sid
+            sid = (await victor.request("victor/chat", params))["sessionId"]
+        compacted = await victor.request("victor/compactContext", {"sessionId": sid})
+        _, body = await chat(victor, fake, "what is left?", sessionId=sid)
+        config = await victor.request("victor/getConfig", {})
+    assert "errors" not in config, config.get("errors")
+    assert compacted["strategy"] == compacted["ran"] == "semantic_kmeans", compacted
+    assert compacted["fallback"] is None
+    # ten chosen, one per cluster; the server's invariants (turns alternate, each tool call
+    # with its result) may drop a few more
+    assert compacted["before"]["messages"] == 16 and compacted["after"]["messages"] <= 10
+    # the two identical requests, both among the last ten, fall in one cluster: one is kept
+    said = json.dumps(body["messages"])
+    assert said.count("please fix the flaky login test") == 1
