@@ -66,6 +66,7 @@ class ConfigCoordinator(IConfigProvider):
     (no session) get nothing from it, so no variant leaks into the base config."""
 
     absolute_priority = True
+    session_scoped = True  # not asked for server-wide lookups
 
     def priority(self) -> int:
         return 30  # the built-in A/B test's rank
