@@ -544,3 +544,42 @@ async def test_the_kmeans_compaction_recipe_keeps_one_message_per_cluster(
     # the two identical requests, both among the last ten, fall in one cluster: one is kept
     said = json.dumps(body["messages"])
     assert said.count("please fix the flaky login test") == 1
+
+
+# ---- recipe 8: the domain-specific tool selection strategy -----------------------------------
+
+DOMAINS = "{coding: [code, bug, file, python], web: [website, url, browse]}"
+
+
+async def test_the_domain_specific_strategy_offers_the_classified_domains_tools(
+        workspace: Path, tmp_path: Path, fake: FakeAnthropic) -> None:
+    write_config(workspace, "tools: {bash: {enabled: true}}\n"
+                 "tool_selection: {strategy: domain_specific}",
+                 ["domain_specific"], {"domain_specific": f"{{domain_classifier: {DOMAINS}}}"})
+    env = {**fake.env(), "PYTHONPATH": install(PACKAGE, tmp_path / "site")}
+    async with lsp_server(workspace, env) as victor:
+        coding = await victor.request("victor/selectTools", {"query": "fix the bug in this file"})
+        web = await victor.request("victor/selectTools", {"query": "browse the website"})
+        _, body = await chat(victor, fake, "a python bug: find the code")
+        config = await victor.request("victor/getConfig", {})
+    assert "errors" not in config, config.get("errors")
+    assert coding["strategy"] == "domain_specific" and coding["fallback"] is None
+    # the recipe's coding tools that are installed; edit, ls and plan are not among them
+    assert {t["name"] for t in coding["tools"]} == {"read", "write", "search", "bash"}
+    # the web domain's tools (web_search, ...) are not installed: none is offered
+    assert web["fallback"] is None and web["tools"] == []
+    assert {t["name"] for t in body["tools"]} == {"read", "write", "search", "bash"}
+
+
+async def test_a_domain_classifier_that_is_not_a_mapping_of_words_fails_at_construction(
+        workspace: Path, tmp_path: Path, fake: FakeAnthropic) -> None:
+    write_config(workspace, "tool_selection: {strategy: domain_specific}",
+                 ["domain_specific"], {"domain_specific": "{domain_classifier: {coding: [1, 2]}}"})
+    env = {**fake.env(), "PYTHONPATH": install(PACKAGE, tmp_path / "site")}
+    async with lsp_server(workspace, env) as victor:
+        selected = await victor.request("victor/selectTools", {"query": "fix the bug"})
+        config = await victor.request("victor/getConfig", {})
+    assert selected["fallback"].startswith("keyword (") and selected["tools"]
+    (error,) = [e for e in config["errors"] if "domain_specific" in e]
+    assert "failed at construction" in error
+    assert "domain_classifier.coding: expected a list of words" in error

@@ -327,15 +327,21 @@ def _resolve_paths(params: list[inspect.Parameter], options: dict[str, Any],
     return resolved
 
 
-def _database_connections(options: dict[str, Any]) -> dict[str, Any]:
-    """A ``db_connection`` option given as a URL becomes the connection object victor-ai's
-    database-backed classes query (``victor_server.db_connection``)."""
+def _adapted_objects(options: dict[str, Any]) -> dict[str, Any]:
+    """Options victor-ai's classes take as objects, given in config as data: a ``db_connection``
+    URL becomes the connection they query (``victor_server.db_connection``), a
+    ``domain_classifier`` mapping of domain -> words the classifier they await."""
     value = options.get("db_connection")
-    if not isinstance(value, str):
-        return options
-    from victor_server.db_connection import DatabaseConnection
+    if isinstance(value, str):
+        from victor_server.db_connection import DatabaseConnection
 
-    return {**options, "db_connection": DatabaseConnection.shared(value)}
+        options = {**options, "db_connection": DatabaseConnection.shared(value)}
+    value = options.get("domain_classifier")
+    if isinstance(value, dict):
+        from victor_server.protocols import KeywordDomainClassifier
+
+        options = {**options, "domain_classifier": KeywordDomainClassifier(value)}
+    return options
 
 
 def instantiate(factory: Callable[..., Any], options: dict[str, Any] | None, *,
@@ -348,7 +354,7 @@ def instantiate(factory: Callable[..., Any], options: dict[str, Any] | None, *,
     that options leave out (with ``workspace`` among them, relative paths resolve against it).
     Errors raised by the plugin itself propagate unchanged.
     """
-    options = _database_connections(dict(options or {}))
+    options = _adapted_objects(dict(options or {}))
     params = _signature(factory)
     if params is None:
         return factory(**options)

@@ -15,6 +15,7 @@ name is the server's own type, or a small base class beside its Protocol:
 ``BaseAnalyticsExporter``, ``ExportResult``, ``AnalyticsEvent``
 ``IToolSelectionStrategy``, ``Tool``,   ``async select_tools(query, available_tools,
 ``IToolSelectionCoordinator``           selection_coordinator) -> list[Tool]``
+``KeywordDomainClassifier``             ``async classify(query) -> domain`` from config words
 ``AuthenticationError``                 raised by a middleware to refuse a call (-32004)
 ======================================  ==================================================
 
@@ -23,6 +24,7 @@ How each is found and configured is in docs/plugins.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -86,6 +88,31 @@ class ConfigCoordinator(IConfigProvider):
         return config
 
 
+class KeywordDomainClassifier:
+    """victor-ai's ``domain_classifier`` (``await classify(query) -> domain``), built from config:
+    a mapping of domain name -> words, as a tool selection strategy's ``domain_classifier``
+    option. The domain whose words occur most often in the query wins (the first listed on a
+    tie); a query with none of them has no domain (None)."""
+
+    def __init__(self, domains: Mapping[str, Any]) -> None:
+        self.domains: dict[str, list[str]] = {}
+        for domain, words in domains.items():
+            listed = [words] if isinstance(words, str) else list(words or [])
+            if not all(isinstance(w, str) and w.strip() for w in listed):
+                raise ValueError(f"domain_classifier.{domain}: expected a list of words")
+            self.domains[str(domain)] = [w.strip().lower() for w in listed]
+
+    async def classify(self, query: str) -> str | None:
+        text = query.lower()
+        words = set(re.findall(r"[\w-]+", text))
+        best, best_hits = None, 0
+        for domain, keywords in self.domains.items():
+            hits = sum(1 for k in keywords if (k in text if " " in k else k in words))
+            if hits > best_hits:
+                best, best_hits = domain, hits
+        return best
+
+
 class IToolSelectionStrategy:
     """Which tools the model is offered: override ``select_tools``."""
 
@@ -98,5 +125,5 @@ __all__ = [
     "AnalyticsEvent", "AuthenticationError", "BaseAnalyticsExporter", "BaseCompactionStrategy",
     "BasePromptContributor", "ConfigCoordinator", "Context", "ExportResult",
     "IAnalyticsExporter", "IConfigProvider", "IPromptContributor", "IToolSelectionCoordinator",
-    "IToolSelectionStrategy", "Message", "PromptContext", "Tool",
+    "IToolSelectionStrategy", "KeywordDomainClassifier", "Message", "PromptContext", "Tool",
 ]
