@@ -2,8 +2,10 @@
 
 ``tests/seed_recipes`` holds the multi-tenant config provider and prompt contributor reading the
 tenants' own database, the WebSocket dashboard exporter, the A/B testing config coordinator, the
-database and API config providers, three prompt contributors, and the database and Prometheus
-exporters, with only their import lines changed. Each test installs the package as pip would,
+database and API config providers, three prompt contributors, the database and Prometheus
+exporters, three compaction strategies and the domain-specific tool selection strategy, with
+only their import lines changed (where a body could not run, the one change is commented
+there). Each test installs the package as pip would,
 configures it through ``.victor/config.yml`` alone, turns the package's other plugins off
 (an installed provider or contributor is on unless disabled), and judges by what reaches the
 fake Anthropic API, the database, the WebSocket client or the push gateway.
