@@ -148,12 +148,14 @@ BROKEN_CONFIG = """
 tool_selection: {strategy: broken_selection}
 context_compaction_strategy: broken_compaction
 analytics_export_interval: 0.2
-analytics: {exporters: [sqlite, broken_exporter]}
+analytics: {exporters: [sqlite, broken_exporter, broken_dashboard]}
 middleware: [broken_middleware]
 """
 KINDS = ("config_providers/broken_config", "prompt_contributors/broken_contributor",
          "tool_selection_strategies/broken_selection", "compaction_strategies/broken_compaction",
-         "analytics_exporters/broken_exporter", "middleware/broken_middleware")
+         "analytics_exporters/broken_exporter", "middleware/broken_middleware",
+         # an A/B testing ConfigCoordinator subclass; an exporter serving from start_server()
+         "config_providers/broken_ab_coordinator", "analytics_exporters/broken_dashboard")
 
 
 @pytest.mark.parametrize("stage", ["import", "construction", "call"])

@@ -30,6 +30,7 @@ import importlib
 import inspect
 import json
 import logging
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -284,6 +285,9 @@ class AgentOrchestrator:
         if self.tools is not None:
             await self.tools.aclose()
         await self.providers.aclose()
+        plugin_databases = sys.modules.get("victor_server.db_connection")
+        if plugin_databases is not None:  # pools opened for plugins' db_connection
+            await plugin_databases.close_all()
         await self.store.close()
 
     # ---- coordinators per settings ---------------------------------------------------------

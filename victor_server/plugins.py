@@ -349,6 +349,23 @@ def _resolve_paths(params: list[inspect.Parameter], options: dict[str, Any],
     return resolved
 
 
+def _adapted_objects(options: dict[str, Any]) -> dict[str, Any]:
+    """Options victor-ai's classes take as objects, given in config as data: a ``db_connection``
+    URL becomes the connection they query (``victor_server.db_connection``), a
+    ``domain_classifier`` mapping of domain -> words the classifier they await."""
+    value = options.get("db_connection")
+    if isinstance(value, str):
+        from victor_server.db_connection import DatabaseConnection
+
+        options = {**options, "db_connection": DatabaseConnection.shared(value)}
+    value = options.get("domain_classifier")
+    if isinstance(value, dict):
+        from victor_server.protocols import KeywordDomainClassifier
+
+        options = {**options, "domain_classifier": KeywordDomainClassifier(value)}
+    return options
+
+
 def instantiate(factory: Callable[..., Any], options: dict[str, Any] | None, *,
                 inject: dict[str, Any] | None = None) -> Any:
     """Call a plugin's class or factory with its options (empty when none).
@@ -359,7 +376,7 @@ def instantiate(factory: Callable[..., Any], options: dict[str, Any] | None, *,
     that options leave out (with ``workspace`` among them, relative paths resolve against it).
     Errors raised by the plugin itself propagate unchanged.
     """
-    options = dict(options or {})
+    options = _adapted_objects(dict(options or {}))
     params = _signature(factory)
     if params is None:
         return factory(**options)

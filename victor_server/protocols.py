@@ -6,6 +6,7 @@ name is the server's own type, or a small base class beside its Protocol:
 
 ======================================  ==================================================
 ``IConfigProvider``                     ``priority()``, ``async get_config(session_id)``
+``ConfigCoordinator``                   ``async load_config(session_id)`` (an A/B test)
 ``IPromptContributor``,                 ``priority()``, ``async get_contribution(context)``
 ``BasePromptContributor``, ``PromptContext``
 ``Context``, ``Message``,               ``async compact(context) -> Context``
@@ -14,6 +15,7 @@ name is the server's own type, or a small base class beside its Protocol:
 ``BaseAnalyticsExporter``, ``ExportResult``, ``AnalyticsEvent``
 ``IToolSelectionStrategy``, ``Tool``,   ``async select_tools(query, available_tools,
 ``IToolSelectionCoordinator``           selection_coordinator) -> list[Tool]``
+``KeywordDomainClassifier``             ``async classify(query) -> domain`` from config words
 ``AuthenticationError``                 raised by a middleware to refuse a call (-32004)
 ======================================  ==================================================
 
@@ -22,6 +24,8 @@ How each is found and configured is in docs/plugins.md.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from victor_server.analytics.events import PublishedEvent as AnalyticsEvent
@@ -53,6 +57,62 @@ class IConfigProvider:
         return {}
 
 
+class ConfigCoordinator(IConfigProvider):
+    """victor-ai's ``ConfigCoordinator``, for a subclass that decides a session's whole config
+    (an A/B test assigning sessions to variants): override
+    ``async load_config(session_id, config_override=None)``. Installed as a config provider, it
+    ranks where the built-in ``ab_test`` does (above the project file and other installed
+    providers, below tenant rows and per-request values). A ``session_assignments`` mapping
+    (session id -> variant name) on the object names the session's variant, which chat results
+    and analytics events then carry as they do the built-in experiment's. Server-wide lookups
+    (no session) get nothing from it, so no variant leaks into the base config."""
+
+    absolute_priority = True
+    session_scoped = True  # not asked for server-wide lookups
+
+    def priority(self) -> int:
+        return 30  # the built-in A/B test's rank
+
+    async def load_config(self, session_id: str,
+                          config_override: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {}
+
+    async def get_config(self, session_id: str) -> dict[str, Any]:
+        if not session_id:
+            return {}
+        config = dict(await self.load_config(session_id) or {})
+        assignments = getattr(self, "session_assignments", None)
+        variant = assignments.get(session_id) if isinstance(assignments, Mapping) else None
+        if variant is not None:
+            config.setdefault("ab_variant", str(variant))
+        return config
+
+
+class KeywordDomainClassifier:
+    """victor-ai's ``domain_classifier`` (``await classify(query) -> domain``), built from config:
+    a mapping of domain name -> words, as a tool selection strategy's ``domain_classifier``
+    option. The domain whose words occur most often in the query wins (the first listed on a
+    tie); a query with none of them has no domain (None)."""
+
+    def __init__(self, domains: Mapping[str, Any]) -> None:
+        self.domains: dict[str, list[str]] = {}
+        for domain, words in domains.items():
+            listed = [words] if isinstance(words, str) else list(words or [])
+            if not all(isinstance(w, str) and w.strip() for w in listed):
+                raise ValueError(f"domain_classifier.{domain}: expected a list of words")
+            self.domains[str(domain)] = [w.strip().lower() for w in listed]
+
+    async def classify(self, query: str) -> str | None:
+        text = query.lower()
+        words = set(re.findall(r"[\w-]+", text))
+        best, best_hits = None, 0
+        for domain, keywords in self.domains.items():
+            hits = sum(1 for k in keywords if (k in text if " " in k else k in words))
+            if hits > best_hits:
+                best, best_hits = domain, hits
+        return best
+
+
 class IToolSelectionStrategy:
     """Which tools the model is offered: override ``select_tools``."""
 
@@ -63,7 +123,7 @@ class IToolSelectionStrategy:
 
 __all__ = [
     "AnalyticsEvent", "AuthenticationError", "BaseAnalyticsExporter", "BaseCompactionStrategy",
-    "BasePromptContributor", "Context", "ExportResult", "IAnalyticsExporter", "IConfigProvider",
-    "IPromptContributor", "IToolSelectionCoordinator", "IToolSelectionStrategy", "Message",
-    "PromptContext", "Tool",
+    "BasePromptContributor", "ConfigCoordinator", "Context", "ExportResult",
+    "IAnalyticsExporter", "IConfigProvider", "IPromptContributor", "IToolSelectionCoordinator",
+    "IToolSelectionStrategy", "KeywordDomainClassifier", "Message", "PromptContext", "Tool",
 ]

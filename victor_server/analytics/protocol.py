@@ -9,11 +9,15 @@ with backoff, so nothing is lost.
 ``PluginExporter`` wraps an installed exporter: it hands it the published event shape
 (``AnalyticsEvent.published()``: a date-time ``timestamp``, ``data.total_tokens``, ``data.tool``,
 ``tenant``, ``variant``; schema in ``event.schema.json``), turns a failed result into
-``ExportFailed`` and tells the plugin registry when the plugin fails or works again.
+``ExportFailed`` and tells the plugin registry when the plugin fails or works again. At server
+start it awaits the plugin's ``start()``, or runs its ``start_server()`` (a server that runs
+until cancelled, such as a WebSocket broadcaster's) as a task cancelled at close.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -64,6 +68,8 @@ class PluginExporter:
         self.plugin_name = name
         self.plugin = plugin
         self.on_error = on_error
+        self._serving: asyncio.Task[None] | None = None
+        self._serve_failed = False  # its server could not run: it stays reported as failed
 
     async def export(self, events: list[AnalyticsEvent]) -> Any:
         try:
@@ -73,7 +79,7 @@ class PluginExporter:
             if self.on_error is not None:
                 self.on_error(self.plugin_name, exc)
             raise
-        if self.on_error is not None:
+        if self.on_error is not None and not self._serve_failed:
             self.on_error(self.plugin_name, None)
         return result
 
@@ -81,8 +87,27 @@ class PluginExporter:
         starter = getattr(self.plugin, "start", None)
         if callable(starter):
             await starter()
+            return
+        serve = getattr(self.plugin, "start_server", None)
+        if callable(serve):
+            # victor-ai's WebSocket exporter serves forever from ``start_server()``, which its
+            # users run as a background task: so does the server, until it closes
+            self._serving = asyncio.get_running_loop().create_task(self._serve(serve))
+
+    async def _serve(self, serve: Callable[[], Any]) -> None:
+        try:
+            await serve()
+        except Exception as exc:  # a port in use, a bad host: reported, the server goes on
+            self._serve_failed = True
+            if self.on_error is not None:
+                self.on_error(self.plugin_name, exc)
 
     async def close(self) -> None:
+        serving, self._serving = self._serving, None
+        if serving is not None:
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
         closer = getattr(self.plugin, "shutdown", None) or getattr(self.plugin, "close", None)
         if callable(closer):
             await closer()

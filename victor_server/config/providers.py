@@ -180,7 +180,8 @@ class PluginConfigProvider:
     makes the source empty for that request and goes to ``on_error(name, exc)`` (the registry
     records it, logs it once and reports it; ``on_error(name, None)`` when it works again), or
     without a hook to ``last_error``. ``session_id`` is ``""`` when there is none, so a
-    ``session_id.split(':')`` works for server-wide lookups too.
+    ``session_id.split(':')`` works for server-wide lookups too; a plugin that sets
+    ``session_scoped = True`` (an A/B test's coordinator) is not asked then.
     """
 
     def __init__(self, name: str, plugin: Any,
@@ -213,6 +214,8 @@ class PluginConfigProvider:
         logger.error("%s", self.last_error)
 
     async def get_config(self, session_id: str | None) -> dict[str, Any]:
+        if not session_id and getattr(self.plugin, "session_scoped", False) is True:
+            return {}  # it configures sessions only: not asked, so neither failed nor working
         try:
             data = self.plugin.get_config(session_id or "")
             if inspect.isawaitable(data):

@@ -55,6 +55,29 @@ class Exporter(Breaks):
         self._call()
 
 
+class DashboardExporter(Breaks):
+    """A broadcaster whose server, run from start_server() in the background, fails."""
+
+    async def start_server(self):
+        self._call()
+
+    async def export(self, events):
+        return None  # broadcasting to nobody works: the failed server must stay reported
+
+
+def _coordinator_base():
+    from victor_server.protocols import ConfigCoordinator
+
+    return ConfigCoordinator
+
+
+class ABCoordinator(Breaks, _coordinator_base()):
+    """An A/B testing ConfigCoordinator subclass whose load_config raises."""
+
+    async def load_config(self, session_id, config_override=None):
+        self._call()
+
+
 class Provider(Breaks):
     name = "broken_provider"
 
