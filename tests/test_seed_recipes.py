@@ -28,7 +28,6 @@ import pytest
 from analytics_sink import HttpSink
 from fake_anthropic import FakeAnthropic, text, tool_use
 from lsp_harness import lsp_server
-from pg_cluster import pg_cluster  # noqa: F401  (the session fixture)
 from plugin_install import TESTS, install
 
 PACKAGE = "seed_recipes"
@@ -90,7 +89,7 @@ INSERT INTO tenant_prompt_templates VALUES
 @pytest.mark.slow
 async def test_tenants_get_their_own_config_and_prompt_from_their_database(
         workspace: Path, tmp_path: Path, fake: FakeAnthropic,
-        pg_cluster: Any) -> None:  # noqa: F811  (the fixture)
+        pg_cluster: Any) -> None:
     import asyncpg
 
     url = pg_cluster.new_database("tenants")
@@ -336,7 +335,7 @@ def config_api(configs: dict[str, dict[str, Any]]) -> Iterator[tuple[str, list[d
 @pytest.mark.slow
 async def test_the_database_and_api_config_providers_rank_by_their_priority(
         workspace: Path, tmp_path: Path, fake: FakeAnthropic,
-        pg_cluster: Any) -> None:  # noqa: F811  (the fixture)
+        pg_cluster: Any) -> None:
     import asyncpg
 
     url = pg_cluster.new_database("configs")
@@ -406,7 +405,7 @@ async def test_the_prompt_contributors_follow_the_request_context(
 @pytest.mark.slow
 async def test_the_database_and_prometheus_exporters_receive_the_turns_events(
         workspace: Path, tmp_path: Path, fake: FakeAnthropic,
-        pg_cluster: Any) -> None:  # noqa: F811  (the fixture)
+        pg_cluster: Any) -> None:
     import asyncpg
     from prometheus_client.parser import text_string_to_metric_families
 
