@@ -87,33 +87,32 @@ def pg_cluster() -> Iterator[PgCluster]:
         pg.remove_cluster(cluster)
 
 
-# Suites whose tests start ``victor-server`` (or an MCP server for it) as a process.
-SERVER_SUITES = (
-    "test_ab_test.py", "test_acp.py", "test_acp_features.py", "test_analytics_lsp.py",
-    "test_approvals_acp.py", "test_approvals_cli.py", "test_approvals_lsp.py",
-    "test_approvals_mcp.py", "test_cli.py", "test_config_errors.py", "test_dashboard.py",
-    "test_docs_snippets.py", "test_http_surfaces.py", "test_internal_errors.py",
-    "test_lsp_context.py", "test_lsp_core.py", "test_lsp_editor_notifications.py",
-    "test_mcp_fast_start.py", "test_mcp_fastmcp.py", "test_mcp_features.py", "test_mcp_http.py",
-    "test_mcp_progress.py", "test_mcp_stdio.py", "test_newcomer_papercuts.py",
-    "test_plugins_e2e.py", "test_prompt_caching.py", "test_reliability_cancel.py",
-    "test_reliability_provider.py", "test_secret_masking.py", "test_security_confinement.py",
-    "test_security_search.py", "test_security_secrets.py", "test_security_tools.py",
-    "test_seed_plugins.py", "test_selection_first_start.py", "test_selection_loading.py",
-    "test_shutdown_signals.py", "test_storage_failures.py", "test_tenants_acp.py",
-    "test_tenants_foreign_fields.py", "test_tenants_lsp.py", "test_tenants_mcp.py",
-    "test_tools_mcp.py", "test_version.py", "test_wire_flood.py", "test_wire_in_flight.py",
+# The unit-level suites: they start no server process (a test may run a quick ``python -c`` to
+# check what an import loads). Every other suite starts ``victor-server`` (or an outside client
+# or service) and is ``slow``, a new one included until it is listed here.
+UNIT_SUITES = (
+    "test_acp_updates.py", "test_analytics.py", "test_approvals_policy.py",
+    "test_context_strategies.py", "test_extras.py", "test_import_graph.py",
+    "test_method_table.py", "test_middleware.py", "test_parallel_tools.py",
+    "test_plugin_registry.py", "test_provider_openai.py", "test_selection.py",
+    "test_sqlite_store_lock.py", "test_sticky_tools.py", "test_store_contract.py",
+    "test_tools_builtin.py", "test_unit_config.py", "test_unit_prompts.py",
+    "test_unit_service.py",
 )
+
+
+def _is_server_suite(name: str) -> bool:
+    return name.startswith("test_") and name.endswith(".py") and name not in UNIT_SUITES
+
 
 # By file (or test) name; a test elsewhere can say the same with @pytest.mark.<name>.
 MARKED_FILES: dict[str, tuple[str, ...]] = {
     "node": ("test_acp_node.py", "test_mcp_node.py", "test_mcp_conformance.py"),
     "nvim": ("test_nvim_plugin.py",),
-    # Chromium, the real model, long runs, and every suite that starts real server processes
-    # (each start imports the server and its protocol stack: a second or more per test here)
+    # Chromium, the real model, long runs (the server suites are slow by ``UNIT_SUITES``: each
+    # start imports the server and its protocol stack, a second or more per test here)
     "slow": ("test_dashboard_chromium.py", "test_selection_model.py",
-             "test_reliability_load.py", "test_reliability_crash.py", "test_fuzz_wire.py",
-             *SERVER_SUITES),
+             "test_reliability_load.py", "test_reliability_crash.py", "test_fuzz_wire.py"),
 }
 IMPLY_SLOW = ("node", "nvim", "postgres")
 
@@ -122,6 +121,8 @@ def _file_markers(name: str) -> set[str]:
     """The markers a whole file gets by name (entries naming one test are left out)."""
     found = {marker for marker, prefixes in MARKED_FILES.items()
              if any(name.startswith(p) for p in prefixes if "::" not in p)}
+    if _is_server_suite(name):
+        found.add("slow")
     if found & set(IMPLY_SLOW):
         found.add("slow")
     return found
@@ -152,6 +153,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for marker, prefixes in MARKED_FILES.items():
             if where.startswith(prefixes):
                 item.add_marker(getattr(pytest.mark, marker))
+        if _is_server_suite(where.split("::")[0]):
+            item.add_marker(pytest.mark.slow)
         if _needs_postgres(item, where) and item.get_closest_marker("postgres") is None:
             item.add_marker(pytest.mark.postgres)
         if item.get_closest_marker("slow") is None \
