@@ -212,7 +212,7 @@ async def test_the_ab_testing_coordinator_assigns_variants_seen_in_requests_and_
         mine = [s for s, v in assigned.items() if v == name]
         assert arms[name]["sessions"] == len(mine)
         assert arms[name]["responses"] == len(mine) + (name == variant)
-        assert arms[name]["tokens"] > 0
+        assert arms[name]["tokens"]["total"] > 0 and arms[name]["turns"] == arms[name]["responses"]
 
 
 # ---- recipe 7: the WebSocket dashboard exporter ----------------------------------------------
