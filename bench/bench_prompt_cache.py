@@ -203,8 +203,11 @@ def main() -> None:
     parser.add_argument("--workloads", default="focused,varied")
     parser.add_argument("--top", default="2",
                         help="values of selection.sticky.TOP to compare, e.g. 1,2,3")
+    parser.add_argument("--add", type=int, default=sticky_sets.ADD)
+    parser.add_argument("--limit-factor", type=int, default=sticky_sets.LIMIT_FACTOR)
     args = parser.parse_args()
     logging.disable(logging.WARNING)
+    sticky_sets.ADD, sticky_sets.LIMIT_FACTOR = args.add, args.limit_factor
     rows: list[Outcome] = []
     for workload in args.workloads.split(","):
         for strategy in args.strategies.split(","):
