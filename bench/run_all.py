@@ -72,11 +72,11 @@ SECTIONS = [
     Section("analytics", "Analytics", (("bench/bench_analytics.py",),),
             (("bench/bench_analytics.py", "--events", "20000", "--flushes", "50"),)),
     Section("prompt_cache", "Prompt caching",
-            (("bench/bench_prompt_cache.py", "--top", "1,2,3"),),
+            (("bench/bench_prompt_cache.py", "--strategies", "all,keyword,hybrid"),),
             (("bench/bench_prompt_cache.py", "--turns", "10", "--strategies", "all,keyword"),)),
     Section("first_start", "Selection model: first start and memory",
-            (("bench/bench_first_start.py", "--runs", "3"),),
-            (("bench/bench_first_start.py", "--runs", "1"),)),
+            (("bench/bench_first_start.py", "--runs", "3", "--server-runs", "1"),),
+            (("bench/bench_first_start.py", "--runs", "1", "--server-runs", "1"),)),
     Section("parallel_tools", "Parallel tool calls",
             (("bench/bench_parallel_tools.py", "--turns", "10"),),
             (("bench/bench_parallel_tools.py", "--turns", "3"),)),
@@ -100,12 +100,17 @@ def discovered() -> list[Section]:
     return extra
 
 
+TIMINGS: list[tuple[str, float]] = []  # (command, seconds) of this run
+
+
 def run(command: tuple[str, ...]) -> str:
     """The command's stdout; on failure, say so in the section instead of stopping the run."""
     started = time.perf_counter()
     print(f"== python {' '.join(command)}", file=sys.stderr, flush=True)
     done = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True)
-    print(f"   {time.perf_counter() - started:.0f} s, exit {done.returncode}", file=sys.stderr)
+    took = time.perf_counter() - started
+    TIMINGS.append((" ".join(command), took))
+    print(f"   {took:.0f} s, exit {done.returncode}", file=sys.stderr)
     out = done.stdout.strip()
     # a bench that prints its own "## title" / "Command:" lines: the section provides those
     lines = [ln for ln in out.splitlines() if not ln.startswith(("## ", "Command: `"))]
@@ -122,7 +127,13 @@ def block(commands: tuple[tuple[str, ...], ...], outputs: list[str]) -> str:
     return f"{BEGIN}\n" + "\n\n".join(parts) + f"\n{END}"
 
 
-def intro(only: str) -> str:
+def goals(outputs: list[str]) -> list[str]:
+    """The "Goal: ..." lines the benchmarks print (met or not, with the figure or the reason)."""
+    return [f"- {line.strip().removeprefix('Goal:').strip()}" for out in outputs
+            for line in out.splitlines() if line.strip().startswith("Goal:")]
+
+
+def intro(only: str, goal_lines: list[str], quick: bool) -> str:
     cpu = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -138,7 +149,10 @@ def intro(only: str) -> str:
         f"Machine: {cpu}, {os.cpu_count()} cores{memory}; {platform.system()} "
         f"{platform.release()}; Python {platform.python_version()}. Last `run_all.py` run "
         f"{time.strftime('%Y-%m-%d')} ({f'sections {only}' if only else 'all sections'}), "
-        f"load average {os.getloadavg()[0]:.1f} when it ended.", "",
+        f"load average {os.getloadavg()[0]:.1f} when it ended"
+        f"{' (`--quick`: fewer runs, noisier figures)' if quick else ''}; it took "
+        f"{sum(t for _, t in TIMINGS) / 60:.0f} minutes.", "",
+        *(["Goals, as this run measured them:", "", *goal_lines, ""] if goal_lines else []),
         "How to run: `make bench` (= `python bench/run_all.py`) runs every benchmark in bench/ "
         "one after another and rewrites the figures below, each section headed by the exact "
         "command that produced it; run one of those commands to repeat a single section. "
@@ -149,9 +163,11 @@ def intro(only: str) -> str:
         "comparison is therefore measured side by side in one run: victor-server and its "
         "baseline (the bare framework doing nothing, or the peer) alternate run by run, and the "
         "tables give medians and the ratio of medians. Trust the ratios more than the absolute "
-        "times. Goals are those of issue 10 (start-up within 1.3x of the bare framework, "
-        "5x faster than victor-ai, per-request overhead within 1.5x, first streamed delta "
-        "< 5 ms after the provider's, idle RSS < 80 MB).", ""])
+        "times. The standing goals: start-up within 1.3x of the bare framework, 5x faster than "
+        "victor-ai, per-request overhead within 1.5x, first streamed delta < 5 ms after the "
+        "provider's, idle RSS < 80 MB; with the model loaded, servers under 250 MB and "
+        "semantic selection ready within 3 s of a first start; 70% of a session's input "
+        "tokens read from the prompt cache.", ""])
 
 
 def rewrite(text: str, section: Section, generated: str) -> str:
@@ -193,7 +209,8 @@ def main() -> int:
     rest = text[first:] if first >= 0 else ""
     new = "".join(f"\n## {section.title}\n\n{BEGIN}\n{END}\n" for section, _ in results
                   if f"\n## {section.title}\n" not in rest)
-    text = intro(args.only) + new + rest
+    goal_lines = goals([generated for _, generated in results])
+    text = intro(args.only, goal_lines, args.quick) + new + rest
     for section, generated in results:  # re-read nothing in between: one write at the end
         text = rewrite(text, section, generated)
     DOCS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
