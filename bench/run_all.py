@@ -10,8 +10,10 @@ selection", the multi-run ranges in "Analytics") survive. A section without the 
 the block appended at its end ("latest run"), never overwritten. Sections of the file that no
 entry names are kept as they are, and any ``bench/bench_*.py`` that no entry names is run with
 its defaults under its own section, so a new benchmark is never silently left out. New sections
-go right after the intro, in ``SECTIONS`` order. The intro above the first section (machine,
-how to run, how to read the figures) is rewritten each run.
+go at the end, in ``SECTIONS`` order. The intro above the first section (machine, how to run,
+how to read the figures, and the goals: every ``Goal: ...`` line a benchmark printed into the
+file) is rewritten each run, and the file after each section, so a run cut short keeps what it
+measured.
 
 Benchmarks run one after another, never in parallel: on a 2-core machine two at once would
 measure each other. ``--quick`` cuts runs and sizes for a smoke check (figures then are noisier
@@ -73,7 +75,7 @@ SECTIONS = [
             (("bench/bench_analytics.py", "--events", "20000", "--flushes", "50"),)),
     Section("prompt_cache", "Prompt caching",
             (("bench/bench_prompt_cache.py", "--strategies", "all,keyword,hybrid"),),
-            (("bench/bench_prompt_cache.py", "--turns", "10", "--strategies", "all,keyword"),)),
+            (("bench/bench_prompt_cache.py", "--strategies", "hybrid"),)),
     Section("first_start", "Selection model: first start and memory",
             (("bench/bench_first_start.py", "--runs", "3", "--server-runs", "1"),),
             (("bench/bench_first_start.py", "--runs", "1", "--server-runs", "1"),)),
@@ -196,26 +198,33 @@ def main() -> int:
     args = parser.parse_args()
     wanted = {k for k in args.only.split(",") if k}
     sections = [s for s in [*SECTIONS, *discovered()] if not wanted or s.key in wanted]
-    results = []
+    results: list[tuple[Section, str]] = []
     for section in sections:
         commands = section.quick if args.quick and section.quick else section.commands
         results.append((section, block(commands, [run(cmd) for cmd in commands])))
+        if not args.no_write:  # after each section: a run cut short keeps what it measured
+            write(results, args.only, args.quick)
     if args.no_write:
         for section, generated in results:
             print(f"## {section.title}\n\n{generated}\n")
         return 0
+    print(f"wrote {DOCS.relative_to(ROOT)} ({len(results)} sections)", file=sys.stderr)
+    return 0
+
+
+def write(results: list[tuple[Section, str]], only: str, quick: bool) -> None:
+    """Rewrite docs/benchmarks.md with ``results``: the intro, then each section's block. The
+    goal lines in the intro come from every generated block in the file, this run's or not."""
     text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
     first = text.find("\n## ")
     rest = text[first:] if first >= 0 else ""
-    new = "".join(f"\n## {section.title}\n\n{BEGIN}\n{END}\n" for section, _ in results
-                  if f"\n## {section.title}\n" not in rest)
-    goal_lines = goals([generated for _, generated in results])
-    text = intro(args.only, goal_lines, args.quick) + new + rest
-    for section, generated in results:  # re-read nothing in between: one write at the end
-        text = rewrite(text, section, generated)
-    DOCS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-    print(f"wrote {DOCS.relative_to(ROOT)} ({len(results)} sections)", file=sys.stderr)
-    return 0
+    rest += "".join(f"\n## {section.title}\n\n{BEGIN}\n{END}\n" for section, _ in results
+                    if f"\n## {section.title}\n" not in rest)
+    for section, generated in results:
+        rest = rewrite(rest, section, generated)
+    blocks = re.findall(re.escape(BEGIN) + r"(.*?)" + re.escape(END), rest, re.DOTALL)
+    DOCS.write_text((intro(only, goals(blocks), quick) + rest).rstrip("\n") + "\n",
+                    encoding="utf-8")
 
 
 if __name__ == "__main__":
