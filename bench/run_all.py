@@ -70,7 +70,7 @@ SECTIONS = [
     Section("context", "Context compaction",
             (("bench/bench_context.py", "--hashing"),
              ("bench/bench_context.py", "--messages", "1000", "--window", "16000")),
-            (("bench/bench_context.py", "--hashing", "--messages", "1000"),)),
+            (("bench/bench_context.py", "--hashing", "--messages", "1000", "--window", "16000"),)),
     Section("analytics", "Analytics", (("bench/bench_analytics.py",),),
             (("bench/bench_analytics.py", "--events", "20000", "--flushes", "50"),)),
     Section("prompt_cache", "Prompt caching",
