@@ -135,8 +135,8 @@ def server(cache: Path, tree: Path | None, face: str, workspace: Path) -> dict[s
         while not list(models.glob("*int8*.onnx")) and time.monotonic() < deadline:
             time.sleep(0.25)
         while _children(client.proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.25)  # the quantising child has exited: the next query takes int8 up
-        select()
+            time.sleep(0.25)  # the quantising child has exited: int8 is taken up
+        time.sleep(0.5)
         return {"ready": ready, "ready_rss": ready_rss, "settled_rss": rss_mb(client.proc.pid)}
     finally:
         client.close()

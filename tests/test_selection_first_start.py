@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 LOAD = """
-import json, sys
+import json, sys, time
 from pathlib import Path
 from victor_server.selection import minilm_onnx
 from victor_server.selection.minilm import load_minilm
@@ -25,10 +25,15 @@ float_at_load = model.float_graph_loaded
 onnx_at_load = "onnx" in sys.modules
 vector = model.encode(["erase build.log"])[0]
 query = model.encode_query("erase build.log")
+deadline = time.monotonic() + 600
+while model.float_graph_loaded and time.monotonic() < deadline:
+    time.sleep(0.05)  # no query asks: the int8 graph is taken up when its child exits
+released_unasked = not model.float_graph_loaded
 int8_after_wait = model.wait_for_query_model()
 print(json.dumps({"onnx": onnx_at_load, "int8_at_load": quantized_at_load,
                   "float_at_load": float_at_load, "int8_after_wait": int8_after_wait,
                   "float_after_wait": model.float_graph_loaded,
+                  "released_unasked": released_unasked,
                   "vector": [round(float(v), 6) for v in vector],
                   "query_cosine": float(query @ vector)}))
 """
@@ -50,6 +55,7 @@ def test_no_start_imports_onnx_and_the_float32_graph_goes_once_int8_serves(
     assert first["int8_at_load"] is False  # the child was still quantising
     assert first["float_at_load"] is True  # so queries need the float32 graph meanwhile
     assert first["int8_after_wait"] is True and first["float_after_wait"] is False
+    assert first["released_unasked"] is True  # without a query asking for the int8 graph
     assert sorted(p.suffix for p in models.iterdir()) == [".onnx"]  # the int8 graph only
     again = _load(tmp_path)
     assert again["onnx"] is False and again["int8_at_load"] is True

@@ -391,6 +391,10 @@ class OnnxMiniLMEncoder(MiniLMEncoder):
             self._build = query_model
             with self._float_lock:  # queries need the float32 graph until the int8 one is there
                 self._load_float(weights)
+            if query_model is not None:  # take the int8 graph up as soon as it is built, even
+                # if no new query comes (a repeated one is answered from the caller's cache)
+                threading.Thread(target=self._await_build, args=(query_model,), daemon=True,
+                                 name="victor-int8-build").start()
 
     @property
     def quantized_queries(self) -> bool:
@@ -406,6 +410,10 @@ class OnnxMiniLMEncoder(MiniLMEncoder):
         """Wait for the int8 graph's build, if one is running; whether queries now use it."""
         self._check_build(timeout)
         return self._query_session is not None
+
+    def _await_build(self, build: _QueryModelBuild) -> None:
+        build.process.wait()
+        self._check_build()
 
     def _check_build(self, wait: float | None = None) -> None:
         if self._build is None:
