@@ -82,6 +82,10 @@ SECTIONS = [
     Section("parallel_tools", "Parallel tool calls",
             (("bench/bench_parallel_tools.py", "--turns", "10"),),
             (("bench/bench_parallel_tools.py", "--turns", "3"),)),
+    Section("reliability", "Reliability",
+            (("bench/bench_reliability.py", "flood"), ("bench/bench_reliability.py", "signals")),
+            (("bench/bench_reliability.py", "flood", "--count", "5000", "--runs", "1"),
+             ("bench/bench_reliability.py", "signals", "--runs", "1"))),
     Section("store", "PostgreSQL", (("bench/bench_store.py",),),
             (("bench/bench_store.py", "--events", "5000", "--reads", "100", "--runs", "1"),)),
 ]
