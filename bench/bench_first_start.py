@@ -143,10 +143,15 @@ def server(cache: Path, tree: Path | None, face: str, workspace: Path) -> dict[s
 
 
 def _children(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
+    """The process's children, whichever of its threads started them (the model loads in a
+    worker thread, which starts the int8 build's child)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += (task / "children").read_text().split()
+        except OSError:
+            continue
+    return found
 
 
 def median(rows: list[dict[str, Any]], key: str) -> float:
