@@ -151,7 +151,15 @@ def _children(pid: int) -> list[str]:
             found += (task / "children").read_text().split()
         except OSError:
             continue
-    return found
+    return [child for child in found if _state(child) not in ("Z", "X", "")]
+
+
+def _state(pid: str) -> str:
+    """A process's state letter; a zombie ("Z": exited, not yet reaped) counts as gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
 
 
 def median(rows: list[dict[str, Any]], key: str) -> float:
