@@ -139,7 +139,8 @@ async def test_minimal_install_selects_by_keyword_and_names_the_extra(
 
     for module in ("numpy", "onnxruntime", "tokenizers", "safetensors"):
         monkeypatch.setitem(sys.modules, module, None)  # import -> ImportError
-    monkeypatch.delitem(sys.modules, "victor_server.selection.minilm", raising=False)
+    for module in ("minilm", "minilm_model", "minilm_onnx"):  # imported afresh, numpy and all
+        monkeypatch.delitem(sys.modules, f"victor_server.selection.{module}", raising=False)
     coordinator = ToolSelectionCoordinator(
         "hybrid", embeddings=EmbeddingService(loader=_load_default), wait_for_model=True)
     for _ in range(2):
