@@ -203,8 +203,11 @@ def main() -> None:
     parser.add_argument("--workloads", default="focused,varied")
     parser.add_argument("--top", default="2",
                         help="values of selection.sticky.TOP to compare, e.g. 1,2,3")
+    parser.add_argument("--add", type=int, default=sticky_sets.ADD)
+    parser.add_argument("--limit-factor", type=int, default=sticky_sets.LIMIT_FACTOR)
     args = parser.parse_args()
     logging.disable(logging.WARNING)
+    sticky_sets.ADD, sticky_sets.LIMIT_FACTOR = args.add, args.limit_factor
     rows: list[Outcome] = []
     for workload in args.workloads.split(","):
         for strategy in args.strategies.split(","):
@@ -220,6 +223,21 @@ def main() -> None:
     for r in rows:
         print(f"| {r.label} | {r.changes} | {r.read:.0%} | {r.written:.0%} | {r.cost:.0%} | "
               f"{r.billed:.0f} | {r.tools:.1f} | {r.recall:.0%} | {r.second} |")
+    default = f"hybrid, sticky (top {sticky_sets.TOP})"
+    for r in rows:
+        if r.label.endswith(f"| {default}"):
+            workload = r.label.split(" |")[0]
+            read, of = (int(n) for n in r.second.split(" of "))
+            fresh = next((f for f in rows if f.label == f"{workload} | hybrid, fresh each turn"),
+                         None)
+            trade = f"; fresh selection: {fresh.read:.0%} read, recall {fresh.recall:.0%}" \
+                if fresh else ""
+            print(f"\nGoal: {workload} session, default config, >= 70% of input tokens read "
+                  f"from the cache: {'met' if r.read >= 0.7 else 'not met'} ({r.read:.0%}, "
+                  f"recall {r.recall:.0%}, {r.tools:.0f} tools offered{trade}).")
+            print(f"Goal: {workload}, a second session reads its tools and system prompt from "
+                  f"the cache on its first turn: {'met' if read >= of else 'not met'} "
+                  f"({r.second} tokens).")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,9 @@ def measure() -> dict[str, float]:
     (workspace / "src" / "pkg" / "m3.py").write_text("def f():\n    return 3\n")
 
     async def run() -> dict[str, float]:
-        coordinator = ToolCoordinator(workspace, {}, load_plugins=False)
+        # the writes run without asking, as with tools.approvals set to allow them
+        coordinator = ToolCoordinator(workspace, {"approvals": {"write": "allow", "edit": "allow"}},
+                                      load_plugins=False)
         ctx = ToolContext(workspace, "bench")
         out = {}
         for name, args, n in CALLS:

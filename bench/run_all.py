@@ -10,8 +10,10 @@ selection", the multi-run ranges in "Analytics") survive. A section without the 
 the block appended at its end ("latest run"), never overwritten. Sections of the file that no
 entry names are kept as they are, and any ``bench/bench_*.py`` that no entry names is run with
 its defaults under its own section, so a new benchmark is never silently left out. New sections
-go right after the intro, in ``SECTIONS`` order. The intro above the first section (machine,
-how to run, how to read the figures) is rewritten each run.
+go at the end, in ``SECTIONS`` order. The intro above the first section (machine, how to run,
+how to read the figures, and the goals: every ``Goal: ...`` line a benchmark printed into the
+file) is rewritten each run, and the file after each section, so a run cut short keeps what it
+measured.
 
 Benchmarks run one after another, never in parallel: on a 2-core machine two at once would
 measure each other. ``--quick`` cuts runs and sizes for a smoke check (figures then are noisier
@@ -68,18 +70,22 @@ SECTIONS = [
     Section("context", "Context compaction",
             (("bench/bench_context.py", "--hashing"),
              ("bench/bench_context.py", "--messages", "1000", "--window", "16000")),
-            (("bench/bench_context.py", "--hashing", "--messages", "1000"),)),
+            (("bench/bench_context.py", "--hashing", "--messages", "1000", "--window", "16000"),)),
     Section("analytics", "Analytics", (("bench/bench_analytics.py",),),
             (("bench/bench_analytics.py", "--events", "20000", "--flushes", "50"),)),
     Section("prompt_cache", "Prompt caching",
-            (("bench/bench_prompt_cache.py", "--top", "1,2,3"),),
-            (("bench/bench_prompt_cache.py", "--turns", "10", "--strategies", "all,keyword"),)),
+            (("bench/bench_prompt_cache.py", "--strategies", "all,keyword,hybrid"),),
+            (("bench/bench_prompt_cache.py", "--strategies", "hybrid"),)),
     Section("first_start", "Selection model: first start and memory",
-            (("bench/bench_first_start.py", "--runs", "3"),),
-            (("bench/bench_first_start.py", "--runs", "1"),)),
+            (("bench/bench_first_start.py", "--runs", "3", "--server-runs", "1"),),
+            (("bench/bench_first_start.py", "--runs", "1", "--server-runs", "1"),)),
     Section("parallel_tools", "Parallel tool calls",
             (("bench/bench_parallel_tools.py", "--turns", "10"),),
             (("bench/bench_parallel_tools.py", "--turns", "3"),)),
+    Section("reliability", "Reliability",
+            (("bench/bench_reliability.py", "flood"), ("bench/bench_reliability.py", "signals")),
+            (("bench/bench_reliability.py", "flood", "--count", "5000", "--runs", "1"),
+             ("bench/bench_reliability.py", "signals", "--runs", "1"))),
     Section("store", "PostgreSQL", (("bench/bench_store.py",),),
             (("bench/bench_store.py", "--events", "5000", "--reads", "100", "--runs", "1"),)),
 ]
@@ -100,12 +106,17 @@ def discovered() -> list[Section]:
     return extra
 
 
+TIMINGS: list[tuple[str, float]] = []  # (command, seconds) of this run
+
+
 def run(command: tuple[str, ...]) -> str:
     """The command's stdout; on failure, say so in the section instead of stopping the run."""
     started = time.perf_counter()
     print(f"== python {' '.join(command)}", file=sys.stderr, flush=True)
     done = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True)
-    print(f"   {time.perf_counter() - started:.0f} s, exit {done.returncode}", file=sys.stderr)
+    took = time.perf_counter() - started
+    TIMINGS.append((" ".join(command), took))
+    print(f"   {took:.0f} s, exit {done.returncode}", file=sys.stderr)
     out = done.stdout.strip()
     # a bench that prints its own "## title" / "Command:" lines: the section provides those
     lines = [ln for ln in out.splitlines() if not ln.startswith(("## ", "Command: `"))]
@@ -122,7 +133,13 @@ def block(commands: tuple[tuple[str, ...], ...], outputs: list[str]) -> str:
     return f"{BEGIN}\n" + "\n\n".join(parts) + f"\n{END}"
 
 
-def intro(only: str) -> str:
+def goals(outputs: list[str]) -> list[str]:
+    """The "Goal: ..." lines the benchmarks print (met or not, with the figure or the reason)."""
+    return [f"- {line.strip().removeprefix('Goal:').strip()}" for out in outputs
+            for line in out.splitlines() if line.strip().startswith("Goal:")]
+
+
+def intro(only: str, goal_lines: list[str], quick: bool) -> str:
     cpu = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -138,7 +155,10 @@ def intro(only: str) -> str:
         f"Machine: {cpu}, {os.cpu_count()} cores{memory}; {platform.system()} "
         f"{platform.release()}; Python {platform.python_version()}. Last `run_all.py` run "
         f"{time.strftime('%Y-%m-%d')} ({f'sections {only}' if only else 'all sections'}), "
-        f"load average {os.getloadavg()[0]:.1f} when it ended.", "",
+        f"load average {os.getloadavg()[0]:.1f} when it ended"
+        f"{' (`--quick`: fewer runs, noisier figures)' if quick else ''}; it took "
+        f"{sum(t for _, t in TIMINGS) / 60:.0f} minutes.", "",
+        *(["Goals, as this run measured them:", "", *goal_lines, ""] if goal_lines else []),
         "How to run: `make bench` (= `python bench/run_all.py`) runs every benchmark in bench/ "
         "one after another and rewrites the figures below, each section headed by the exact "
         "command that produced it; run one of those commands to repeat a single section. "
@@ -149,9 +169,11 @@ def intro(only: str) -> str:
         "comparison is therefore measured side by side in one run: victor-server and its "
         "baseline (the bare framework doing nothing, or the peer) alternate run by run, and the "
         "tables give medians and the ratio of medians. Trust the ratios more than the absolute "
-        "times. Goals are those of issue 10 (start-up within 1.3x of the bare framework, "
-        "5x faster than victor-ai, per-request overhead within 1.5x, first streamed delta "
-        "< 5 ms after the provider's, idle RSS < 80 MB).", ""])
+        "times. The standing goals: start-up within 1.3x of the bare framework, 5x faster than "
+        "victor-ai, per-request overhead within 1.5x, first streamed delta < 5 ms after the "
+        "provider's, idle RSS < 80 MB; with the model loaded, servers under 250 MB and "
+        "semantic selection ready within 3 s of a first start; 70% of a session's input "
+        "tokens read from the prompt cache.", ""])
 
 
 def rewrite(text: str, section: Section, generated: str) -> str:
@@ -180,25 +202,33 @@ def main() -> int:
     args = parser.parse_args()
     wanted = {k for k in args.only.split(",") if k}
     sections = [s for s in [*SECTIONS, *discovered()] if not wanted or s.key in wanted]
-    results = []
+    results: list[tuple[Section, str]] = []
     for section in sections:
         commands = section.quick if args.quick and section.quick else section.commands
         results.append((section, block(commands, [run(cmd) for cmd in commands])))
+        if not args.no_write:  # after each section: a run cut short keeps what it measured
+            write(results, args.only, args.quick)
     if args.no_write:
         for section, generated in results:
             print(f"## {section.title}\n\n{generated}\n")
         return 0
+    print(f"wrote {DOCS.relative_to(ROOT)} ({len(results)} sections)", file=sys.stderr)
+    return 0
+
+
+def write(results: list[tuple[Section, str]], only: str, quick: bool) -> None:
+    """Rewrite docs/benchmarks.md with ``results``: the intro, then each section's block. The
+    goal lines in the intro come from every generated block in the file, this run's or not."""
     text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
     first = text.find("\n## ")
     rest = text[first:] if first >= 0 else ""
-    new = "".join(f"\n## {section.title}\n\n{BEGIN}\n{END}\n" for section, _ in results
-                  if f"\n## {section.title}\n" not in rest)
-    text = intro(args.only) + new + rest
-    for section, generated in results:  # re-read nothing in between: one write at the end
-        text = rewrite(text, section, generated)
-    DOCS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-    print(f"wrote {DOCS.relative_to(ROOT)} ({len(results)} sections)", file=sys.stderr)
-    return 0
+    rest += "".join(f"\n## {section.title}\n\n{BEGIN}\n{END}\n" for section, _ in results
+                    if f"\n## {section.title}\n" not in rest)
+    for section, generated in results:
+        rest = rewrite(rest, section, generated)
+    blocks = re.findall(re.escape(BEGIN) + r"(.*?)" + re.escape(END), rest, re.DOTALL)
+    DOCS.write_text((intro(only, goals(blocks), quick) + rest).rstrip("\n") + "\n",
+                    encoding="utf-8")
 
 
 if __name__ == "__main__":

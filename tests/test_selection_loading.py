@@ -121,7 +121,12 @@ async def test_server_loads_the_model_in_the_background_and_its_child_keeps_off_
         # the session still works: the child wrote nothing into the JSON-RPC stream
         created = await victor.request("victor/session/create", {})
         assert created["sessionId"]
-    assert list((cache / "victor-server" / "models").glob("*.onnx"))
+        # the child builds the int8 graph (the float32 one ships with the package)
+        models = cache / "victor-server" / "models"
+        deadline = asyncio.get_running_loop().time() + 300
+        while not list(models.glob("*int8*.onnx")):
+            assert asyncio.get_running_loop().time() < deadline, "no int8 graph was built"
+            await asyncio.sleep(0.2)
 
 
 async def test_minimal_install_selects_by_keyword_and_names_the_extra(
@@ -134,7 +139,8 @@ async def test_minimal_install_selects_by_keyword_and_names_the_extra(
 
     for module in ("numpy", "onnxruntime", "tokenizers", "safetensors"):
         monkeypatch.setitem(sys.modules, module, None)  # import -> ImportError
-    monkeypatch.delitem(sys.modules, "victor_server.selection.minilm", raising=False)
+    for module in ("minilm", "minilm_model", "minilm_onnx"):  # imported afresh, numpy and all
+        monkeypatch.delitem(sys.modules, f"victor_server.selection.{module}", raising=False)
     coordinator = ToolSelectionCoordinator(
         "hybrid", embeddings=EmbeddingService(loader=_load_default), wait_for_model=True)
     for _ in range(2):

@@ -410,7 +410,7 @@ class AgentOrchestrator:
 
     async def _turn_tools(self, message: str, settings: Settings, sid: str, tenant: str | None,
                           context: Mapping[str, Any] | None) -> list[ToolSpec]:
-        """The tools a chat turn offers, ordered by name: a stable list keeps the provider's
+        """The tools a chat turn offers, in a stable order: a stable list keeps the provider's
         prompt cache valid from one request to the next."""
         selection = await self._select(message, settings, sid, tenant)
         picked = [s.spec for s in selection.tools]
@@ -419,7 +419,8 @@ class AgentOrchestrator:
             return sorted(picked, key=lambda spec: spec.name)
         assert self.tools is not None
         task = (context or {}).get("task")
-        limit = max(2 * ts.max_tools, len(picked))  # strategy "all" offers every tool
+        # strategy "all" offers every tool
+        limit = max(self.sticky_tools.limit_factor * ts.max_tools, len(picked))
         return self.sticky_tools.tools_for(sid, tenant, task if isinstance(task, str) else None,
                                            picked, await self.tools.specs(), limit)
 

