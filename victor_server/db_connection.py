@@ -118,6 +118,6 @@ async def close_all() -> None:
 
 
 def _masked(value: Any) -> str:
-    from victor_server.config.coordinator import redact
+    from victor_server.logging_redaction import redact
 
     return str(redact(value))

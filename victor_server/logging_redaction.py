@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import re
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 _QUOTED = r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'"
@@ -93,3 +94,25 @@ def install_redaction() -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
+
+
+# Config values shown to clients (victor/getConfig, A/B summaries, plugin errors): secrets masked
+_SECRET_KEY = re.compile(r"(?i)(^|_)(api_?key|secret|password|authorization|auth_token|token)$")
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@/\s]+@")
+_SECRET_MAPS = {"headers", "env", "tokens"}  # every value (or, for tokens, every key) is secret
+
+
+def redact(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        if key == "tokens":  # auth tokens are the mapping's keys
+            return {f"***{i}": v for i, v in enumerate(value.values())}
+        if key in _SECRET_MAPS:
+            return {k: "***" for k in value}
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, key) for v in value]
+    if value and _SECRET_KEY.search(key):
+        return "***"
+    if isinstance(value, str) and "://" in value:  # postgresql://user:secret@host/db
+        return _URL_PASSWORD.sub(r"\1***@", value)
+    return value

@@ -360,7 +360,7 @@ def _adapted_objects(options: dict[str, Any]) -> dict[str, Any]:
         options = {**options, "db_connection": DatabaseConnection.shared(value)}
     value = options.get("domain_classifier")
     if isinstance(value, dict):
-        from victor_server.protocols import KeywordDomainClassifier
+        from victor_server.domain_classifier import KeywordDomainClassifier
 
         options = {**options, "domain_classifier": KeywordDomainClassifier(value)}
     return options

@@ -1,6 +1,6 @@
 """Configuration: providers merged by priority into one validated ``Settings``."""
 
-from victor_server.config.coordinator import ConfigCoordinator, ResolvedConfig, redact
+from victor_server.config.coordinator import ConfigCoordinator, ResolvedConfig
 from victor_server.config.providers import (
     PRIORITY,
     ConfigProvider,
@@ -9,6 +9,7 @@ from victor_server.config.providers import (
     PluginConfigProvider,
     StaticConfigProvider,
 )
+from victor_server.logging_redaction import redact
 
 __all__ = [
     "PRIORITY", "ConfigCoordinator", "ConfigProvider", "EnvironmentConfigProvider",

@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,13 +28,11 @@ from victor_server.config.providers import (
 )
 from victor_server.config.unknown_keys import unknown_key_errors
 from victor_server.errors import InvalidParams
+from victor_server.logging_redaction import redact
 from victor_server.settings import NESTED_SECTIONS, Settings
 
 logger = logging.getLogger(__name__)
 
-_SECRET_KEY = re.compile(r"(?i)(^|_)(api_?key|secret|password|authorization|auth_token|token)$")
-_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@/\s]+@")
-_SECRET_MAPS = {"headers", "env", "tokens"}  # every value (or, for tokens, every key) is secret
 
 
 @dataclass
@@ -48,22 +45,6 @@ class ResolvedConfig:
         """The merged config with secret-looking values masked, for clients and logs."""
         public: dict[str, Any] = redact(self.settings.model_dump(mode="json"))
         return public
-
-
-def redact(value: Any, key: str = "") -> Any:
-    if isinstance(value, dict):
-        if key == "tokens":  # auth tokens are the mapping's keys
-            return {f"***{i}": v for i, v in enumerate(value.values())}
-        if key in _SECRET_MAPS:
-            return {k: "***" for k in value}
-        return {k: redact(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v, key) for v in value]
-    if value and _SECRET_KEY.search(key):
-        return "***"
-    if isinstance(value, str) and "://" in value:  # postgresql://user:secret@host/db
-        return _URL_PASSWORD.sub(r"\1***@", value)
-    return value
 
 
 class ConfigCoordinator:

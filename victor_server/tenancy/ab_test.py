@@ -78,7 +78,7 @@ class Experiment:
 
     def settings_of(self, variant: str) -> dict[str, Any]:
         """What ``variant`` sets, secrets masked: the analytics summary compares arms on it."""
-        from victor_server.config.coordinator import redact
+        from victor_server.logging_redaction import redact
 
         return dict(redact(copy.deepcopy(self.variants.get(variant, {}))))
 
