@@ -487,9 +487,3 @@ for _kind, _targets in WIRED.items():
 
 def available(group: str) -> list[str]:
     return REGISTRY.names(group)
-
-
-def load_plugin(group: str, name: str) -> Any:
-    """The class or factory registered as ``name`` in ``group``; PluginNotFound when there is
-    none, PluginFailed when it does not import."""
-    return REGISTRY.load(group, name)
