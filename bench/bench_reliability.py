@@ -34,6 +34,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "support"))
+sys.path.insert(0, str(HERE.parent / "tests"))  # the shutdown suite's helpers
 from rpc_wire import WireServer  # noqa: E402
 from server_env import server_env  # noqa: E402
 from wire_flood import drain, flood_unread  # noqa: E402
