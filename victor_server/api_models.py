@@ -396,7 +396,8 @@ class AnalyticsSummary(Result):
     variants: dict[str, VariantArm] | None = omitted()  # by variant name
 
     @field_serializer("models")
-    def _published_counts(self, models: dict[str, dict[str, int]] | None) -> Any:
+    def _published_counts(
+            self, models: dict[str, dict[str, int]] | None) -> dict[str, dict[str, int]] | None:
         """Each model's counts are published as input, output, cacheRead and cacheWrite on
         every face, the snake_case one included (the shape clients were given first)."""
         if models is None:
