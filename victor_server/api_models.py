@@ -13,15 +13,26 @@ stored message blocks, config, per-name counts) are user data and keep their key
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, TypeVar
+from typing import Annotated, Any, Literal, Protocol, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
 from pydantic.alias_generators import to_camel
 
 from victor_server.errors import InvalidParams
 
-if TYPE_CHECKING:
-    from victor_server.store.queries import SessionRow
+
+class StoredSession(Protocol):
+    """What a session answer is made from (the store's ``SessionRow``)."""
+
+    session_id: str
+    tenant_id: str | None
+    title: str | None
+    created_at: float
+    updated_at: float
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    message_count: int
 
 Case = Literal["camel", "snake"]
 
@@ -304,7 +315,7 @@ class Session(Result):
     usage: Usage
 
     @classmethod
-    def from_row(cls, row: SessionRow, **more: Any) -> Self:
+    def from_row(cls, row: StoredSession, **more: Any) -> Self:
         """A stored session as the session methods answer it (``more``: a subclass's fields)."""
         return cls(session_id=row.session_id, tenant_id=row.tenant_id, title=row.title,
                    created_at=row.created_at, updated_at=row.updated_at,
