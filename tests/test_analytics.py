@@ -72,7 +72,8 @@ async def test_summary_counts_tokens_tools_and_cost(store: SqliteStore) -> None:
     usage(analytics, "s2", "some-local-model", 50, 5)
     for name in ("read", "read", "write"):
         analytics.record("tool_call", "s1", name=name, is_error=False)
-    summary = await analytics.summary(all_tenants=True)  # sees events not yet flushed
+    # sees events not yet flushed; rendered as the LSP and ACP faces publish it
+    summary = (await analytics.summary(all_tenants=True)).render("camel")
     assert summary["tokens"] == {"input": 3_000_050, "output": 100_005, "total": 3_100_055,
                                  "cacheRead": 0, "cacheWrite": 0}
     assert summary["toolCalls"] == {"read": 2, "write": 1}
@@ -84,7 +85,7 @@ async def test_summary_counts_tokens_tools_and_cost(store: SqliteStore) -> None:
                                                        "claude-sonnet-4-5-20250929": 4.5},
                                "unpriced": ["some-local-model"]}
     only_s2 = await analytics.summary("s2", all_tenants=True)
-    assert only_s2["tokens"]["input"] == 2_000_050
+    assert only_s2.tokens.input == 2_000_050
 
 
 async def test_summary_filters_tenant_and_time_and_config_prices(store: SqliteStore) -> None:
@@ -94,12 +95,13 @@ async def test_summary_filters_tenant_and_time_and_config_prices(store: SqliteSt
     usage(analytics, "a", "claude-haiku-4-5", 20, 2, tenant="acme")
     usage(analytics, "b", "claude-haiku-4-5", 40, 4, tenant="other")
     acme = await analytics.summary(tenant_id="acme")
-    assert acme["tokens"]["input"] == 30
+    assert acme.tokens.input == 30
     recent = await analytics.summary(tenant_id="acme", since=time.time() - 60)
-    assert recent["tokens"]["input"] == 20
+    assert recent.tokens.input == 20
     analytics.prices = {"claude-haiku": {"input": 1_000_000.0, "output": 0.0}}
     priced = await analytics.summary(all_tenants=True)
-    assert priced["cost"]["usd"] == 70.0  # the configured prefix wins over the default table
+    # the configured prefix wins over the default table
+    assert priced.cost is not None and priced.cost.usd == 70.0
 
 
 async def test_dead_exporter_loses_nothing_and_retry_delivers(store: SqliteStore) -> None:
@@ -109,7 +111,7 @@ async def test_dead_exporter_loses_nothing_and_retry_delivers(store: SqliteStore
     await analytics.flush()
     assert await analytics.drain(10)
     assert await store.dead_letter_counts() == {"flaky": 3}
-    assert (await analytics.summary(all_tenants=True))["tokens"]["input"] == 15  # stored anyway
+    assert (await analytics.summary(all_tenants=True)).tokens.input == 15  # stored anyway
     # not due yet: nothing is retried before its time
     assert await analytics.retry_dead_letters() == 0
     assert await analytics.retry_dead_letters(now=time.time() + 3600) == 0  # still down
@@ -137,7 +139,7 @@ async def test_hung_exporter_blocks_neither_turn_nor_summary(
     await orchestrator.start()
     result = await orchestrator.chat("hello there")
     summary = await analytics.summary(all_tenants=True)
-    assert summary["tokens"]["input"] == result.usage.input_tokens > 0
+    assert summary.tokens.input == result.usage.input_tokens > 0
     assert hung.calls >= 1 and hung.delivered == []  # the hung sink was called and is stuck
     await analytics.close()  # gives up waiting after close_timeout and parks the batches
     parked = await store.due_dead_letters("hung", time.time() + 10**6, limit=10_000)
@@ -165,7 +167,7 @@ async def test_primary_failure_keeps_events_for_next_flush(store: SqliteStore) -
     assert await _stored_ids(store) == set()
     usage(analytics, "s", "claude-haiku-4-5", 3, 1)
     await analytics.flush()
-    assert (await store.event_summary(all_tenants=True))["tokens"]["input"] == 10
+    assert (await store.event_summary(all_tenants=True)).tokens.input == 10
 
 
 async def test_webhook_posts_json_array_with_headers_and_retries() -> None:
@@ -277,7 +279,7 @@ async def test_retention_prunes_old_events_at_start(store: SqliteStore) -> None:
 async def test_disabled_records_nothing(store: SqliteStore) -> None:
     analytics = AnalyticsCoordinator(store, enabled=False)
     assert analytics.record("chat_request", "s") is None
-    assert (await analytics.summary(all_tenants=True))["events"] == {}
+    assert (await analytics.summary(all_tenants=True)).events == {}
 
 
 def test_export_formats_and_time_parsing() -> None:

@@ -146,7 +146,7 @@ async def test_always_allow_is_kept_per_tenant_and_prefix(tmp_path: Path) -> Non
             "bash commands starting with `git status` in this workspace"
         assert asker.requests[-1].remember is None  # nothing "always" could keep
         rows = await store.list_approvals()
-        assert [(r["tenant"], r["tool"], r["prefix"], r["face"]) for r in rows] == [
+        assert [(r.tenant, r.tool, r.prefix, r.face) for r in rows] == [
             ("acme", "bash", "git status", "test")]
     finally:
         await store.close()

@@ -42,7 +42,7 @@ async def test_routes_serve_page_summary_and_metrics(store: SqliteStore) -> None
             assert "<svg" in page.text and "new WebSocket" in page.text
             assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"?https?:", page.text)
             summary = (await http.get("/api/summary")).json()
-            assert summary == await store.event_summary(all_tenants=True)
+            assert summary == (await store.event_summary(all_tenants=True)).render("camel")
             s1 = (await http.get("/api/summary", params={"session": "s1"})).json()
             assert s1["tokens"]["total"] == 120 and s1["toolCalls"] == {}
             metrics = (await http.get("/metrics")).text

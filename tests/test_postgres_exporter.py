@@ -132,7 +132,7 @@ async def test_batches_wait_in_dead_letters_until_the_database_returns(
                                     "ORDER BY 1").splitlines() == ["chat_request|5",
                                                                    "tool_call|7"]
         # the primary sink never missed any of them
-        assert (await store.event_summary(tenant_id="acme"))["events"] == {
+        assert (await store.event_summary(tenant_id="acme")).events == {
             "chat_request": 5, "tool_call": 7}
     finally:
         if not pg_cluster.is_running():

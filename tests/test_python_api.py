@@ -80,6 +80,18 @@ async def test_the_recipes_combined_coordinators(tmp_path: Path, fake: FakeAnthr
         assert response.usage.total_tokens > 0
         result = await analytics.export_analytics()
         assert result.success
+        # the protocol methods answer with typed results; render("camel") is the wire's JSON
+        session = await agent.get_session(response.session_id)
+        assert session.session_id == response.session_id and session.message_count == 2
+        assert [m.role for m in session.messages] == ["user", "assistant"]
+        assert session.render("camel")["messageCount"] == 2
+        listed = await agent.list_sessions()
+        assert [s.session_id for s in listed.sessions] == [response.session_id]
+        context = await agent.get_context(response.session_id)
+        assert context.context_window > 0 and len(context.messages) == 2
+        summary = await agent.analytics_summary(response.session_id)
+        assert summary.tool_calls == {} and summary.tokens.total > 0
+        assert summary.render("camel")["toolCalls"] == {}
     body = fake.message_requests[-1].body
     assert body["max_tokens"] == 222 and "No PII." in json.dumps(body["system"])
     usage = [e for e in exporter.events if e.type == "token_usage"]
@@ -120,7 +132,7 @@ async def test_the_basic_chat_example_runs_as_written(workspace: Path,
         sessions, _ = await store.list_sessions(all_tenants=True)
         assert len(sessions) == 1 and sessions[0].total_tokens == 150
         summary = await store.event_summary(all_tenants=True)
-        assert summary["events"]["token_usage"] == 1 and summary["tokens"]["total"] == 150
+        assert summary.events["token_usage"] == 1 and summary.tokens.total == 150
     finally:
         await store.close()
 

@@ -46,7 +46,7 @@ async def landed(store: SqliteStore) -> dict[str, object]:
     parked = await store.due_dead_letters("webhook", now=1e12)
     return {"events": sorted(e.id for e in await store.export_events(all_tenants=True)),
             "dead": sorted((e.id, tries) for e, tries in parked),
-            "approvals": [a["prefix"] for a in await store.list_approvals()],
+            "approvals": [a.prefix for a in await store.list_approvals()],
             "config": await store.get_tenant_config("acme")}
 
 

@@ -17,6 +17,7 @@ import pytest
 from pg_cluster import PgCluster
 
 from victor_server.analytics.events import AnalyticsEvent
+from victor_server.api_models import TokenTotals
 from victor_server.errors import StoreUnavailable
 from victor_server.messages import Message, Usage
 from victor_server.store import SqliteStore, Store
@@ -99,7 +100,7 @@ async def test_sessions_create_list_page_delete(store: Store) -> None:
 
 async def test_messages_round_trip_in_order_with_usage(store: Store) -> None:
     row = await store.create_session("chat", None)
-    assert row.to_json()["messageCount"] == 0
+    assert row.message_count == 0
     blocks = [{"type": "text", "text": "nul \x00 and ünïcode"},
               {"type": "tool_use", "id": "t1", "name": "read", "input": {"path": "a.py"}}]
     assert await store.add_message("chat", Message("user", "first")) == 1
@@ -141,8 +142,8 @@ async def test_search_is_a_phrase_scoped_to_tenant(store: Store) -> None:
     await store.add_message("b", Message("user", "a walrus in another tenant"))
     await store.add_message("a", Message("assistant", "nothing to see"))
     hits = await store.search_messages("walrus", "acme")
-    assert [(h["sessionId"], h["seq"]) for h in hits] == [("a", 1)]
-    assert "[walrus]" in hits[0]["snippet"]
+    assert [(h.session_id, h.seq) for h in hits] == [("a", 1)]
+    assert "[walrus]" in hits[0].snippet
     assert len(await store.search_messages("walrus", all_tenants=True)) == 2
     assert await store.search_messages('walrus" OR "sea', "acme") == []  # text, not syntax
     await store.delete_session("a")
@@ -163,12 +164,12 @@ async def test_events_dedupe_summarise_tail_export_prune(store: Store) -> None:
     await store.insert_events(batch)
     await store.insert_events(batch)  # a redelivery: no duplicates
     summary = await store.event_summary(tenant_id="acme")
-    assert summary["events"] == {"token_usage": 4, "tool_call": 1}
-    assert summary["tokens"] == {"input": 40, "output": 8, "total": 48, "cacheRead": 0,
-                                 "cacheWrite": 0}
-    assert summary["toolCalls"] == {"read": 1} and summary["sessions"] == 2
-    assert (await store.event_summary(tenant_id="globex"))["events"] == {}
-    assert (await store.event_summary(session_id="s1", tenant_id="acme"))["events"] == {
+    assert summary.events == {"token_usage": 4, "tool_call": 1}
+    assert summary.tokens == TokenTotals(input=40, output=8, total=48, cache_read=0,
+                                         cache_write=0)
+    assert summary.tool_calls == {"read": 1} and summary.sessions == 2
+    assert (await store.event_summary(tenant_id="globex")).events == {}
+    assert (await store.event_summary(session_id="s1", tenant_id="acme")).events == {
         "token_usage": 2}
     exported = await store.export_events(tenant_id="acme", since=jan + 1, until=jan + 3)
     assert [e.id for e in exported] == [e.id for e in batch[1:4]]
@@ -224,10 +225,10 @@ async def test_tenants_ab_permissions_embeddings(store: Store) -> None:
     assert not await store.approval_granted("", "/elsewhere", "bash", ["git", "git status"])
     assert not await store.approval_granted("", "/w", "bash", [])
     rows = await store.list_approvals()
-    assert [(r["tenant"], r["tool"], r["prefix"], r["face"]) for r in rows] == [
+    assert [(r.tenant, r.tool, r.prefix, r.face) for r in rows] == [
         ("", "bash", "git status", "acp"), ("t1", "write", "", "mcp")]
-    assert await store.revoke_approvals(rows[0]["id"]) == 1
-    assert await store.revoke_approvals(rows[0]["id"]) == 0
+    assert await store.revoke_approvals(rows[0].id) == 1
+    assert await store.revoke_approvals(rows[0].id) == 0
     assert await store.revoke_approvals() == 1 and await store.list_approvals() == []
     await store.put_embeddings("m", {"k1": b"\x00\x01", "k2": b"\x02"})
     await store.put_embeddings("m", {"k1": b"\x09"})
@@ -268,7 +269,7 @@ async def test_concurrent_writes_of_every_kind_leave_the_store_whole(store: Stor
     assert (await store.get_session("busy")).message_count == 20  # type: ignore[union-attr]
     for i in (0, 7, 19):
         hits = await store.search_messages(f"note{i}", "acme")
-        assert [h["sessionId"] for h in hits] == ["busy"]
+        assert [h.session_id for h in hits] == ["busy"]
     assert len(await store.export_events(all_tenants=True)) == 40
     assert await store.dead_letter_counts() == {"webhook": 20}
     assert len(await store.list_approvals()) == 20

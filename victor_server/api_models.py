@@ -13,12 +13,26 @@ stored message blocks, config, per-name counts) are user data and keep their key
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, Protocol, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
 from pydantic.alias_generators import to_camel
 
 from victor_server.errors import InvalidParams
+
+
+class StoredSession(Protocol):
+    """What a session answer is made from (the store's ``SessionRow``)."""
+
+    session_id: str
+    tenant_id: str | None
+    title: str | None
+    created_at: float
+    updated_at: float
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    message_count: int
 
 Case = Literal["camel", "snake"]
 
@@ -198,6 +212,21 @@ class ToolCallRecord(Result):
     is_error: bool
 
 
+class ToolCallUpdate(Result):
+    """A tool call's progress during a turn (``pending``, ``running``, ``completed``,
+    ``error``), handed to the turn's ``on_tool`` callback; the application renders it in
+    camelCase for the faces, which pass on what their protocol shows."""
+
+    session_id: str
+    id: str
+    name: str
+    status: str
+    input: dict[str, Any]
+    is_error: bool
+    output: str  # the first 2000 characters
+    data: dict[str, Any]  # the tool's structured result (a plan's entries, say)
+
+
 class ChatResult(Result):
     session_id: str
     content: str
@@ -285,6 +314,15 @@ class Session(Result):
     message_count: int
     usage: Usage
 
+    @classmethod
+    def from_row(cls, row: StoredSession, **more: Any) -> Self:
+        """A stored session as the session methods answer it (``more``: a subclass's fields)."""
+        return cls(session_id=row.session_id, tenant_id=row.tenant_id, title=row.title,
+                   created_at=row.created_at, updated_at=row.updated_at,
+                   message_count=row.message_count,
+                   usage=Usage(input_tokens=row.input_tokens, output_tokens=row.output_tokens,
+                               total_tokens=row.total_tokens), **more)
+
 
 class SessionList(Result):
     sessions: list[Session]
@@ -308,8 +346,14 @@ class Deleted(Result):
     deleted: bool
 
 
+class SearchHit(Result):
+    session_id: str
+    seq: int
+    snippet: str  # the matching text, the match in [brackets]
+
+
 class SearchResults(Result):
-    results: list[dict[str, Any]]
+    results: list[SearchHit]
 
 
 class TokenTotals(Result):
@@ -318,6 +362,9 @@ class TokenTotals(Result):
     total: int  # input + output
     cache_read: int | None = omitted()
     cache_write: int | None = omitted()
+
+
+MODEL_COUNT_KEYS = {"cache_read": "cacheRead", "cache_write": "cacheWrite"}
 
 
 class CostEstimate(Result):
@@ -354,10 +401,20 @@ class AnalyticsSummary(Result):
     tokens: TokenTotals
     tool_calls: dict[str, int]
     sessions: int
-    # tokens per model: input, output, cacheRead, cacheWrite
+    # tokens per model: input, output, cache_read, cache_write
     models: dict[str, dict[str, int]] | None = omitted()
     cost: CostEstimate | None = omitted()
     variants: dict[str, VariantArm] | None = omitted()  # by variant name
+
+    @field_serializer("models")
+    def _published_counts(
+            self, models: dict[str, dict[str, int]] | None) -> dict[str, dict[str, int]] | None:
+        """Each model's counts are published as input, output, cacheRead and cacheWrite on
+        every face, the snake_case one included (the shape clients were given first)."""
+        if models is None:
+            return None
+        return {model: {MODEL_COUNT_KEYS.get(kind, kind): n for kind, n in counts.items()}
+                for model, counts in models.items()}
 
 
 class AgentTool(Result):

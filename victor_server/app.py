@@ -47,6 +47,9 @@ class Application:
             raise MethodNotFound(f"unknown method: {call.method}")
         params = validate_params(method.params_model, call.params)
         extra = call.extra if method.streams else {}
+        on_tool = extra.get("on_tool")
+        if on_tool is not None:  # the faces get each tool call's progress as camelCase JSON
+            extra = {**extra, "on_tool": lambda update: on_tool(update.render("camel"))}
         result = await method.function(self.orchestrator, params, call.scope, **extra)
         return result.render("camel")
 

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from victor_server.api_models import ToolCallUpdate
 from victor_server.context.coordinator import compaction_event
 from victor_server.errors import ProviderUnavailable
 from victor_server.messages import Block, Message, Usage
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DeltaCallback = Callable[[str, str], Awaitable[None] | None]  # (session_id, text)
-ToolCallback = Callable[[dict[str, Any]], Awaitable[None] | None]
+ToolCallback = Callable[[ToolCallUpdate], Awaitable[None] | None]
 
 
 @dataclass
@@ -89,9 +90,6 @@ class ToolCallRecord:
     output: str = ""
     data: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "input": self.input, "isError": self.is_error}
-
 
 @dataclass
 class ChatResult:
@@ -102,15 +100,6 @@ class ChatResult:
     stop_reason: str
     compacted: bool = False
     variant: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        result: dict[str, Any] = {
-            "sessionId": self.session_id, "content": self.content, "usage": self.usage.to_json(),
-            "toolCalls": [t.to_json() for t in self.tool_calls], "stopReason": self.stop_reason,
-            "compacted": self.compacted}
-        if self.variant is not None:
-            result["variant"] = self.variant
-        return result
 
 
 async def _notify(callback: Callable[..., Any] | None, *args: Any) -> None:
@@ -306,10 +295,10 @@ class TurnRunner:
                            on_start=lambda: self._tool_status(record, "running"))
 
     async def _tool_status(self, record: ToolCallRecord, status: str) -> None:
-        await _notify(self.on_tool, {"sessionId": self.setup.session_id, "id": record.id,
-                                     "name": record.name, "status": status,
-                                     "input": record.input, "isError": record.is_error,
-                                     "output": record.output[:2000], "data": record.data})
+        await _notify(self.on_tool, ToolCallUpdate(
+            session_id=self.setup.session_id, id=record.id, name=record.name, status=status,
+            input=record.input, is_error=record.is_error, output=record.output[:2000],
+            data=record.data))
 
     async def _tidy_after_stop(self, reason: str) -> None:
         """Keep what was said and close every open tool_use, so history stays valid."""

@@ -143,30 +143,32 @@ async def _analytics(app: Any, args: argparse.Namespace) -> int:
                 write(events, handle)
             sys.stderr.write(f"{len(events)} events written to {args.output}\n")
         return 0
+    from victor_server.api_models import AnalyticsSummary
+
     if until is not None:  # the protocol method has no upper bound; ask the core directly
         summary = await analytics.summary(args.session, since=since, until=until,
                                           all_tenants=True)
-    else:
-        summary = await app.call("victor/analytics/summary",
-                                 {"sessionId": args.session, "since": since})
+    else:  # through the middleware, as every face: camelCase JSON, read back as the model
+        summary = AnalyticsSummary.model_validate(await app.call(
+            "victor/analytics/summary", {"sessionId": args.session, "since": since}))
     if args.json:
-        _out(json.dumps(summary, indent=2) + "\n")
+        _out(json.dumps(summary.render("camel"), indent=2) + "\n")
         return 0
-    tokens = summary["tokens"]
-    _out(f"sessions: {summary['sessions']}\n"
-         f"tokens:   {tokens['input']} in / {tokens['output']} out / {tokens['total']} total\n")
-    for name, count in sorted(summary["events"].items()):
+    tokens = summary.tokens
+    _out(f"sessions: {summary.sessions}\n"
+         f"tokens:   {tokens.input} in / {tokens.output} out / {tokens.total} total\n")
+    for name, count in sorted(summary.events.items()):
         _out(f"event {name}: {count}\n")
-    for name, count in sorted(summary["toolCalls"].items()):
+    for name, count in sorted(summary.tool_calls.items()):
         _out(f"tool {name}: {count}\n")
-    cost = summary.get("cost") or {}
-    _out(f"cost:     ${cost.get('usd', 0):.4f} (estimate)\n")
-    for model, usd in sorted((cost.get("byModel") or {}).items()):
+    cost = summary.cost
+    _out(f"cost:     ${cost.usd if cost else 0:.4f} (estimate)\n")
+    for model, usd in sorted((cost.by_model if cost else {}).items()):
         _out(f"model {model}: ${usd:.4f}\n")
-    if summary.get("variants"):
+    if summary.variants:
         from victor_server.analytics.ab_summary import variant_lines
 
-        _out("".join(variant_lines(summary["variants"])))
+        _out("".join(variant_lines(summary.variants)))
     return 0
 
 
@@ -200,16 +202,18 @@ async def _permissions(app: Any, args: argparse.Namespace) -> int:
     store = app.orchestrator.store
     if args.action == "list":
         rows = await store.list_approvals()
-        if args.json:
-            _out(json.dumps(rows, indent=2) + "\n")
+        if args.json:  # the command line's JSON: camelCase, as the protocol's
+            _out(json.dumps([{"id": r.id, "tenant": r.tenant, "workspace": r.workspace,
+                              "tool": r.tool, "prefix": r.prefix, "face": r.face,
+                              "grantedAt": r.granted_at} for r in rows], indent=2) + "\n")
             return 0
         if not rows:
             sys.stderr.write("no remembered approvals\n")
         for row in rows:
-            what = f"{row['tool']} {row['prefix']}".strip()
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["grantedAt"]))
-            _out(f"{row['id']}\t{what}\ttenant={row['tenant'] or '-'}\t{row['workspace']}\t"
-                 f"{row['face'] or '-'}\t{when}\n")
+            what = f"{row.tool} {row.prefix}".strip()
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.granted_at))
+            _out(f"{row.id}\t{what}\ttenant={row.tenant or '-'}\t{row.workspace}\t"
+                 f"{row.face or '-'}\t{when}\n")
         return 0
     removed = await store.revoke_approvals(None if args.all else args.approval_id)
     if not args.all and removed == 0:

@@ -99,8 +99,3 @@ class Usage:
         self.output_tokens += other.output_tokens
         self.cache_read_tokens += other.cache_read_tokens
         self.cache_creation_tokens += other.cache_creation_tokens
-
-    def to_json(self) -> dict[str, int]:
-        return {"inputTokens": self.input_tokens, "outputTokens": self.output_tokens,
-                "totalTokens": self.total_tokens, "cacheReadTokens": self.cache_read_tokens,
-                "cacheWriteTokens": self.cache_creation_tokens}

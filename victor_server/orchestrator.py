@@ -37,6 +37,14 @@ from pathlib import Path
 from typing import Any
 
 from victor_server.analytics import AnalyticsCoordinator
+from victor_server.api_models import (
+    AnalyticsSummary,
+    CompactionView,
+    ContextMessage,
+    GetContextResult,
+    SessionList,
+    SessionWithMessages,
+)
 from victor_server.chat import (
     ChatResult,
     DeltaCallback,
@@ -475,7 +483,7 @@ class AgentOrchestrator:
         return result
 
     async def get_context(self, session_id: str,
-                          scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+                          scope: RequestScope = DEFAULT_SCOPE) -> GetContextResult:
         self._require_started()
         row = await self.visible_session(session_id, scope)
         resolved = await self.config.resolve(row.session_id)
@@ -489,10 +497,12 @@ class AgentOrchestrator:
         view = await self.context_for(settings).preview(
             history, request_overhead(built.system_prompt, [s.spec for s in selection.tools]),
             {"session_id": row.session_id})
-        return {"messages": [m.to_api() for m in view.messages], "tokens": view.tokens,
-                "contextWindow": view.context_window, "utilization": view.utilization,
-                "compaction": {"strategy": view.strategy, "compacted": view.compacted,
-                               "ran": view.ran, "fallback": view.fallback}}
+        return GetContextResult(
+            messages=[ContextMessage(role=m.role, content=m.content) for m in view.messages],
+            tokens=view.tokens, context_window=view.context_window,
+            utilization=view.utilization,
+            compaction=CompactionView(strategy=view.strategy, compacted=view.compacted,
+                                      ran=view.ran, fallback=view.fallback))
 
     async def get_config(self, session_id: str | None = None,
                          scope: RequestScope = DEFAULT_SCOPE) -> ResolvedConfig:
@@ -504,7 +514,7 @@ class AgentOrchestrator:
             if failed else resolved
 
     async def analytics_summary(self, session_id: str | None = None, since: float | None = None,
-                                scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+                                scope: RequestScope = DEFAULT_SCOPE) -> AnalyticsSummary:
         if session_id:
             row = await self.visible_session(session_id, scope)
             return await self.analytics.summary(row.session_id, all_tenants=True, since=since)
@@ -537,12 +547,12 @@ class AgentOrchestrator:
         return await self.sessions.validate_session(session_id, scope)
 
     async def get_session(self, session_id: str,
-                          scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+                          scope: RequestScope = DEFAULT_SCOPE) -> SessionWithMessages:
         return await self.sessions.get_session(session_id, scope)
 
     async def list_sessions(self, tenant_id: str | None = None, limit: int = 50,
                             cursor: str | None = None,
-                            scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+                            scope: RequestScope = DEFAULT_SCOPE) -> SessionList:
         return await self.sessions.list_sessions(tenant_id, limit, cursor, scope)
 
     async def delete_session(self, session_id: str, scope: RequestScope = DEFAULT_SCOPE) -> bool:

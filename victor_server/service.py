@@ -20,6 +20,7 @@ from victor_server.api_models import (
     BuildPromptResult,
     ChatParams,
     ChatResult,
+    ChatUsage,
     CompactContextParams,
     CompactContextResult,
     ConfigResult,
@@ -30,6 +31,7 @@ from victor_server.api_models import (
     GetContextResult,
     ListSessionsParams,
     OptionalSessionParams,
+    SearchHit,
     SearchParams,
     SearchResults,
     SelectedTool,
@@ -40,6 +42,7 @@ from victor_server.api_models import (
     SessionParams,
     SessionWithMessages,
     SummaryParams,
+    ToolCallRecord,
     ToolList,
 )
 
@@ -55,7 +58,15 @@ async def chat(o: AgentOrchestrator, p: ChatParams, scope: RequestScope,
     result = await o.chat(p.message, p.session_id, p.context, pin=p.pin,
                           on_delta=on_delta if p.stream else None, on_tool=on_tool,
                           scope=scope, **extra)
-    return ChatResult.model_validate(result.to_json())
+    u = result.usage
+    return ChatResult(
+        session_id=result.session_id, content=result.content,
+        usage=ChatUsage(input_tokens=u.input_tokens, output_tokens=u.output_tokens,
+                        total_tokens=u.total_tokens, cache_read_tokens=u.cache_read_tokens,
+                        cache_write_tokens=u.cache_creation_tokens),
+        tool_calls=[ToolCallRecord(id=t.id, name=t.name, input=t.input, is_error=t.is_error)
+                    for t in result.tool_calls],
+        stop_reason=result.stop_reason, compacted=result.compacted, variant=result.variant)
 
 
 async def select_tools(o: AgentOrchestrator, p: SelectToolsParams,
@@ -80,7 +91,7 @@ async def compact_context(o: AgentOrchestrator, p: CompactContextParams,
 
 async def get_context(o: AgentOrchestrator, p: SessionParams,
                       scope: RequestScope) -> GetContextResult:
-    return GetContextResult.model_validate(await o.get_context(p.session_id, scope))
+    return await o.get_context(p.session_id, scope)
 
 
 async def build_prompt(o: AgentOrchestrator, p: BuildPromptParams,
@@ -90,7 +101,8 @@ async def build_prompt(o: AgentOrchestrator, p: BuildPromptParams,
         sid = (await o.visible_session(p.session_id, scope)).session_id
     built = await o.build_prompt(p.context, sid, scope=scope)
     return BuildPromptResult(system_prompt=built.system_prompt, contributions=[
-        Contribution.model_validate(c.to_json()) for c in built.contributions])
+        Contribution(name=c.name, priority=c.priority, chars=len(c.text), truncated=c.truncated)
+        for c in built.contributions])
 
 
 async def get_config(o: AgentOrchestrator, p: OptionalSessionParams,
@@ -103,18 +115,17 @@ async def get_config(o: AgentOrchestrator, p: OptionalSessionParams,
 async def create_session(o: AgentOrchestrator, p: CreateSessionParams,
                          scope: RequestScope) -> Session:
     row = await o.create_session(p.session_id, p.tenant_id, p.title, scope)
-    return Session.model_validate(row.to_json())
+    return Session.from_row(row)
 
 
 async def list_sessions(o: AgentOrchestrator, p: ListSessionsParams,
                         scope: RequestScope) -> SessionList:
-    return SessionList.model_validate(
-        await o.list_sessions(p.tenant_id, p.limit, p.cursor, scope))
+    return await o.list_sessions(p.tenant_id, p.limit, p.cursor, scope)
 
 
 async def get_session(o: AgentOrchestrator, p: SessionParams,
                       scope: RequestScope) -> SessionWithMessages:
-    return SessionWithMessages.model_validate(await o.get_session(p.session_id, scope))
+    return await o.get_session(p.session_id, scope)
 
 
 async def delete_session(o: AgentOrchestrator, p: SessionParams, scope: RequestScope) -> Deleted:
@@ -125,13 +136,13 @@ async def search_sessions(o: AgentOrchestrator, p: SearchParams,
                           scope: RequestScope) -> SearchResults:
     hits = await o.store.search_messages(
         p.query, scope.tenant_id, all_tenants=not scope.authenticated, limit=p.limit)
-    return SearchResults(results=hits)
+    return SearchResults(results=[SearchHit(session_id=h.session_id, seq=h.seq, snippet=h.snippet)
+                                  for h in hits])
 
 
 async def analytics_summary(o: AgentOrchestrator, p: SummaryParams,
                             scope: RequestScope) -> AnalyticsSummary:
-    return AnalyticsSummary.model_validate(
-        await o.analytics_summary(p.session_id, p.since, scope))
+    return await o.analytics_summary(p.session_id, p.since, scope)
 
 
 async def list_tools(o: AgentOrchestrator, p: OptionalSessionParams,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from victor_server.api_models import Session, SessionList, SessionWithMessages, StoredMessage
 from victor_server.errors import InvalidParams, SessionNotFound
 from victor_server.scope import DEFAULT_SCOPE, RequestScope, tenant_of
 from victor_server.store import SessionRow
@@ -91,27 +92,25 @@ class Sessions:
         return row is not None and scope.can_see(row.tenant_id)
 
     async def get_session(self, session_id: str,
-                          scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+                          scope: RequestScope = DEFAULT_SCOPE) -> SessionWithMessages:
         row = await self.visible_session(session_id, scope)
         messages = await self.store.get_messages(row.session_id)
-        return {**row.to_json(), "messages": [
-            {"role": m.role, "content": m.content, "createdAt": m.created_at, "seq": m.seq,
-             "complete": m.complete, "pinned": m.pinned} for m in messages]}
+        return SessionWithMessages.from_row(row, messages=[
+            StoredMessage(role=m.role, content=m.content, created_at=m.created_at, seq=m.seq,
+                          complete=m.complete, pinned=m.pinned) for m in messages])
 
     async def list_sessions(self, tenant_id: str | None = None, limit: int = 50,
                             cursor: str | None = None,
-                            scope: RequestScope = DEFAULT_SCOPE) -> dict[str, Any]:
+                            scope: RequestScope = DEFAULT_SCOPE) -> SessionList:
         if scope.authenticated:
             if tenant_id is not None and tenant_id != scope.tenant_id:
-                return {"sessions": []}
+                return SessionList(sessions=[])
             tenant_id, all_tenants = scope.tenant_id, False
         else:
             all_tenants = tenant_id is None
         rows, next_cursor = await self.store.list_sessions(tenant_id, limit, cursor, all_tenants)
-        result: dict[str, Any] = {"sessions": [r.to_json() for r in rows]}
-        if next_cursor:
-            result["nextCursor"] = next_cursor
-        return result
+        return SessionList(sessions=[Session.from_row(r) for r in rows],
+                           next_cursor=next_cursor or None)
 
     async def delete_session(self, session_id: str, scope: RequestScope = DEFAULT_SCOPE) -> bool:
         row = await self.visible_session(session_id, scope)

@@ -4,16 +4,17 @@ Every event of a turn in an A/B test carries ``variant``; the ``ab_assignment`` 
 gets when it is assigned also carries ``settings``, the config the variant sets (secrets
 masked). From those events alone, each variant (arm) gets::
 
-    {"settings": {"max_tokens": 1024},       # what the variant sets
-     "sessions": 188, "turns": 470, "requests": 470, "responses": 470,
-     "tokens": {"input": ..., "output": ..., "total": ..., "cacheRead": ..., "cacheWrite": ...},
-     "cost": {"usd": ..., "byModel": {...}, "unpriced": [...]},
-     "toolCalls": {"read": 12}, "toolCallCount": 12, "errors": 1,
-     "latencyMs": 1422.9,                    # mean turn duration
-     "perTurn": {"tokens": 1919.4, "costUsd": 0.0021, "toolCalls": 0.03}}
+    settings={"max_tokens": 1024},           # what the variant sets
+    sessions=188, turns=470, requests=470, responses=470,
+    tokens=(input, output, total, cache_read, cache_write),
+    cost=(usd, by_model, unpriced),
+    tool_calls={"read": 12}, tool_call_count=12, errors=1,
+    latency_ms=1422.9,                       # mean turn duration
+    per_turn=(tokens=1919.4, cost_usd=0.0021, tool_calls=0.03)
 
-``turns`` counts answered turns (``chat_response`` events), ``requests`` turns asked for;
-``perTurn`` divides by turns so arms of different sizes compare. Every store backend folds its
+(``api_models.VariantArm``, camelCase on the LSP and ACP wires). ``turns`` counts answered turns
+(``chat_response`` events), ``requests`` turns asked for; ``per_turn`` divides by turns so arms
+of different sizes compare. Every store backend folds its
 events through this class, so the summary has one shape everywhere.
 """
 
@@ -23,8 +24,9 @@ from collections import Counter
 from typing import Any
 
 from victor_server.analytics.pricing import PriceTable, cost_summary, priced_model
+from victor_server.api_models import PerTurn, TokenTotals, VariantArm
 
-TOKEN_KINDS = ("input", "output", "cacheRead", "cacheWrite")
+TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
 
 
 class Arm:
@@ -48,8 +50,8 @@ class Arm:
             model = self.models.setdefault(priced_model(data), dict.fromkeys(TOKEN_KINDS, 0))
             model["input"] += int(data.get("input_tokens") or 0)
             model["output"] += int(data.get("output_tokens") or 0)
-            model["cacheRead"] += int(data.get("cache_read_tokens") or 0)
-            model["cacheWrite"] += int(data.get("cache_write_tokens") or 0)
+            model["cache_read"] += int(data.get("cache_read_tokens") or 0)
+            model["cache_write"] += int(data.get("cache_write_tokens") or 0)
         elif event_type == "tool_call":
             self.tools[str(data.get("name"))] += 1
         elif event_type == "error":
@@ -60,13 +62,13 @@ class Arm:
             self.turns += 1
             self.latency_total_ms += float(data.get("duration_ms") or 0.0)
 
-    def to_json(self, prices: PriceTable | None,
-                settings: dict[str, Any] | None = None) -> dict[str, Any]:
-        tokens = dict.fromkeys(TOKEN_KINDS, 0)
-        for counts in self.models.values():
+    def result(self, prices: PriceTable | None,
+               settings: dict[str, Any] | None = None) -> VariantArm:
+        counts = dict.fromkeys(TOKEN_KINDS, 0)
+        for by_model in self.models.values():
             for kind in TOKEN_KINDS:
-                tokens[kind] += counts[kind]
-        tokens["total"] = tokens["input"] + tokens["output"]
+                counts[kind] += by_model[kind]
+        tokens = TokenTotals(total=counts["input"] + counts["output"], **counts)
         cost = cost_summary(self.models, prices)
         calls = sum(self.tools.values())
         turns = self.turns
@@ -74,15 +76,14 @@ class Arm:
         def per_turn(value: float, digits: int) -> float | None:
             return round(value / turns, digits) if turns else None
 
-        return {
-            "settings": self.settings if self.settings is not None else (settings or {}),
-            "sessions": len(self.sessions), "turns": turns, "requests": self.requests,
-            "responses": turns, "tokens": tokens, "cost": cost,
-            "toolCalls": dict(self.tools), "toolCallCount": calls, "errors": self.errors,
-            "latencyMs": per_turn(self.latency_total_ms, 1),
-            "perTurn": {"tokens": per_turn(tokens["total"], 1),
-                        "costUsd": per_turn(cost["usd"], 6),
-                        "toolCalls": per_turn(calls, 3)}}
+        return VariantArm(
+            settings=self.settings if self.settings is not None else (settings or {}),
+            sessions=len(self.sessions), turns=turns, requests=self.requests,
+            responses=turns, tokens=tokens, cost=cost,
+            tool_calls=dict(self.tools), tool_call_count=calls, errors=self.errors,
+            latency_ms=per_turn(self.latency_total_ms, 1),
+            per_turn=PerTurn(tokens=per_turn(tokens.total, 1), cost_usd=per_turn(cost.usd, 6),
+                             tool_calls=per_turn(calls, 3)))
 
 
 class VariantTally:
@@ -97,28 +98,27 @@ class VariantTally:
             self.arms.setdefault(str(variant), Arm()).add(event_type, data, sid)
 
     def summary(self, prices: PriceTable | None,
-                settings: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+                settings: dict[str, dict[str, Any]] | None = None) -> dict[str, VariantArm]:
         """``{variant: arm}``; ``settings`` fills in what a variant sets when its assignment
         events fall outside the summary's filter (the running experiment's config)."""
-        return {name: arm.to_json(prices, (settings or {}).get(name))
+        return {name: arm.result(prices, (settings or {}).get(name))
                 for name, arm in sorted(self.arms.items())}
 
 
-def variant_lines(variants: dict[str, Any]) -> list[str]:
+def variant_lines(variants: dict[str, VariantArm]) -> list[str]:
     """The arms as text, one block per variant, for the ``analytics`` command."""
     lines = []
     for name, arm in variants.items():
-        changed = ", ".join(f"{key}={value}" for key, value in _flat(arm.get("settings") or {}))
-        tokens = arm["tokens"]
-        latency = arm.get("latencyMs")
+        changed = ", ".join(f"{key}={value}" for key, value in _flat(arm.settings or {}))
+        tokens, latency = arm.tokens, arm.latency_ms
         lines.append(
             f"variant {name}: {changed or 'no settings changed'}\n"
-            f"  sessions {arm['sessions']}, turns {arm['turns']}, errors {arm['errors']}, "
-            f"tool calls {arm['toolCallCount']}, "
+            f"  sessions {arm.sessions}, turns {arm.turns}, errors {arm.errors}, "
+            f"tool calls {arm.tool_call_count}, "
             f"latency {'-' if latency is None else f'{latency:.1f} ms'}\n"
-            f"  tokens {tokens['input']} in / {tokens['output']} out / "
-            f"{tokens['cacheRead']} cache read / {tokens['cacheWrite']} cache write, "
-            f"cost ${arm['cost']['usd']:.4f}\n")
+            f"  tokens {tokens.input} in / {tokens.output} out / "
+            f"{tokens.cache_read or 0} cache read / {tokens.cache_write or 0} cache write, "
+            f"cost ${arm.cost.usd:.4f}\n")
     return lines
 
 

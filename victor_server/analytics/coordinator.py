@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from victor_server.analytics.events import AnalyticsEvent
 from victor_server.analytics.exporters import SQLiteExporter, create_exporters
@@ -37,6 +37,9 @@ from victor_server.analytics.protocol import (
     PluginExporter,
     check_result,
 )
+
+if TYPE_CHECKING:
+    from victor_server.api_models import AnalyticsSummary
 
 logger = logging.getLogger(__name__)
 
@@ -281,14 +284,14 @@ class AnalyticsCoordinator:
 
     async def summary(self, session_id: str | None = None, tenant_id: str | None = None,
                       since: float | None = None, all_tenants: bool = False,
-                      until: float | None = None) -> dict[str, Any]:
+                      until: float | None = None) -> AnalyticsSummary:
         await self.flush()
-        result: dict[str, Any] = await self.store.event_summary(
+        result: AnalyticsSummary = await self.store.event_summary(
             session_id=session_id, tenant_id=tenant_id, since=since, all_tenants=all_tenants,
             until=until, prices=self.prices)
-        for name, arm in (result.get("variants") or {}).items():
-            if not arm.get("settings"):  # its assignment fell outside the filter
-                arm["settings"] = self.variant_settings.get(name, {})
+        for name, arm in (result.variants or {}).items():
+            if not arm.settings:  # its assignment fell outside the filter
+                arm.settings = self.variant_settings.get(name, {})
         return result
 
 

@@ -46,6 +46,7 @@ from victor_server.http_guard import COOKIE, HttpGuard, Principal
 from victor_server.scope import tenant_of
 
 if TYPE_CHECKING:
+    from victor_server.api_models import AnalyticsSummary
     from victor_server.store.protocols import EventStore
 
 logger = logging.getLogger(__name__)
@@ -98,11 +99,10 @@ class Dashboard:
             await self._server.wait_closed()
 
     async def summary(self, session_id: str | None = None, since: float | None = None,
-                      principal: Principal = OPERATOR) -> dict[str, Any]:
-        result: dict[str, Any] = await self.store.event_summary(
+                      principal: Principal = OPERATOR) -> AnalyticsSummary:
+        return await self.store.event_summary(
             session_id=session_id, tenant_id=principal.tenant, since=since,
             all_tenants=principal.all_tenants, prices=self.prices)
-        return result
 
     # ---- HTTP -------------------------------------------------------------------------------
 
@@ -127,7 +127,7 @@ class Dashboard:
                 session = query.get("session") or None
                 if session and not self._may_see(verdict, session):
                     return _response(connection, 404, b"not found\n", "text/plain")
-                body = json.dumps(await self.summary(session, since, verdict))
+                body = json.dumps((await self.summary(session, since, verdict)).render("camel"))
                 return _response(connection, 200, body.encode(), "application/json")
             if url.path == "/metrics":
                 from prometheus_client import CONTENT_TYPE_LATEST
@@ -182,9 +182,9 @@ class Dashboard:
             except Exception as exc:  # a locked or busy store: try again next tick
                 logger.warning("dashboard poll failed: %s", exc)
 
-    def _message(self, kind: str, events: list[AnalyticsEvent], summary: dict[str, Any]) -> str:
+    def _message(self, kind: str, events: list[AnalyticsEvent], summary: AnalyticsSummary) -> str:
         return json.dumps({"kind": kind, "events": [self._view(e) for e in events],
-                           "summary": summary})
+                           "summary": summary.render("camel")})
 
     def _view(self, event: AnalyticsEvent) -> dict[str, Any]:
         view = event.to_json()

@@ -26,13 +26,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from victor_server.api_models import CostEstimate
+
 logger = logging.getLogger(__name__)
 
 PriceTable = Mapping[str, Mapping[str, float]]
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
-# how the summary's per-model counts name the same kinds
-COUNT_KEYS = {"input": "input", "output": "output", "cache_read": "cacheRead",
-              "cache_write": "cacheWrite"}
 
 FREE: dict[str, float] = dict.fromkeys(TOKEN_KINDS, 0.0)
 BUILTIN_PRICES: dict[str, dict[str, float]] = {"scripted": FREE}
@@ -109,16 +108,17 @@ def cost_usd(model: str, input_tokens: int, output_tokens: int,
 
 
 def cost_summary(tokens_by_model: Mapping[str, Mapping[str, int]],
-                 prices: PriceTable | None = None) -> dict[str, Any]:
-    """``{usd, byModel: {model: usd}, unpriced: [model]}`` from per-model token counts
-    (``input``, ``output``, ``cacheRead``, ``cacheWrite``)."""
+                 prices: PriceTable | None = None) -> CostEstimate:
+    """The cost of per-model token counts (``input``, ``output``, ``cache_read``,
+    ``cache_write``): in all, by model, and the models without a price."""
     by_model: dict[str, float] = {}
     unpriced: list[str] = []
     for model, counts in sorted(tokens_by_model.items()):
         usd = cost_usd(model, int(counts.get("input", 0)), int(counts.get("output", 0)), prices,
-                       int(counts.get("cacheRead", 0)), int(counts.get("cacheWrite", 0)))
+                       int(counts.get("cache_read", 0)), int(counts.get("cache_write", 0)))
         if usd is None:
             unpriced.append(model)
         else:
             by_model[model] = round(usd, 6)
-    return {"usd": round(sum(by_model.values()), 6), "byModel": by_model, "unpriced": unpriced}
+    return CostEstimate(usd=round(sum(by_model.values()), 6), by_model=by_model,
+                        unpriced=unpriced)

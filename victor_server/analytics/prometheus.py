@@ -19,12 +19,13 @@ the exporter remembers recently counted event ids.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from victor_server.analytics.events import AnalyticsEvent
-from victor_server.analytics.pricing import COUNT_KEYS, PriceTable, cost_usd, priced_model
+from victor_server.analytics.pricing import TOKEN_KINDS, PriceTable, cost_usd, priced_model
 from victor_server.analytics.protocol import ExportFailed
+from victor_server.api_models import AnalyticsSummary
 
 
 class MetricTotals:
@@ -51,14 +52,15 @@ class MetricTotals:
             self.tool_calls[str(data.get("name"))] += 1
 
     @classmethod
-    def from_summary(cls, summary: Mapping[str, Any]) -> MetricTotals:
+    def from_summary(cls, summary: AnalyticsSummary) -> MetricTotals:
         totals = cls()
-        totals.events.update(summary.get("events", {}))
-        for model, counts in summary.get("models", {}).items():
-            for kind, key in COUNT_KEYS.items():
-                totals.tokens[(model, kind)] = int(counts.get(key, 0))
-        totals.tool_calls.update(summary.get("toolCalls", {}))
-        totals.cost.update(summary.get("cost", {}).get("byModel", {}))
+        totals.events.update(summary.events)
+        for model, counts in (summary.models or {}).items():
+            for kind in TOKEN_KINDS:
+                totals.tokens[(model, kind)] = int(counts.get(kind, 0))
+        totals.tool_calls.update(summary.tool_calls)
+        if summary.cost is not None:
+            totals.cost.update(summary.cost.by_model)
         return totals
 
     def collect(self) -> Iterator[Any]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from victor_server.analytics.events import AnalyticsEvent
 from victor_server.store.event_rows import (
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import aiosqlite
 
     from victor_server.analytics.pricing import PriceTable
+    from victor_server.api_models import AnalyticsSummary
 
 EVENT_COLUMNS = event_columns("rowid")
 
@@ -59,7 +60,7 @@ class SqliteAnalytics:
     async def event_summary(self, session_id: str | None = None, tenant_id: str | None = None,
                             since: float | None = None, all_tenants: bool = False,
                             until: float | None = None,
-                            prices: PriceTable | None = None) -> dict[str, Any]:
+                            prices: PriceTable | None = None) -> AnalyticsSummary:
         """The one summary shape every face and the dashboard return (see ``Tally``)."""
         where, args = event_filter(session_id, tenant_id, since, until, all_tenants)
         tally = Tally()

@@ -9,6 +9,7 @@ user's "always allow" and removed by ``victor-server permissions revoke``.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,10 +20,22 @@ if TYPE_CHECKING:
 COLUMNS = "id, tenant, workspace, tool, prefix, face, granted_at"
 
 
-def approval_row(row: Any) -> dict[str, Any]:
-    return {"id": int(row[0]), "tenant": str(row[1]), "workspace": str(row[2]),
-            "tool": str(row[3]), "prefix": str(row[4]), "face": str(row[5]),
-            "grantedAt": float(row[6])}
+@dataclass
+class ApprovalRow:
+    """One remembered grant."""
+
+    id: int
+    tenant: str  # '' for none
+    workspace: str
+    tool: str
+    prefix: str  # bash's command prefix; '' for the whole tool
+    face: str  # where it was granted
+    granted_at: float  # Unix time
+
+
+def approval_row(row: Any) -> ApprovalRow:
+    return ApprovalRow(int(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]),
+                       str(row[5]), float(row[6]))
 
 
 class SqliteApprovals:
@@ -51,7 +64,7 @@ class SqliteApprovals:
                 (tenant, workspace, tool, prefix, face, time.time()))
             await db.commit()
 
-    async def list_approvals(self) -> list[dict[str, Any]]:
+    async def list_approvals(self) -> list[ApprovalRow]:
         async with self.guarded() as db, db.execute(
                 f"SELECT {COLUMNS} FROM tool_approvals ORDER BY id") as cursor:
             return [approval_row(r) for r in await cursor.fetchall()]
@@ -92,7 +105,7 @@ class PostgresApprovals:
                 "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
                 tenant, workspace, tool, prefix, face, time.time())
 
-    async def list_approvals(self) -> list[dict[str, Any]]:
+    async def list_approvals(self) -> list[ApprovalRow]:
         async with self.connection() as conn:
             rows = await conn.fetch(f"SELECT {COLUMNS} FROM tool_approvals ORDER BY id")
         return [approval_row(r) for r in rows]
@@ -107,4 +120,4 @@ class PostgresApprovals:
         return int(str(status).rsplit(" ", 1)[-1])
 
 
-__all__ = ["PostgresApprovals", "SqliteApprovals", "approval_row"]
+__all__ = ["ApprovalRow", "PostgresApprovals", "SqliteApprovals", "approval_row"]

@@ -34,7 +34,7 @@ from victor_server.messages import Message, Usage
 from victor_server.store.approval_queries import PostgresApprovals
 from victor_server.store.postgres_events import EventWriter, PostgresAnalyticsQueries, pg_text
 from victor_server.store.postgres_migrations import apply_migrations
-from victor_server.store.queries import SessionRow, page, parse_cursor
+from victor_server.store.queries import MessageHit, SessionRow, page, parse_cursor
 
 
 def describe(url: str) -> str:
@@ -199,7 +199,7 @@ class PostgresStore(PostgresAnalyticsQueries, PostgresApprovals):
 
     async def search_messages(self, query: str, tenant_id: str | None = None,
                               all_tenants: bool = False,
-                              limit: int = 20) -> list[dict[str, Any]]:
+                              limit: int = 20) -> list[MessageHit]:
         # phraseto_tsquery: the user's words as a phrase, never query syntax (as with FTS5)
         tenant_clause = "" if all_tenants else " AND s.tenant_id IS NOT DISTINCT FROM $3"
         args: list[Any] = [pg_text(query), limit] + ([] if all_tenants else [tenant_id])
@@ -211,7 +211,7 @@ class PostgresStore(PostgresAnalyticsQueries, PostgresApprovals):
                "ORDER BY ts_rank(m.search, q) DESC, m.created_at DESC LIMIT $2")
         async with self.connection() as conn:
             rows = await conn.fetch(sql, *args)
-        return [{"sessionId": r[0], "seq": r[1], "snippet": r[2]} for r in rows]
+        return [MessageHit(r[0], r[1], r[2]) for r in rows]
 
     # ---- tenants and A/B -------------------------------------------------------------------
 

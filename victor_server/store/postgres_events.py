@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from victor_server.analytics.pricing import PriceTable
+    from victor_server.api_models import AnalyticsSummary
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ class PostgresAnalyticsQueries:
     async def event_summary(self, session_id: str | None = None, tenant_id: str | None = None,
                             since: float | None = None, all_tenants: bool = False,
                             until: float | None = None,
-                            prices: PriceTable | None = None) -> dict[str, Any]:
+                            prices: PriceTable | None = None) -> AnalyticsSummary:
         where, args = event_filter(session_id, tenant_id, since, until, all_tenants)
         tally = Tally()
         async with self.connection() as conn, conn.transaction():

@@ -32,8 +32,10 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 if TYPE_CHECKING:
     from victor_server.analytics.events import AnalyticsEvent
     from victor_server.analytics.pricing import PriceTable
+    from victor_server.api_models import AnalyticsSummary
     from victor_server.messages import Message, Usage
-    from victor_server.store.queries import SessionRow
+    from victor_server.store.approval_queries import ApprovalRow
+    from victor_server.store.queries import MessageHit, SessionRow
 
 
 class StoreLifecycle(Protocol):
@@ -89,8 +91,8 @@ class MessageStore(Protocol):
 
     async def search_messages(self, query: str, tenant_id: str | None = None,
                               all_tenants: bool = False,
-                              limit: int = 20) -> list[dict[str, Any]]:
-        """``query`` as a phrase (never query syntax): ``{sessionId, seq, snippet}`` hits."""
+                              limit: int = 20) -> list[MessageHit]:
+        """``query`` as a phrase (never query syntax): the matching messages, best first."""
         ...
 
 
@@ -102,7 +104,7 @@ class EventStore(Protocol):
     async def event_summary(self, session_id: str | None = None, tenant_id: str | None = None,
                             since: float | None = None, all_tenants: bool = False,
                             until: float | None = None,
-                            prices: PriceTable | None = None) -> dict[str, Any]: ...
+                            prices: PriceTable | None = None) -> AnalyticsSummary: ...
 
     async def events_after(self, rowid: int, limit: int = 1000) \
             -> list[tuple[int, AnalyticsEvent]]:
@@ -158,7 +160,7 @@ class ApprovalStore(Protocol):
     async def add_approval(self, tenant: str, workspace: str, tool: str, prefix: str,
                            face: str) -> None: ...
 
-    async def list_approvals(self) -> list[dict[str, Any]]: ...
+    async def list_approvals(self) -> list[ApprovalRow]: ...
 
     async def revoke_approvals(self, approval_id: int | None = None) -> int:
         """Remove one grant by id, or all of them when ``approval_id`` is None; the count."""

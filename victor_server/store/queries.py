@@ -7,8 +7,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from victor_server.analytics.ab_summary import VariantTally
+from victor_server.analytics.ab_summary import TOKEN_KINDS, VariantTally
 from victor_server.analytics.pricing import PriceTable, cost_summary, priced_model
+from victor_server.api_models import AnalyticsSummary, TokenTotals
 
 
 @dataclass
@@ -32,12 +33,14 @@ class SessionRow:
     def from_row(cls, row: Any) -> SessionRow:
         return cls(*row)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"sessionId": self.session_id, "tenantId": self.tenant_id, "title": self.title,
-                "createdAt": self.created_at, "updatedAt": self.updated_at,
-                "messageCount": self.message_count,
-                "usage": {"inputTokens": self.input_tokens, "outputTokens": self.output_tokens,
-                          "totalTokens": self.total_tokens}}
+
+@dataclass
+class MessageHit:
+    """A stored message that full-text search found."""
+
+    session_id: str
+    seq: int
+    snippet: str  # the matching text, the match in [brackets]
 
 
 def parse_cursor(cursor: str) -> tuple[float, str]:
@@ -58,19 +61,19 @@ def page(rows: list[SessionRow], limit: int) -> tuple[list[SessionRow], str | No
 class Tally:
     """Counts folded from events one at a time (the summary never loads a table into memory).
 
-    ``summary`` is the one shape every face and the dashboard return, on both backends:
-    ``{events: {type: n}, tokens: {input, output, total, cacheRead, cacheWrite},
-    toolCalls: {name: n}, sessions: n, models: {model: {input, output, cacheRead,
-    cacheWrite}}, cost: {usd, byModel, unpriced}}`` plus ``variants`` when an A/B test
-    tagged events. Tokens are the provider's own usage numbers as recorded in
-    ``token_usage`` events: ``input`` excludes the cache reads and writes, ``total`` is
-    input + output, and the cost prices each kind apart.
+    ``summary`` is the one answer every face and the dashboard render, on both backends
+    (``api_models.AnalyticsSummary``): ``events`` {type: n}, ``tokens`` (input, output, total,
+    cache_read, cache_write), ``tool_calls`` {name: n}, ``sessions``, ``models`` {model:
+    {input, output, cache_read, cache_write}}, ``cost`` (usd, by_model, unpriced), plus
+    ``variants`` when an A/B test tagged events. Tokens are the provider's own usage numbers
+    as recorded in ``token_usage`` events: ``input`` excludes the cache reads and writes,
+    ``total`` is input + output, and the cost prices each kind apart.
     """
 
     def __init__(self) -> None:
         self.events: Counter[str] = Counter()
         self.tools: Counter[str] = Counter()
-        self.tokens = {"input": 0, "output": 0, "total": 0, "cacheRead": 0, "cacheWrite": 0}
+        self.tokens = dict.fromkeys(TOKEN_KINDS, 0)
         self.models: dict[str, dict[str, int]] = {}
         self.sessions: set[str] = set()
         self.variants = VariantTally()
@@ -83,8 +86,8 @@ class Tally:
         if event_type == "token_usage":
             used = {"input": int(data.get("input_tokens") or 0),
                     "output": int(data.get("output_tokens") or 0),
-                    "cacheRead": int(data.get("cache_read_tokens") or 0),
-                    "cacheWrite": int(data.get("cache_write_tokens") or 0)}
+                    "cache_read": int(data.get("cache_read_tokens") or 0),
+                    "cache_write": int(data.get("cache_write_tokens") or 0)}
             model = self.models.setdefault(priced_model(data), dict.fromkeys(used, 0))
             for kind, count in used.items():
                 self.tokens[kind] += count
@@ -92,12 +95,14 @@ class Tally:
         elif event_type == "tool_call":
             self.tools[str(data.get("name"))] += 1
 
-    def summary(self, prices: PriceTable | None) -> dict[str, Any]:
-        self.tokens["total"] = self.tokens["input"] + self.tokens["output"]
-        summary: dict[str, Any] = {
-            "events": dict(self.events), "tokens": self.tokens, "toolCalls": dict(self.tools),
-            "sessions": len(self.sessions), "models": self.models,
-            "cost": cost_summary(self.models, prices)}
-        if self.variants.arms:
-            summary["variants"] = self.variants.summary(prices)
-        return summary
+    def summary(self, prices: PriceTable | None) -> AnalyticsSummary:
+        tokens = self.tokens
+        return AnalyticsSummary(
+            events=dict(self.events),
+            tokens=TokenTotals(input=tokens["input"], output=tokens["output"],
+                               total=tokens["input"] + tokens["output"],
+                               cache_read=tokens["cache_read"],
+                               cache_write=tokens["cache_write"]),
+            tool_calls=dict(self.tools), sessions=len(self.sessions), models=self.models,
+            cost=cost_summary(self.models, prices),
+            variants=self.variants.summary(prices) if self.variants.arms else None)

@@ -37,7 +37,7 @@ from victor_server.store.analytics_queries import SqliteAnalytics
 from victor_server.store.approval_queries import SqliteApprovals
 from victor_server.store.gitignore import ignore_store_files
 from victor_server.store.migrations import MIGRATIONS
-from victor_server.store.queries import SessionRow, page, parse_cursor
+from victor_server.store.queries import MessageHit, SessionRow, page, parse_cursor
 from victor_server.store.sqlite_tenants import SqliteTenants
 
 
@@ -291,7 +291,7 @@ class SqliteStore(SqliteAnalytics, SqliteApprovals, SqliteTenants):
 
     async def search_messages(self, query: str, tenant_id: str | None = None,
                               all_tenants: bool = False,
-                              limit: int = 20) -> list[dict[str, Any]]:
+                              limit: int = 20) -> list[MessageHit]:
         tenant_clause = "" if all_tenants else " AND s.tenant_id IS ?"
         phrase = '"' + query.replace('"', '""') + '"'  # user text, never FTS syntax
         args: list[Any] = [phrase] + ([] if all_tenants else [tenant_id]) + [limit]
@@ -300,7 +300,7 @@ class SqliteStore(SqliteAnalytics, SqliteApprovals, SqliteTenants):
                f"WHERE messages_fts MATCH ?{tenant_clause} ORDER BY rank LIMIT ?")
         async with self.guarded() as db, db.execute(sql, args) as cursor:
             rows = await cursor.fetchall()
-        return [{"sessionId": r[0], "seq": r[1], "snippet": r[2]} for r in rows]
+        return [MessageHit(r[0], r[1], r[2]) for r in rows]
 
     async def integrity_check(self) -> str:
         async with self.guarded() as db, db.execute("PRAGMA integrity_check") as cursor:
