@@ -108,7 +108,9 @@ def run_example(name: str, cwd: Path, env: dict[str, str]) -> subprocess.Complet
     return subprocess.run(
         [sys.executable, str(EXAMPLES / name)], cwd=cwd, capture_output=True, text=True,
         timeout=120, env=server_env({**env, "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(EXAMPLES.parent), os.environ.get("PYTHONPATH")]))}))
+            filter(None, [str(EXAMPLES.parent), str(EXAMPLES.parent / "seed_recipes"),
+                          str(EXAMPLES.parent / "seed_plugins"),
+                          os.environ.get("PYTHONPATH")]))}))
 
 
 async def test_the_basic_chat_example_runs_as_written(workspace: Path,
