@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import acp
 from fake_anthropic import FakeAnthropic, text, tool_use
 from lsp_harness import VictorClient, lsp_server
 from mcp_face_harness import mcp_client, structured
@@ -303,3 +305,34 @@ async def test_tenancy_is_given_to_the_orchestrator_at_construction(tmp_path: Pa
                                  tenancy=Tenancy(tenants={}, ab_test=None)) as agent:
         assert "ab_test" not in [p.name for p in agent.config.providers]
         assert template in (await agent.build_prompt(None, "acme:s2")).system_prompt
+
+
+async def test_acp_summary_compares_variants(workspace: Path, fake: FakeAnthropic) -> None:
+    """ACP offers the summary as the extension method ``_victor/analytics/summary``: the arms
+    come in camelCase, as on LSP, with what each variant sets."""
+    (workspace / ".victor" / "config.yml").write_text(
+        "tool_selection: {strategy: keyword}\n"
+        "ab_test:\n"
+        "  variants: {thrifty: {max_tokens: 1024}, control: {}}\n"
+        "  weights: {thrifty: 1, control: 0.000000001}\n")
+
+    class Client:
+        async def session_update(self, session_id: str, update: Any, **kwargs: Any) -> None:
+            pass
+
+    env = {**os.environ, **fake.env()}
+    env.pop("VICTOR_AUTH_TOKEN", None)
+    fake.queue(text("done"))
+    cwd = str(workspace)
+    async with acp.spawn_agent_process(Client(), sys.executable, "-m", "victor_server", "acp",
+                                       "--workspace", cwd, env=env) as (conn, _process):
+        await conn.initialize(protocol_version=1)
+        sid = (await conn.new_session(cwd=cwd, mcp_servers=[])).session_id
+        done = await conn.prompt(session_id=sid, prompt=[acp.text_block("hello")])
+        assert done.stop_reason == "end_turn"
+        summary = await conn.ext_method("victor/analytics/summary", {})
+    assert fake.message_requests[-1].body["max_tokens"] == 1024
+    arm = summary["variants"]["thrifty"]
+    assert arm["settings"] == {"max_tokens": 1024} and arm["turns"] == 1
+    assert arm["tokens"]["total"] == summary["tokens"]["total"] > 0
+    assert set(arm["perTurn"]) == {"tokens", "costUsd", "toolCalls"}

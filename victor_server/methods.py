@@ -93,7 +93,7 @@ TABLE: tuple[Method, ...] = (
     Method("victor/analytics/summary", "analytics_summary", "SummaryParams",
            "AnalyticsSummary",
            "Counts of analytics events, tokens and tool calls (one session or all).",
-           mcp_tool="analytics_summary", lsp_command="victor.analyticsSummary"),
+           mcp_tool="analytics_summary", lsp_command="victor.analyticsSummary", acp=True),
     Method("victor/tools/list", "list_tools", "OptionalSessionParams", "ToolList",
            "The tools the agent can use here: where each comes from, whether it writes, and "
            "whether a call runs, is asked about or is denied (tools.approvals, with the "
