@@ -100,6 +100,24 @@ async def test_unknown_keys_are_named_with_the_closest_real_key(workspace: Path)
             "did you mean `tool_selection.max_tools`?") in errors
 
 
+async def test_unknown_keys_in_variants_and_tenant_rows_are_named_too(workspace: Path) -> None:
+    """An A/B variant and a tenant's ``config`` are settings too: a typo there is as silent as
+    one at the top level would be, so it is reported the same way, with its whole path."""
+    project_file(workspace, "ab_test:\n"
+                            "  variants:\n"
+                            "    lean: {max_tokns: 512, tool_selection: {strategy: all}}\n"
+                            "    plain: {}\n"
+                            "tenants:\n"
+                            "  acme: {config: {temprature: 0.2, model: x}, prompt_template: hi}\n")
+    errors = (await coordinator(workspace).resolve()).errors
+    where = str(workspace / ".victor" / "config.yml")
+    assert (f"unknown config key `ab_test.variants.lean.max_tokns` in file ({where}): "
+            "did you mean `max_tokens`?") in errors
+    assert (f"unknown config key `tenants.acme.config.temprature` in file ({where}): "
+            "did you mean `temperature`?") in errors
+    assert len(errors) == 2, errors  # the keys spelled right are not reported
+
+
 async def test_environment_variables_are_reported_only_when_close_to_a_key(
         workspace: Path) -> None:
     errors = (await coordinator(workspace, {

@@ -64,30 +64,52 @@ def _plugin_names() -> set[str]:
     return {name for group in GROUPS for name in available(group)}
 
 
+def _unknown(data: dict[str, Any], prefix: str,
+             from_env: bool = False) -> list[tuple[str, str, str | None]]:
+    """The keys of one settings mapping nothing reads: (dotted key, the key within ``data``,
+    suggestion)."""
+    found: list[tuple[str, str, str | None]] = []
+    for key, value in data.items():
+        if key in SECTIONS:
+            if isinstance(value, dict):
+                known = set(SECTIONS[key].model_fields) | READ_BY_NAME.get(key, set())
+                found += [(f"{prefix}{key}.{sub}", f"{key}.{sub}", closest_key(f"{key}.{sub}"))
+                          for sub in value if sub not in known]
+        elif key not in TOP_LEVEL:
+            suggestion = closest_key(key, _ENV_CUTOFF if from_env else 0.6)
+            if not from_env or suggestion is not None:
+                found.append((f"{prefix}{key}", key, suggestion))
+    return found
+
+
 def unknown_key_errors(layers: Iterable[tuple[str, dict[str, Any]]],
                        origins: dict[str, str]) -> list[str]:
     """One message per unknown key in each source's own data (defaults excluded)."""
-    found: list[tuple[str, str, str | None]] = []  # (source, dotted key, suggestion)
+    # (source, dotted key, the key within its settings mapping, suggestion)
+    found: list[tuple[str, str, str, str | None]] = []
     for source, data in layers:
         if source == "default":
             continue
-        for key, value in data.items():
-            if key in SECTIONS:
-                if isinstance(value, dict):
-                    known = set(SECTIONS[key].model_fields) | READ_BY_NAME.get(key, set())
-                    found += [(source, f"{key}.{sub}", closest_key(f"{key}.{sub}"))
-                              for sub in value if sub not in known]
-            elif key not in TOP_LEVEL:
-                cutoff = _ENV_CUTOFF if source == "env" else 0.6
-                suggestion = closest_key(key, cutoff)
-                if source != "env" or suggestion is not None:
-                    found.append((source, key, suggestion))
+        found += [(source, *unknown) for unknown in _unknown(data, "", source == "env")]
+        # settings nested in settings: what an A/B variant and a tenant's row set
+        ab_test = data.get("ab_test")
+        variants = ab_test.get("variants") if isinstance(ab_test, dict) else None
+        for name, variant in variants.items() if isinstance(variants, dict) else ():
+            if isinstance(variant, dict):
+                found += [(source, *unknown)
+                          for unknown in _unknown(variant, f"ab_test.variants.{name}.")]
+        tenants = data.get("tenants")
+        for name, tenant in tenants.items() if isinstance(tenants, dict) else ():
+            config = tenant.get("config") if isinstance(tenant, dict) else None
+            if isinstance(config, dict):
+                found += [(source, *unknown)
+                          for unknown in _unknown(config, f"tenants.{name}.config.")]
     if not found:
         return []
     plugins = _plugin_names()  # only now: listing entry points costs a scan of every package
     messages = []
-    for source, key, suggestion in found:
-        if key in plugins:
+    for source, key, local, suggestion in found:
+        if local in plugins:
             continue
         where = origins.get(source, source)
         if source == "env":
