@@ -19,7 +19,7 @@ SCRIPTED = {"VICTOR_PROVIDER": "scripted"}
 async def exercise(client: Client[Any]) -> None:
     tools = {t.name: t for t in await client.list_tools()}
     assert tools["get_session"].annotations is not None
-    assert tools["get_session"].annotations.readOnlyHint is True
+    assert tools["get_session"].annotations.read_only_hint is True
     said = await client.call_tool("chat", {"message": "hello fastmcp", "session_id": "fm"})
     assert said.structured_content is not None
     assert "hello fastmcp" in said.structured_content["content"]
