@@ -147,18 +147,11 @@ async def analytics_summary(o: AgentOrchestrator, p: SummaryParams,
 
 async def list_tools(o: AgentOrchestrator, p: OptionalSessionParams,
                      scope: RequestScope) -> ToolList:
-    from victor_server.tools.approval_policy import (
-        ASK,
-        ApprovalConfigError,
-        ApprovalPolicy,
-        CommandRules,
-    )
+    from victor_server.tools.approval_policy import CommandRules, policy_from_config
 
     settings = (await o.get_config(p.session_id, scope)).settings
-    try:
-        policy = ApprovalPolicy(settings.tools.get("approvals"))
-    except ApprovalConfigError:  # a broken policy asks about every call (as the turn does)
-        policy = ApprovalPolicy({"*": ASK})
+    # a broken policy asks about every call, as the turn's does
+    policy, _ = policy_from_config(settings.tools.get("approvals"))
     assert o.tools is not None
     tools = []
     for spec in sorted(await o.tools.specs(), key=lambda s: s.name):

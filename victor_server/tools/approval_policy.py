@@ -162,6 +162,15 @@ class ApprovalPolicy:
         return Verdict(decision, f"{key}.{rule}" if ":" in rule else f"{key}: {rule}", argv)
 
 
+def policy_from_config(config: Any) -> tuple[ApprovalPolicy, ApprovalConfigError | None]:
+    """The policy ``tools.approvals`` sets, or, when it is invalid, the fail-closed one (every
+    call asks until it is fixed) with the error."""
+    try:
+        return ApprovalPolicy(config), None
+    except ApprovalConfigError as exc:
+        return ApprovalPolicy({"*": ASK}), exc
+
+
 def _entry(name: str, value: Any) -> str | CommandRules:
     key = f"{CONFIG_KEY}.{name}"
     if isinstance(value, str) and value in DECISIONS:

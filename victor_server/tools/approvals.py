@@ -40,9 +40,9 @@ from victor_server.tools.approval_policy import (
     ASK,
     CONFIG_KEY,
     DENY,
-    ApprovalConfigError,
     ApprovalPolicy,
     Verdict,
+    policy_from_config,
 )
 from victor_server.tools.base import ToolContext, ToolError, ToolResult, ToolSpec
 
@@ -216,11 +216,10 @@ def _seconds(value: Any, default: float) -> float:
 
 
 def _policy(config: Any) -> ApprovalPolicy:
-    try:
-        return ApprovalPolicy(config)
-    except ApprovalConfigError as exc:  # fail closed: every call asks until it is fixed
-        logger.error("invalid config: %s; every tool call asks for approval", exc)
-        return ApprovalPolicy({"*": ASK})
+    policy, error = policy_from_config(config)
+    if error is not None:
+        logger.error("invalid config: %s; every tool call asks for approval", error)
+    return policy
 
 
 def describe(name: str, tool_input: dict[str, Any]) -> str:
