@@ -195,10 +195,10 @@ class AgentOrchestrator:
             await self.store.open()
         await self.tenancy.seed(self.store, base)
         present = {getattr(p, "name", None) for p in self.config.providers}
-        for source in self.tenancy.config_providers(self.store, base, self.analytics):
+        experiment = self.tenancy.experiment(base)
+        for source in self.tenancy.config_providers(self.store, experiment, self.analytics):
             if source.name not in present:
                 self.config.add_provider(source)
-        experiment = self.tenancy.experiment(base)
         if experiment is not None:  # the summary names what each variant sets
             self.analytics.variant_settings = {
                 name: experiment.settings_of(name) for name in experiment.variants}

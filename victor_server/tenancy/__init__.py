@@ -53,11 +53,11 @@ class Tenancy:
         """Write the tenants into the store (rows that differ only); returns their names."""
         return await seed_tenants(store, self._tenants_in(settings))
 
-    def config_providers(self, store: Store, settings: Any, analytics: Any = None) -> list[Any]:
+    def config_providers(self, store: Store, experiment: Experiment | None,
+                         analytics: Any = None) -> list[Any]:
         """The config sources: tenant rows, then the A/B variant when there is an experiment
-        (its assignments are recorded through ``analytics``)."""
+        (``experiment(settings)``; its assignments are recorded through ``analytics``)."""
         providers: list[Any] = [TenantConfigProvider(store)]
-        experiment = self.experiment(settings)
         if experiment is not None:
             providers.append(ABTestConfigProvider(store, experiment, analytics))
         return providers
