@@ -772,22 +772,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-# -- pytest fixture (import it into a test module or conftest: ``from fake_anthropic import
-# fake_anthropic``); guarded so the standalone mode needs only the stdlib.
-
-try:
-    import pytest
-except ImportError:  # pragma: no cover - standalone use without pytest
-    pass
-else:
-
-    @pytest.fixture
-    def fake_anthropic() -> Iterator[FakeAnthropic]:
-        """A started fake, stopped after the test."""
-        with FakeAnthropic() as fake:
-            yield fake
-
-
 # -- standalone mode -------------------------------------------------------------------------
 
 

@@ -417,18 +417,6 @@ def _completion(reply: CompletionReply, body: JSON, ids: list[str], usage: tuple
                       "total_tokens": sum(usage)}}
 
 
-try:
-    import pytest
-except ImportError:  # pragma: no cover - standalone use needs only the stdlib
-    pass
-else:
-
-    @pytest.fixture
-    def fake_openai() -> Iterator[FakeOpenAI]:
-        with FakeOpenAI() as fake:
-            yield fake
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Serve a fake OpenAI-compatible API; prints 'PORT <n>' once listening.")
